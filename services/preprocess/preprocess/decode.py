@@ -1,0 +1,147 @@
+"""Turn uploaded bytes into the model's input: sniff, check limits from the header,
+reduced-size decode, EXIF orientation, central crop, resize.
+
+Everything here runs in worker threads (Pillow releases the GIL while decoding).
+"""
+
+import io
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pillow_heif
+from PIL import Image, UnidentifiedImageError
+
+from preprocess.errors import BadDimensions, CorruptImage, EmptyFile, TooLarge, TooManyPixels, UnsupportedFormat
+from preprocess.exif import ExifFacts, read_exif
+
+# Content decides the format, never the file name: only these decoders are tried
+# (multi-picture MPO files open through the JPEG decoder).
+ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "TIFF", "BMP", "GIF", "HEIF")
+_TRANSPOSE = {
+    2: [Image.Transpose.FLIP_LEFT_RIGHT],
+    3: [Image.Transpose.ROTATE_180],
+    4: [Image.Transpose.FLIP_TOP_BOTTOM],
+    5: [Image.Transpose.TRANSPOSE],
+    6: [Image.Transpose.ROTATE_270],
+    7: [Image.Transpose.TRANSVERSE],
+    8: [Image.Transpose.ROTATE_90],
+}
+
+
+@dataclass(frozen=True)
+class DecodeLimits:
+    max_bytes: int
+    max_pixels: int
+    min_side_px: int
+    max_aspect_ratio: float
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    """The model input plus the facts read on the way."""
+
+    pixels: np.ndarray  # uint8 [size, size, 3] RGB
+    format: str
+    width: int  # upright (after orientation), at full resolution
+    height: int
+    frames: int
+    decode_scale: int  # 1 = full decode; 2, 4, 8 = JPEG DCT-domain reduced decode
+    exif: ExifFacts
+
+
+def configure_decoders(*, max_pixels: int) -> None:
+    """Register HEIF/HEIC support and make Pillow's own bomb guard match our limit."""
+    pillow_heif.register_heif_opener()
+    Image.init()  # load every plugin now: ``formats=`` only knows registered ones
+    # Pillow raises DecompressionBombError beyond 2x this; our header check refuses first.
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+
+
+def _open(data: bytes, limits: DecodeLimits) -> Image.Image:
+    if not data:
+        raise EmptyFile("the file is empty (0 bytes)")
+    if len(data) > limits.max_bytes:
+        raise TooLarge(f"the file has {len(data)} bytes; the limit is {limits.max_bytes}")
+    try:
+        return Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
+    except UnidentifiedImageError:
+        raise UnsupportedFormat(f"not an image in a supported format ({', '.join(ALLOWED_FORMATS)})") from None
+    except Image.DecompressionBombError:
+        raise TooManyPixels(f"the image has more than {limits.max_pixels} pixels") from None
+    except Exception as exc:  # noqa: BLE001 - any parser failure on hostile input is a 4xx
+        raise CorruptImage(f"the image header cannot be read: {exc}") from None
+
+
+def _check_dimensions(width: int, height: int, limits: DecodeLimits) -> None:
+    if width * height > limits.max_pixels:
+        raise TooManyPixels(f"{width}x{height} is {width * height} pixels; the limit is {limits.max_pixels}")
+    if min(width, height) < limits.min_side_px:
+        raise BadDimensions(f"{width}x{height}: the short side is under {limits.min_side_px} px")
+    if max(width, height) / min(width, height) > limits.max_aspect_ratio:
+        raise BadDimensions(f"{width}x{height}: aspect ratio beyond {limits.max_aspect_ratio}:1")
+
+
+def _reduce_on_decode(image: Image.Image, needed_short_side_px: int) -> int:
+    """JPEG only: let libjpeg decode at 1/2, 1/4 or 1/8 scale while the short side stays
+    at least ``needed_short_side_px`` (2-3x faster on 3-12 MP frames)."""
+    if image.format not in ("JPEG", "MPO"):
+        return 1
+    width, height = image.size
+    scale = min(width, height) / needed_short_side_px
+    if scale < 2:
+        return 1
+    # draft() picks the largest reduction that keeps both sides >= the requested size.
+    image.draft("RGB", (math.ceil(width / scale), math.ceil(height / scale)))
+    return max(1, round(width / image.size[0]))
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        # High bit depth (scientific TIFF/PNG): stretch to 8 bits instead of clipping to white.
+        values = np.asarray(image, dtype=np.float32)
+        peak = float(values.max()) or 1.0
+        image = Image.fromarray(np.clip(values * (255.0 / peak), 0, 255).astype(np.uint8), mode="L")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        # Transparent pixels become black rather than whatever colour they hide.
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def _center_crop_resize(image: Image.Image, size_px: int, crop_fraction: float) -> np.ndarray:
+    width, height = image.size
+    side = min(width, height) * crop_fraction
+    left, top = (width - side) / 2, (height - side) / 2
+    resized = image.resize((size_px, size_px), Image.Resampling.BILINEAR, box=(left, top, left + side, top + side))
+    return np.asarray(resized, dtype=np.uint8)
+
+
+def decode(data: bytes, limits: DecodeLimits, *, input_size_px: int, crop_fraction: float) -> DecodedImage:
+    """Decode one upload into the model input; raises an ``ImageError`` with a stable code."""
+    image = _open(data, limits)
+    with image:
+        width, height = image.size
+        _check_dimensions(width, height, limits)
+        exif = read_exif(image)
+        frames = getattr(image, "n_frames", 1)
+        scale = _reduce_on_decode(image, math.ceil(input_size_px / crop_fraction))
+        try:
+            image.load()
+            upright = _to_rgb(image)
+        except Image.DecompressionBombError:
+            raise TooManyPixels(f"the image has more than {limits.max_pixels} pixels") from None
+        except Exception as exc:  # noqa: BLE001 - truncated/corrupt data from outside is a 4xx
+            raise CorruptImage(f"the image data cannot be decoded: {exc}") from None
+        for op in _TRANSPOSE.get(exif.orientation, []):
+            upright = upright.transpose(op)
+        if exif.orientation in (5, 6, 7, 8):
+            width, height = height, width
+        pixels = _center_crop_resize(upright, input_size_px, crop_fraction)
+        return DecodedImage(pixels=pixels, format=image.format or "unknown", width=width, height=height,
+                            frames=frames, decode_scale=scale, exif=exif)

@@ -1,0 +1,57 @@
+"""preprocess app factory and lifespan."""
+
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from ailurus_common.errors import install_error_handlers
+from ailurus_common.http import BodySizeLimitMiddleware, HttpMetricsMiddleware, add_metrics_route
+from ailurus_common.logging import configure_logging
+from ailurus_common.request_context import RequestIdMiddleware
+from ailurus_common.taxonomy import Taxonomy
+from preprocess.api.routes import classify, health
+from preprocess.classifier.base import Classifier
+from preprocess.config import PreprocessSettings, get_settings
+from preprocess.decode import configure_decoders
+from preprocess.pipeline import Pipeline
+
+SERVICE = "preprocess"
+
+
+def build_classifier(settings: PreprocessSettings) -> Classifier:
+    if settings.classifier == "onnx":
+        from preprocess.classifier.onnx import OnnxClassifier
+        return OnnxClassifier(settings.model_dir, settings.model_name, threads=settings.onnx_threads)
+    from preprocess.classifier.triton import TritonClassifier
+    return TritonClassifier(settings.triton_url, settings.model_name, timeout_s=settings.triton_timeout_s,
+                            retries=settings.triton_retries, retry_backoff_s=settings.triton_retry_backoff_s,
+                            retry_after_s=settings.retry_after_s)
+
+
+def create_app(settings: PreprocessSettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        configure_logging(SERVICE, level=settings.log_level, json_lines=settings.log_json)
+        configure_decoders(max_pixels=settings.max_pixels)
+        executor = ThreadPoolExecutor(max_workers=settings.decode_threads, thread_name_prefix="decode")
+        classifier = build_classifier(settings)
+        app.state.pipeline = Pipeline(settings, classifier, Taxonomy.load(settings.model_dir), executor)
+        try:
+            yield
+        finally:
+            await classifier.close()
+            executor.shutdown(wait=True)
+
+    app = FastAPI(title="Ailurus preprocess", version="1.0.0", lifespan=lifespan)
+    app.dependency_overrides[get_settings] = lambda: settings
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(HttpMetricsMiddleware, service=SERVICE)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(health.router)
+    app.include_router(classify.router)
+    add_metrics_route(app)
+    return app

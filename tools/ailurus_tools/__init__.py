@@ -1,0 +1,1 @@
+"""Developer tooling: model build, the local Triton launcher, the local stack."""

@@ -1,0 +1,1 @@
+"""Run the real Triton Inference Server from the ``nvidia-pytriton`` wheel locally."""
