@@ -40,14 +40,15 @@ def triton(model_dir: Path, logs_dir: Path, tmp_path_factory: pytest.TempPathFac
     server.stop()
 
 
-def start_preprocess(triton_grpc_url: str, logs_dir: Path, **env: str) -> tuple[ManagedProcess, str]:
+def start_preprocess(triton_grpc_url: str, logs_dir: Path, *, ready_path: str = "/readyz",
+                     **env: str) -> tuple[ManagedProcess, str]:
     """Start a preprocess service process; returns it and its base URL."""
     port = free_port()
     process = ManagedProcess(
         "preprocess", [sys.executable, "-m", "preprocess"],
         env={"PREPROCESS_PORT": str(port), "PREPROCESS_TRITON_URL": triton_grpc_url,
              "PREPROCESS_MODEL_DIR": str(MODEL_DIR), **env},
-        ready_url=f"http://127.0.0.1:{port}/readyz", log_path=logs_dir / "preprocess.log", cwd=ROOT,
+        ready_url=f"http://127.0.0.1:{port}{ready_path}", log_path=logs_dir / "preprocess.log", cwd=ROOT,
     )
     return process.start(timeout_s=60), f"http://127.0.0.1:{port}"
 

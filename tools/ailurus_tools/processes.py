@@ -3,6 +3,7 @@
 Used by ``make run`` and by the test fixtures, so both start services the same way.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -38,13 +39,10 @@ class ManagedProcess:
         self.process: subprocess.Popen | None = None
 
     def start(self, *, timeout_s: float = 60.0) -> "ManagedProcess":
-        log = open(self.log_path, "ab") if self.log_path else None
-        try:
+        with contextlib.ExitStack() as stack:
+            log = stack.enter_context(open(self.log_path, "ab")) if self.log_path else None
             self.process = subprocess.Popen(self.cmd, env=self.env, cwd=self.cwd, stdout=log,
                                             stderr=subprocess.STDOUT if log else None, start_new_session=True)
-        finally:
-            if log:
-                log.close()
         if self.ready_url:
             self.wait_ready(timeout_s=timeout_s)
         return self

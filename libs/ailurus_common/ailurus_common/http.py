@@ -36,7 +36,8 @@ class BodySizeLimitMiddleware:
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
                 # Outside the app's exception handlers here: answer directly.
-                response = error_response(413, PayloadTooLarge.code, f"the request body has {int(value)} bytes; the limit is {limit}")
+                message = f"the request body has {int(value)} bytes; the limit is {limit}"
+                response = error_response(413, PayloadTooLarge.code, message)
                 await response(scope, receive, send)
                 return
         received = 0

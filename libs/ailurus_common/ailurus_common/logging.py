@@ -28,7 +28,8 @@ def configure_logging(service: str, *, level: str = "INFO", json_lines: bool = T
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
         ))
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(service)s %(request_id)s] %(name)s: %(message)s"))
+        handler.setFormatter(logging.Formatter(
+            "%(asctime)s %(levelname)s [%(service)s %(request_id)s] %(name)s: %(message)s"))
     handler.addFilter(_ContextFilter(service))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -19,6 +19,9 @@ from preprocess.exif import ExifFacts, read_exif
 # Content decides the format, never the file name: only these decoders are tried
 # (multi-picture MPO files open through the JPEG decoder).
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "TIFF", "BMP", "GIF", "HEIF")
+# Leading bytes of the formats we decode: a file that starts like one of them but does
+# not parse is a corrupt image, not an unsupported format.
+_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*", b"BM")
 _TRANSPOSE = {
     2: [Image.Transpose.FLIP_LEFT_RIGHT],
     3: [Image.Transpose.ROTATE_180],
@@ -68,11 +71,20 @@ def _open(data: bytes, limits: DecodeLimits) -> Image.Image:
     try:
         return Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
     except UnidentifiedImageError:
+        if _looks_like_image(data):
+            raise CorruptImage("the file starts like an image but its header is broken") from None
         raise UnsupportedFormat(f"not an image in a supported format ({', '.join(ALLOWED_FORMATS)})") from None
     except Image.DecompressionBombError:
         raise TooManyPixels(f"the image has more than {limits.max_pixels} pixels") from None
     except Exception as exc:  # noqa: BLE001 - any parser failure on hostile input is a 4xx
         raise CorruptImage(f"the image header cannot be read: {exc}") from None
+
+
+def _looks_like_image(data: bytes) -> bool:
+    head = data[:16]
+    is_webp = head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    is_heif = head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"heif", b"hevc")
+    return head.startswith(_SIGNATURES) or is_webp or is_heif
 
 
 def _check_dimensions(width: int, height: int, limits: DecodeLimits) -> None:

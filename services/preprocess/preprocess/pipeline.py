@@ -67,7 +67,8 @@ class Pipeline:
             ),
             prediction=Prediction(
                 group=summary.group, label=summary.label, confidence=round(summary.confidence, 6),
-                blank=summary.blank, top_k=[LabelScore(label=label, score=round(score, 6)) for label, score in summary.top_k],
+                blank=summary.blank,
+                top_k=[LabelScore(label=label, score=round(score, 6)) for label, score in summary.top_k],
                 group_scores=summary.group_scores, model=ModelInfo(name=model.name, version=model.version),
                 taxonomy_version=self.taxonomy.version,
             ),

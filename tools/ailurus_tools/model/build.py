@@ -36,7 +36,6 @@ def build(repo: Path, name: str, version: int) -> Path:
     model_dir = repo / name
     version_dir = model_dir / str(version)
     version_dir.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(0)
     onnx_bytes = export_onnx(ServingModel(load_backbone()))
     onnx_path = version_dir / "model.onnx"
     onnx_path.write_bytes(onnx_bytes)

@@ -1,8 +1,9 @@
 """Derive the local (Python-backend) model repository from the production one.
 
 The production ``config.pbtxt`` stays the single source of names, dims and batching
-limits; locally only the backend, the instances and the queue delay change (on CPU
-batch 1 is already cheapest, so a long queue delay only adds latency).
+limits; locally the backend becomes Python (ONNX Runtime inside), one CPU instance, a
+short queue delay and no preferred sizes (on CPU batch 1 is already cheapest, so
+waiting to fill a batch only adds latency), plus ORT's thread count as a parameter.
 """
 
 import shutil
