@@ -9,6 +9,9 @@ PYTHON=${PYTHON:-python3}
 VENV=.venv
 STAMP=$VENV/.install-stamp
 
+# The npm stand-ins (Azurite, Cosmos DB server) keep their own stamp.
+bash scripts/standins.sh install
+
 inputs=(requirements-dev.txt services/*/requirements.txt libs/*/pyproject.toml services/*/pyproject.toml tools/pyproject.toml)
 digest=$(cat "${inputs[@]}" | sha256sum | cut -d' ' -f1)
 

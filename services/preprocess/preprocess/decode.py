@@ -13,15 +13,13 @@ import numpy as np
 import pillow_heif
 from PIL import Image, UnidentifiedImageError
 
+from ailurus_common.sniff import sniff_image_type
 from preprocess.errors import BadDimensions, CorruptImage, EmptyFile, TooLarge, TooManyPixels, UnsupportedFormat
 from preprocess.exif import ExifFacts, read_exif
 
 # Content decides the format, never the file name: only these decoders are tried
 # (multi-picture MPO files open through the JPEG decoder).
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "TIFF", "BMP", "GIF", "HEIF")
-# Leading bytes of the formats we decode: a file that starts like one of them but does
-# not parse is a corrupt image, not an unsupported format.
-_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*", b"BM")
 _TRANSPOSE = {
     2: [Image.Transpose.FLIP_LEFT_RIGHT],
     3: [Image.Transpose.ROTATE_180],
@@ -52,6 +50,7 @@ class DecodedImage:
     frames: int
     decode_scale: int  # 1 = full decode; 2, 4, 8 = JPEG DCT-domain reduced decode
     exif: ExifFacts
+    thumbnail_jpeg: bytes | None = None
 
 
 def configure_decoders(*, max_pixels: int) -> None:
@@ -71,20 +70,14 @@ def _open(data: bytes, limits: DecodeLimits) -> Image.Image:
     try:
         return Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
     except UnidentifiedImageError:
-        if _looks_like_image(data):
+        # Starts like an image we accept but does not parse: broken, not foreign.
+        if sniff_image_type(data):
             raise CorruptImage("the file starts like an image but its header is broken") from None
         raise UnsupportedFormat(f"not an image in a supported format ({', '.join(ALLOWED_FORMATS)})") from None
     except Image.DecompressionBombError:
         raise TooManyPixels(f"the image has more than {limits.max_pixels} pixels") from None
     except Exception as exc:  # noqa: BLE001 - any parser failure on hostile input is a 4xx
         raise CorruptImage(f"the image header cannot be read: {exc}") from None
-
-
-def _looks_like_image(data: bytes) -> bool:
-    head = data[:16]
-    is_webp = head[:4] == b"RIFF" and head[8:12] == b"WEBP"
-    is_heif = head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"heif", b"hevc")
-    return head.startswith(_SIGNATURES) or is_webp or is_heif
 
 
 def _check_dimensions(width: int, height: int, limits: DecodeLimits) -> None:
@@ -134,7 +127,16 @@ def _center_crop_resize(image: Image.Image, size_px: int, crop_fraction: float) 
     return np.asarray(resized, dtype=np.uint8)
 
 
-def decode(data: bytes, limits: DecodeLimits, *, input_size_px: int, crop_fraction: float) -> DecodedImage:
+def _thumbnail(image: Image.Image, size_px: int) -> bytes:
+    thumb = image.copy()
+    thumb.thumbnail((size_px, size_px), Image.Resampling.BILINEAR)
+    buffer = io.BytesIO()
+    thumb.save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def decode(data: bytes, limits: DecodeLimits, *, input_size_px: int, crop_fraction: float,
+           thumbnail_px: int | None = None) -> DecodedImage:
     """Decode one upload into the model input; raises an ``ImageError`` with a stable code."""
     image = _open(data, limits)
     with image:
@@ -155,5 +157,7 @@ def decode(data: bytes, limits: DecodeLimits, *, input_size_px: int, crop_fracti
         if exif.orientation in (5, 6, 7, 8):
             width, height = height, width
         pixels = _center_crop_resize(upright, input_size_px, crop_fraction)
+        # The thumbnail comes from the already reduced, upright frame: no second decode.
+        thumbnail = _thumbnail(upright, thumbnail_px) if thumbnail_px else None
         return DecodedImage(pixels=pixels, format=image.format or "unknown", width=width, height=height,
-                            frames=frames, decode_scale=scale, exif=exif)
+                            frames=frames, decode_scale=scale, exif=exif, thumbnail_jpeg=thumbnail)

@@ -1,6 +1,7 @@
 """One image through the stages: decode (worker thread), infer (classifier), summarise."""
 
 import asyncio
+import base64
 import time
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ class Pipeline:
         return DecodeLimits(max_bytes=s.max_body_bytes, max_pixels=s.max_pixels, min_side_px=s.min_side_px,
                             max_aspect_ratio=s.max_aspect_ratio)
 
-    async def classify(self, data: bytes) -> ClassifyResponse:
+    async def classify(self, data: bytes, *, thumbnail: bool = False) -> ClassifyResponse:
         """Decode, classify and summarise one image; raises ``ImageError`` for bad input."""
         s = self.settings
         IN_FLIGHT.inc()
@@ -36,7 +37,8 @@ class Pipeline:
             try:
                 decoded = await asyncio.get_running_loop().run_in_executor(
                     self.decode_executor, lambda: decode(data, self.limits, input_size_px=s.input_size_px,
-                                                         crop_fraction=s.crop_fraction))
+                                                         crop_fraction=s.crop_fraction,
+                                                         thumbnail_px=s.thumbnail_px if thumbnail else None))
             except ImageError as exc:
                 IMAGES.labels("rejected", "", exc.code).inc()
                 raise
@@ -72,6 +74,7 @@ class Pipeline:
                 group_scores=summary.group_scores, model=ModelInfo(name=model.name, version=model.version),
                 taxonomy_version=self.taxonomy.version,
             ),
+            thumbnail_jpeg=base64.b64encode(decoded.thumbnail_jpeg).decode() if decoded.thumbnail_jpeg else None,
             timings=Timings(decode_ms=round((t1 - t0) * 1e3, 3), infer_ms=round((t2 - t1) * 1e3, 3),
                             postprocess_ms=round((t3 - t2) * 1e3, 3), total_ms=round((t3 - t0) * 1e3, 3)),
         )

@@ -56,4 +56,5 @@ class Timings(BaseModel):
 class ClassifyResponse(BaseModel):
     image: ImageFacts
     prediction: Prediction
+    thumbnail_jpeg: str | None = Field(default=None, description="Base64 JPEG thumbnail, when asked with ?thumbnail=true.")
     timings: Timings

@@ -31,7 +31,7 @@ async def _read_image_bytes(request: Request) -> bytes:
 
 
 @router.post("/v1/classify", response_model=ClassifyResponse, responses=_ERROR_RESPONSES)
-async def classify(request: Request, pipeline: PipelineDep) -> ClassifyResponse:
+async def classify(request: Request, pipeline: PipelineDep, thumbnail: bool = False) -> ClassifyResponse:
     """Decode, orient, read EXIF, resize and classify one image.
 
     The format is sniffed from the content; the file name and declared type are not trusted.
@@ -39,4 +39,4 @@ async def classify(request: Request, pipeline: PipelineDep) -> ClassifyResponse:
     data = await _read_image_bytes(request)
     if not data:
         raise EmptyFile("the file is empty (0 bytes)")
-    return await pipeline.classify(data)
+    return await pipeline.classify(data, thumbnail=thumbnail)
