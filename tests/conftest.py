@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ailurus_tools.processes import ManagedProcess, free_port
+from ailurus_tools.standins import Azurite, CosmosStandin
 from ailurus_tools.triton.server import LocalTriton, TritonSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,6 +39,26 @@ def triton(model_dir: Path, logs_dir: Path, tmp_path_factory: pytest.TempPathFac
     server.start(log_path=logs_dir / "triton.log")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def azurite(logs_dir: Path) -> Iterator[Azurite]:
+    """Azurite (Blob + Queue) in memory on free loopback ports."""
+    server = Azurite(None, free_port(), free_port(), log_path=logs_dir / "azurite.log")
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def cosmos(logs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CosmosStandin]:
+    """The Cosmos DB stand-in (in memory, our TLS certificate) on a free loopback port."""
+    server = CosmosStandin(tmp_path_factory.mktemp("cosmos-cert"), free_port(), log_path=logs_dir / "cosmos.log")
+    try:
+        yield server.start()
+    finally:
+        server.stop()
 
 
 def start_preprocess(triton_grpc_url: str, logs_dir: Path, *, ready_path: str = "/readyz",

@@ -1,55 +1,158 @@
-"""``python -m ailurus_tools.stack``: start the whole local stack, print where it
-listens, stop everything on Ctrl-C/SIGTERM (or when any part dies)."""
+"""The whole local stack: Triton, preprocess, ingest, gateway, and for ``backend="azure"``
+Azurite plus the Cosmos DB stand-in. ``make run`` and the end-to-end tests both use it.
 
+``python -m ailurus_tools.stack`` starts it on the default ports, prints the URLs and
+stops everything on Ctrl-C/SIGTERM (or when any part dies).
+"""
+
+import argparse
 import signal
 import sys
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ailurus_tools.processes import ManagedProcess, ProcessError
+from ailurus_tools.standins import Azurite, CosmosStandin
 from ailurus_tools.triton.server import LocalTriton, TritonError, TritonSettings
 
-LOG_DIR = Path("var/logs")
+ROOT = Path(__file__).resolve().parents[2]
 
 
-def _service(name: str, module: str, port: int, env: dict[str, str]) -> ManagedProcess:
-    return ManagedProcess(name, [sys.executable, "-m", module], env=env, log_path=LOG_DIR / f"{name}.log",
-                          ready_url=f"http://127.0.0.1:{port}/readyz")
+@dataclass
+class StackConfig:
+    backend: str = "local"  # local: folder + SQLite; azure: Azurite + Cosmos stand-in
+    data_dir: Path = ROOT / "var"
+    model_repository: Path = ROOT / "model_repository"
+    gateway_port: int = 8080
+    preprocess_port: int = 8081
+    ingest_port: int = 8082
+    triton_ports: tuple[int, int, int] = (8000, 8001, 8002)
+    # Use a Triton that is already running (tests share one) instead of starting one.
+    triton_grpc_url: str | None = None
+    blob_port: int = 10000
+    queue_port: int = 10001
+    cosmos_port: int = 8091
+    # Extra environment per service, e.g. {"gateway": {"GATEWAY_WORKER_INTERVAL_S": "1"}}.
+    extra_env: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
-def main() -> int:
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
+class Stack:
+    """Start with ``start()``, always ``stop()``. Stand-ins passed in are used, not owned."""
+
+    def __init__(self, config: StackConfig, *, azurite: Azurite | None = None,
+                 cosmos: CosmosStandin | None = None) -> None:
+        self.config = config
+        c = config
+        self.logs = c.data_dir / "logs"
+        http, grpc, metrics = c.triton_ports
+        self.triton = None if c.triton_grpc_url else LocalTriton(TritonSettings(
+            model_repository=c.model_repository, work_dir=c.data_dir / "triton",
+            http_port=http, grpc_port=grpc, metrics_port=metrics))
+        self._owned_standins = c.backend == "azure" and azurite is None
+        if c.backend == "azure":
+            self.azurite = azurite or Azurite(None, c.blob_port, c.queue_port, log_path=self.logs / "azurite.log")
+            self.cosmos = cosmos or CosmosStandin(c.data_dir / "certs", c.cosmos_port, log_path=self.logs / "cosmos.log")
+        else:
+            self.azurite = self.cosmos = None
+        self.services: dict[str, ManagedProcess] = {}
+        self._started: list = []
+
+    @property
+    def triton_grpc_url(self) -> str:
+        return self.config.triton_grpc_url or self.triton.grpc_url
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.config.gateway_port}"
+
+    @property
+    def ingest_url(self) -> str:
+        return f"http://127.0.0.1:{self.config.ingest_port}"
+
+    @property
+    def preprocess_url(self) -> str:
+        return f"http://127.0.0.1:{self.config.preprocess_port}"
+
+    def _env(self, name: str) -> dict[str, str]:
+        c = self.config
+        data = c.data_dir / "data"
+        env = {
+            "preprocess": {"PREPROCESS_PORT": str(c.preprocess_port), "PREPROCESS_TRITON_URL": self.triton_grpc_url,
+                           "PREPROCESS_MODEL_DIR": str(c.model_repository / "ailurus_classifier")},
+            "ingest": {"INGEST_PORT": str(c.ingest_port), "INGEST_SQLITE_PATH": str(data / "metadata.sqlite3")},
+            "gateway": {"GATEWAY_PORT": str(c.gateway_port), "GATEWAY_INGEST_URL": self.ingest_url,
+                        "GATEWAY_PREPROCESS_URL": self.preprocess_url, "GATEWAY_BLOB_ROOT": str(data / "blobs")},
+        }[name]
+        if self.azurite and name == "gateway":
+            env |= {"GATEWAY_BLOB_BACKEND": "azure", "GATEWAY_BLOB_CONNECTION_STRING": self.azurite.connection_string}
+        if self.cosmos and name == "ingest":
+            env |= {"INGEST_METADATA_BACKEND": "cosmos", "INGEST_COSMOS_ENDPOINT": self.cosmos.endpoint,
+                    "INGEST_COSMOS_KEY": self.cosmos.key}
+        return env | c.extra_env.get(name, {})
+
+    def service(self, name: str) -> ManagedProcess:
+        port = {"preprocess": self.config.preprocess_port, "ingest": self.config.ingest_port,
+                "gateway": self.config.gateway_port}[name]
+        return ManagedProcess(name, [sys.executable, "-m", name], env=self._env(name), cwd=ROOT,
+                              ready_url=f"http://127.0.0.1:{port}/readyz", log_path=self.logs / f"{name}.log")
+
+    def start(self) -> "Stack":
+        """Start every part in dependency order; on failure stop what started and raise."""
+        self.logs.mkdir(parents=True, exist_ok=True)
+        try:
+            for standin in (self.azurite, self.cosmos):
+                if standin and self._owned_standins:
+                    standin.start()
+                    self._started.append(standin)
+            if self.triton:
+                self.triton.start(log_path=self.logs / "triton.log")
+                self._started.append(self.triton)
+            for name in ("preprocess", "ingest", "gateway"):
+                self.services[name] = self.service(name)
+                self.services[name].start(timeout_s=90)
+                self._started.append(self.services[name])
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def dead_parts(self) -> list[str]:
+        names = {id(self.triton): "triton", id(self.azurite): "azurite", id(self.cosmos): "cosmos"}
+        names |= {id(p): n for n, p in self.services.items()}
+        return [names[id(p)] for p in self._started if not p.alive()]
+
+    def stop(self) -> None:
+        for part in reversed(self._started):
+            part.stop()
+        self._started.clear()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the whole Ailurus stack locally.")
+    parser.add_argument("--backend", choices=["local", "azure"], default="local")
+    args = parser.parse_args(argv)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-
-    triton = LocalTriton(TritonSettings())
-    preprocess_port = 8081
-    services = [_service("preprocess", "preprocess", preprocess_port,
-                         {"PREPROCESS_TRITON_URL": triton.grpc_url, "PREPROCESS_PORT": str(preprocess_port)})]
-    started: list = []
+    stack = Stack(StackConfig(backend=args.backend))
+    print(f"stack: starting ({args.backend} storage; logs in {stack.logs})", flush=True)
     try:
-        print("stack: starting Triton (log var/logs/triton.log)", flush=True)
-        triton.start(log_path=LOG_DIR / "triton.log")
-        started.append(triton)
-        for service in services:
-            print(f"stack: starting {service.name} (log {service.log_path})", flush=True)
-            service.start(timeout_s=60)
-            started.append(service)
-        print(f"stack: ready\n  preprocess  http://127.0.0.1:{preprocess_port}/docs\n"
-              f"  triton      {triton.http_url} (gRPC {triton.grpc_url})\nCtrl-C stops everything.", flush=True)
-        while not stop.wait(1.0):
-            dead = [p for p in started if not p.alive()]
-            if dead:
-                print(f"stack: {', '.join(getattr(p, 'name', 'triton') for p in dead)} exited; stopping", file=sys.stderr)
-                return 1
-        return 0
+        stack.start()
     except (TritonError, ProcessError) as exc:
         print(f"stack: {exc}", file=sys.stderr)
         return 1
+    try:
+        print(f"stack: ready\n  API + docs   {stack.gateway_url}/api/v1/docs\n"
+              f"  Triton       {stack.triton.http_url} (gRPC {stack.triton_grpc_url})\n"
+              f"  data         {stack.config.data_dir / 'data'}\nCtrl-C stops everything.", flush=True)
+        while not stop.wait(1.0):
+            if dead := stack.dead_parts():
+                print(f"stack: {', '.join(dead)} exited (see {stack.logs}); stopping", file=sys.stderr)
+                return 1
+        return 0
     finally:
-        for part in reversed(started):
-            part.stop()
+        stack.stop()
         print("stack: stopped", flush=True)
 
 

@@ -1,0 +1,1 @@
+"""ingest: the metadata store's only owner; traps, media records, map and analytics queries."""

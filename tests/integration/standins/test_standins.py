@@ -3,7 +3,7 @@ Azurite for Blob Storage, the Cosmos DB stand-in (our launcher) for metadata."""
 
 import asyncio
 import os
-from collections.abc import Iterator
+import uuid
 from pathlib import Path
 
 import pytest
@@ -13,28 +13,9 @@ from azure.cosmos.aio import CosmosClient
 from azure.cosmos.exceptions import CosmosResourceNotFoundError
 from azure.storage.blob.aio import BlobServiceClient
 
-from ailurus_tools.processes import free_port
 from ailurus_tools.standins import Azurite, CosmosStandin, make_cert
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def azurite(logs_dir: Path) -> Iterator[Azurite]:
-    server = Azurite(None, free_port(), free_port(), log_path=logs_dir / "azurite.log")
-    try:
-        yield server.start()
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def cosmos(logs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CosmosStandin]:
-    server = CosmosStandin(tmp_path_factory.mktemp("cosmos-cert"), free_port(), log_path=logs_dir / "cosmos.log")
-    try:
-        yield server.start()
-    finally:
-        server.stop()
 
 
 def ssl_config(cert_file: Path, key_file: Path) -> documents.SSLConfiguration:
@@ -52,7 +33,7 @@ def ssl_config(cert_file: Path, key_file: Path) -> documents.SSLConfiguration:
 async def test_blob_round_trip_and_no_overwrite(azurite: Azurite) -> None:
     data = os.urandom(200_000)
     async with BlobServiceClient.from_connection_string(azurite.connection_string) as service:
-        container = service.get_container_client("uploads")
+        container = service.get_container_client(f"smoke-{uuid.uuid4().hex[:12]}")  # the Azurite is shared
         await container.create_container()
         blob = container.get_blob_client("trap-1/IMG_0001.JPG")
         await blob.upload_blob(data, overwrite=False)
@@ -65,7 +46,7 @@ async def test_blob_round_trip_and_no_overwrite(azurite: Azurite) -> None:
 async def test_cosmos_crud_query_and_not_found(cosmos: CosmosStandin) -> None:
     tls = ssl_config(cosmos.cert_path, cosmos.key_path)
     async with CosmosClient(cosmos.endpoint, credential=cosmos.key, ssl_config=tls) as client:
-        database = await client.create_database_if_not_exists("ailurus")
+        database = await client.create_database_if_not_exists(f"smoke-{uuid.uuid4().hex[:12]}")
         container = await database.create_container_if_not_exists(
             "media", partition_key=PartitionKey(path="/deployment_id"))
         items = [{"id": f"media-{i:02d}", "deployment_id": f"trap-{i % 5}", "status": "pending"} for i in range(50)]

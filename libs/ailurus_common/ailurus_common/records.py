@@ -1,0 +1,161 @@
+"""Stored records in the Camtrap DP vocabulary: deployment (a camera trap at a place),
+media (one uploaded file) and observation (one label on a media).
+
+These are what the metadata stores persist and what ingest returns; exports to
+Camtrap DP are a field mapping from here, not a rewrite.
+"""
+
+from datetime import UTC, datetime
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ailurus_common.domain import Group, MediaStatus
+
+TRAP_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+MEDIA_ID_PATTERN = r"^[0-9a-f]{64}$"  # sha256 of the original bytes
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Deployment(Record):
+    """One camera trap at one place for a period."""
+
+    id: str = Field(pattern=TRAP_ID_PATTERN)
+    name: str = Field(min_length=1, max_length=200)
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    elevation_m: float | None = Field(default=None, ge=-500, le=9000)
+    # Camera clocks write local time without an offset: this zone interprets them.
+    timezone: str = "UTC"
+    # Seconds to ADD to the camera's clock to get true time (a camera set wrong).
+    clock_offset_s: float = Field(default=0.0, ge=-10 * 365 * 86400, le=10 * 365 * 86400)
+    start: datetime | None = None
+    end: datetime | None = None
+    notes: str | None = Field(default=None, max_length=4000)
+    created_at: datetime = Field(default_factory=utc_now)
+    updated_at: datetime = Field(default_factory=utc_now)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r}") from None
+        return value
+
+
+class LabelScore(Record):
+    label: str
+    score: float
+
+
+class ModelRef(Record):
+    name: str
+    version: str
+
+
+class ErrorInfo(Record):
+    code: str
+    message: str
+
+
+class Gps(Record):
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    altitude_m: float | None = None
+
+
+class ExifInfo(Record):
+    make: str | None = None
+    model: str | None = None
+    captured_at_local: str | None = None  # as the camera wrote it (ISO, maybe with offset)
+    gps: Gps | None = None
+    width: int | None = None
+    height: int | None = None
+    orientation: int | None = None
+    format: str | None = None
+
+
+class Observation(Record):
+    """A label on a media. Reviews add observations; machine ones are never erased."""
+
+    id: str
+    group: Group
+    label: str | None = None
+    probability: float | None = Field(default=None, ge=0, le=1)
+    blank: bool = False
+    top_k: list[LabelScore] = Field(default_factory=list)
+    method: Literal["machine", "human"]
+    classified_by: str  # "model_name:version" or the reviewer's user id
+    model: ModelRef | None = None
+    classified_at: datetime = Field(default_factory=utc_now)
+
+
+class Media(Record):
+    """One uploaded file and everything known about it."""
+
+    id: str = Field(pattern=MEDIA_ID_PATTERN)
+    deployment_id: str = Field(pattern=TRAP_ID_PATTERN)  # Cosmos partition key
+    file_name: str = Field(max_length=255)
+    media_type: str
+    size_bytes: int = Field(ge=0)
+    blob_original: str
+    blob_thumbnail: str | None = None
+    # UTC; from EXIF in the trap's time zone corrected by its clock offset, else upload time.
+    timestamp: datetime
+    timestamp_source: Literal["exif", "upload"] = "upload"
+    uploaded_at: datetime = Field(default_factory=utc_now)
+    uploaded_by: str
+    exif: ExifInfo = Field(default_factory=ExifInfo)
+    status: MediaStatus = MediaStatus.PENDING
+    error: ErrorInfo | None = None
+    attempts: int = 0
+    sequence_id: str | None = None
+    observations: list[Observation] = Field(default_factory=list)
+    # Denormalised from the current observation (latest human, else latest machine) so
+    # stores can filter and count on plain fields.
+    group: Group | None = None
+    label: str | None = None
+    confidence: float | None = None
+    model: ModelRef | None = None
+    updated_at: datetime = Field(default_factory=utc_now)
+
+    @property
+    def sort_key(self) -> str:
+        """Newest-first keyset paging key: fixed-width UTC timestamp, then id."""
+        return f"{self.timestamp.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}|{self.id}"
+
+    def current_observation(self) -> Observation | None:
+        human = [o for o in self.observations if o.method == "human"]
+        chosen = human or self.observations
+        return chosen[-1] if chosen else None
+
+    def with_observation(self, observation: Observation) -> "Media":
+        """A copy with the observation appended and the denormalised fields refreshed."""
+        media = self.model_copy(update={"observations": [*self.observations, observation], "updated_at": utc_now()})
+        current = media.current_observation()
+        return media.model_copy(update={
+            "group": current.group, "label": current.label, "confidence": current.probability,
+            "model": current.model if current.method == "machine" else media.model,
+        })
+
+
+class MediaFilter(BaseModel):
+    """Filters of ``GET /media`` (all optional, combined with AND)."""
+
+    deployment_id: str | None = None
+    group: Group | None = None
+    label: str | None = None
+    status: MediaStatus | None = None
+    start: datetime | None = None  # inclusive
+    end: datetime | None = None  # exclusive
+    min_confidence: float | None = Field(default=None, ge=0, le=1)

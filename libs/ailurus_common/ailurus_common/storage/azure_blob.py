@@ -1,0 +1,134 @@
+"""``BlobStore`` on Azure Blob Storage (or Azurite) through the aio SDK.
+
+One ``BlobServiceClient`` per store, hence one HTTP connection pool. SDK exceptions never
+leave this module: a missing blob is ``NotFound``, anything else the service or network
+does wrong is ``StorageError`` (503).
+"""
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError, ResourceNotFoundError
+from azure.storage.blob import ContentSettings
+from azure.storage.blob.aio import BlobServiceClient
+
+from ailurus_common.storage.blob import CONTAINERS, UPLOADS
+from ailurus_common.storage.errors import NotFound, StorageError
+from ailurus_common.storage.local_blob import validate_blob_name, validate_container_name
+
+DEFAULT_READY_TIMEOUT_S = 2.0
+
+
+def _reason(exc: AzureError) -> str:
+    if isinstance(exc, HttpResponseError) and exc.status_code is not None:
+        return f"HTTP {exc.status_code} {exc.error_code or exc.reason or ''}".rstrip()
+    # The SDK's messages can span many lines (whole response bodies); the first is the gist.
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
+
+
+@contextlib.contextmanager
+def _storage_errors(action: str) -> Iterator[None]:
+    """Translate whatever the SDK raises inside into ``StorageError``."""
+    try:
+        yield
+    except AzureError as exc:
+        raise StorageError(f"blob storage: {action} failed: {_reason(exc)}") from exc
+
+
+class AzureBlobStore:
+    """Blobs in Azure Blob Storage. Build with ``from_connection_string`` (Azurite) or
+    ``from_account_url`` (DefaultAzureCredential: workload identity on AKS)."""
+
+    def __init__(self, client: BlobServiceClient, *, credential: Any = None,
+                 ready_timeout_s: float = DEFAULT_READY_TIMEOUT_S) -> None:
+        self._client = client
+        self._credential = credential  # owned: closed with the store
+        self.ready_timeout_s = ready_timeout_s
+
+    @classmethod
+    def from_connection_string(cls, connection_string: str, *, ready_timeout_s: float = DEFAULT_READY_TIMEOUT_S,
+                               **client_kwargs: Any) -> "AzureBlobStore":
+        """For emulators only. ``client_kwargs`` go to ``BlobServiceClient`` (e.g. ``retry_total``)."""
+        client = BlobServiceClient.from_connection_string(connection_string, **client_kwargs)
+        return cls(client, ready_timeout_s=ready_timeout_s)
+
+    @classmethod
+    def from_account_url(cls, account_url: str, *, ready_timeout_s: float = DEFAULT_READY_TIMEOUT_S,
+                         **client_kwargs: Any) -> "AzureBlobStore":
+        """``https://<account>.blob.core.windows.net`` with ``DefaultAzureCredential``."""
+        # Imported here: azure-identity is only needed where a credential is used.
+        from azure.identity.aio import DefaultAzureCredential
+
+        credential = DefaultAzureCredential()
+        client = BlobServiceClient(account_url, credential=credential, **client_kwargs)
+        return cls(client, credential=credential, ready_timeout_s=ready_timeout_s)
+
+    async def ensure_containers(self) -> None:
+        for container in CONTAINERS:
+            with _storage_errors(f"create container {container}"):
+                try:
+                    await self._client.create_container(container)
+                except ResourceExistsError:
+                    pass
+
+    async def put(self, container: str, name: str, data: bytes, *, content_type: str,
+                  overwrite: bool = False) -> bool:
+        validate_container_name(container)
+        validate_blob_name(name)
+        blob = self._client.get_blob_client(container, name)
+        settings = ContentSettings(content_type=content_type)
+        with _storage_errors(f"put {container}/{name}"):
+            try:
+                # overwrite=False sends If-None-Match: * ; the service refuses an existing blob.
+                await blob.upload_blob(data, overwrite=overwrite, content_settings=settings)
+            except ResourceExistsError:
+                return False
+            except ResourceNotFoundError as exc:
+                raise StorageError(f"container {container!r} does not exist", code="container_not_found") from exc
+        return True
+
+    async def get(self, container: str, name: str) -> bytes:
+        validate_container_name(container)
+        validate_blob_name(name)
+        blob = self._client.get_blob_client(container, name)
+        with _storage_errors(f"get {container}/{name}"):
+            try:
+                downloader = await blob.download_blob()
+                return await downloader.readall()
+            except ResourceNotFoundError as exc:
+                raise NotFound(f"blob {container}/{name} not found") from exc
+
+    async def exists(self, container: str, name: str) -> bool:
+        validate_container_name(container)
+        validate_blob_name(name)
+        with _storage_errors(f"exists {container}/{name}"):
+            return await self._client.get_blob_client(container, name).exists()
+
+    async def delete(self, container: str, name: str) -> bool:
+        validate_container_name(container)
+        validate_blob_name(name)
+        blob = self._client.get_blob_client(container, name)
+        with _storage_errors(f"delete {container}/{name}"):
+            try:
+                await blob.delete_blob()
+            except ResourceNotFoundError:
+                return False
+        return True
+
+    async def is_ready(self) -> bool:
+        # A container-level read: answers with container-scoped RBAC roles too (listing
+        # containers or the account information would need account-wide rights), and it
+        # is False until ensure_containers has run, as for the local store.
+        container = self._client.get_container_client(UPLOADS)
+        try:
+            await asyncio.wait_for(container.get_container_properties(), timeout=self.ready_timeout_s)
+        except (AzureError, TimeoutError):
+            return False
+        return True
+
+    async def close(self) -> None:
+        await self._client.close()
+        if self._credential is not None:
+            await self._credential.close()

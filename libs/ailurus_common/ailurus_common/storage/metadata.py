@@ -1,0 +1,126 @@
+"""The ``MetadataStore`` seam: deployments, media (with embedded observations) and the
+aggregates the map needs.
+
+Aggregates must work on real Cosmos DB, where the SDK has no GROUP BY: per-group counts
+come from counters kept on write, one counter record per (deployment, UTC day), updated
+whenever a media's counted state (status classified, group, day) changes.
+"""
+
+import base64
+import binascii
+import re
+from datetime import UTC, date, datetime
+from typing import Protocol
+
+from ailurus_common.domain import Group, MediaStatus
+from ailurus_common.records import Deployment, Media, MediaFilter
+from ailurus_common.storage.errors import StorageError
+
+UTC_TEXT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # the format of Media.sort_key
+_SORT_KEY = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z\|[0-9a-f]{64}")
+
+CounterKey = tuple[str, str, str]  # (deployment_id, UTC day, group)
+
+
+class MetadataStore(Protocol):
+    async def start(self) -> None:
+        """Open connections; create database/containers/tables if missing."""
+
+    async def close(self) -> None: ...
+
+    async def is_ready(self) -> bool: ...
+
+    # deployments -----------------------------------------------------------------
+    async def create_deployment(self, deployment: Deployment) -> None:
+        """Raises ``Conflict`` when the id exists."""
+
+    async def get_deployment(self, deployment_id: str) -> Deployment | None: ...
+
+    async def list_deployments(self) -> list[Deployment]:
+        """All deployments, ordered by id."""
+
+    async def replace_deployment(self, deployment: Deployment) -> None:
+        """Raises ``NotFound``."""
+
+    async def delete_deployment(self, deployment_id: str) -> bool:
+        """Deletes the deployment, its media records and its counters; False if absent."""
+
+    # media -----------------------------------------------------------------------
+    async def create_media(self, media: Media) -> bool:
+        """Insert; returns False (and stores nothing) when a media with this id exists
+        in ANY deployment (same bytes = one record)."""
+
+    async def get_media(self, media_id: str) -> Media | None: ...
+
+    async def replace_media(self, media: Media) -> None:
+        """Replace the stored media (same id and deployment) and adjust the counters by
+        the difference between the stored and the new counted state. Concurrent
+        replacements must not double-count (transaction or ETag + retry). ``NotFound``."""
+
+    async def delete_media(self, media_id: str) -> bool:
+        """Delete one media record (and its share of the counters); False if absent."""
+
+    async def list_media(self, filters: MediaFilter, *, limit: int,
+                         cursor: str | None = None) -> tuple[list[Media], str | None]:
+        """Newest first by ``Media.sort_key``; returns the page and the cursor of the
+        next page (None on the last). The cursor is opaque to callers."""
+
+    async def list_pending(self, *, updated_before: datetime, limit: int) -> list[Media]:
+        """Media with status pending whose ``updated_at`` is older than ``updated_before``."""
+
+    async def media_near(self, deployment_id: str, start: datetime, end: datetime) -> list[Media]:
+        """Media of one deployment with ``start <= timestamp <= end``, oldest first by
+        ``Media.sort_key`` (burst grouping)."""
+
+    # aggregates --------------------------------------------------------------------
+    async def group_counts(self, *, deployment_id: str | None = None, start_day: date | None = None,
+                           end_day: date | None = None) -> dict[str, dict[Group, int]]:
+        """Classified media per deployment and group, from the daily counters, days
+        inclusive. Deployments with no counts are absent."""
+
+    async def count_media(self, filters: MediaFilter) -> int:
+        """COUNT of media matching the filters (one COUNT query; never reads records)."""
+
+
+# helpers shared by the backends --------------------------------------------------------
+def utc_text(value: datetime) -> str:
+    """``value`` as fixed-width UTC text, the format of ``Media.sort_key``."""
+    # One zone and a fixed width: backends store datetimes as this text so that comparing the
+    # strings in a query (SQLite, Cosmos DB) compares the times.
+    return value.astimezone(UTC).strftime(UTC_TEXT_FORMAT)
+
+
+def encode_cursor(sort_key: str) -> str:
+    """The ``list_media`` cursor that resumes after the media with ``sort_key``."""
+    # base64 keeps the cursor opaque to callers; the padding is dropped so it is URL-clean.
+    return base64.urlsafe_b64encode(sort_key.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    """The sort key a cursor stands for; ``StorageError`` (400 ``invalid_cursor``) if it is
+    not one ``encode_cursor`` made."""
+    # The cursor comes from the client and goes into a query: anything that is not a sort key
+    # must fail as the client's error, not page from a wrong place or fail as a 5xx.
+    try:
+        sort_key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        sort_key = ""
+    if not _SORT_KEY.fullmatch(sort_key):
+        raise StorageError("cursor is not valid for this listing", code="invalid_cursor", status_code=400)
+    return sort_key
+
+
+def counter_key(deployment_id: str, status: str, group: str | None, timestamp_utc: str) -> CounterKey | None:
+    """Where a media counts in the daily counters, or None when it does not count.
+
+    ``timestamp_utc`` is ``utc_text`` of the media's timestamp (as stored by the backends)."""
+    # Only classified media with a group are counted; the day is the UTC one, so every backend
+    # (and every reader's time zone) puts a media in the same counter.
+    if status != MediaStatus.CLASSIFIED or group is None:
+        return None
+    return deployment_id, timestamp_utc[:10], str(group)
+
+
+def media_counter_key(media: Media) -> CounterKey | None:
+    """``counter_key`` of a ``Media`` record."""
+    return counter_key(media.deployment_id, media.status, media.group, utc_text(media.timestamp))

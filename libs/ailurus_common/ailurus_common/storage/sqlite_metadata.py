@@ -1,0 +1,293 @@
+"""``MetadataStore`` on one SQLite file (the embedded default of ``make run``).
+
+Records are kept whole as JSON in ``doc``; the fields the queries filter and sort on are
+copied into plain columns. Datetimes are fixed-width UTC strings (the format of
+``Media.sort_key``), so comparing the strings compares the times. Daily per-group counters
+change in the same transaction as the media that moves them, so they are always exact.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from ailurus_common.domain import Group, MediaStatus
+from ailurus_common.records import Deployment, Media, MediaFilter
+from ailurus_common.storage.errors import Conflict, NotFound, StorageError
+from ailurus_common.storage.metadata import (
+    CounterKey,
+    counter_key,
+    decode_cursor,
+    encode_cursor,
+    media_counter_key,
+    utc_text,
+)
+
+_BUSY_TIMEOUT_MS = 10_000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS deployments (
+    id TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS media (
+    id TEXT PRIMARY KEY,
+    deployment_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    grp TEXT,
+    label TEXT,
+    confidence REAL,
+    timestamp TEXT NOT NULL,
+    sort_key TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS media_by_sort_key ON media (sort_key);
+CREATE INDEX IF NOT EXISTS media_by_deployment ON media (deployment_id, sort_key);
+CREATE INDEX IF NOT EXISTS media_by_deployment_time ON media (deployment_id, timestamp);
+CREATE INDEX IF NOT EXISTS media_by_group ON media (grp, sort_key);
+CREATE INDEX IF NOT EXISTS media_by_status ON media (status, updated_at);
+CREATE TABLE IF NOT EXISTS counters (
+    deployment_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    grp TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (deployment_id, day, grp)
+) WITHOUT ROWID;
+"""
+
+_MEDIA_COLUMNS = "id, deployment_id, status, grp, label, confidence, timestamp, sort_key, updated_at, doc"
+_MEDIA_UPDATE = ("deployment_id = ?, status = ?, grp = ?, label = ?, confidence = ?, timestamp = ?, "
+                 "sort_key = ?, updated_at = ?, doc = ?")
+
+
+def _media_row(media: Media) -> tuple[Any, ...]:
+    return (media.id, media.deployment_id, str(media.status), media.group and str(media.group), media.label,
+            media.confidence, utc_text(media.timestamp), media.sort_key, utc_text(media.updated_at),
+            media.model_dump_json())
+
+
+def _media_where(filters: MediaFilter) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    for clause, value in (
+        ("deployment_id = ?", filters.deployment_id),
+        ("grp = ?", filters.group and str(filters.group)),
+        ("label = ?", filters.label),
+        ("status = ?", filters.status and str(filters.status)),
+        ("timestamp >= ?", filters.start and utc_text(filters.start)),
+        ("timestamp < ?", filters.end and utc_text(filters.end)),
+        ("confidence >= ?", filters.min_confidence),
+    ):
+        if value is not None:
+            clauses.append(clause)
+            params.append(value)
+    return clauses, params
+
+
+def _where_sql(clauses: list[str]) -> str:
+    return f"WHERE {' AND '.join(clauses)}" if clauses else ""
+
+
+class SqliteMetadataStore:
+    """One SQLite database file in WAL mode: a writer connection (writes serialised by a lock,
+    one ``BEGIN IMMEDIATE`` transaction each) and a reader connection that sees committed data."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE ... COMMIT).
+        self._writer = await aiosqlite.connect(self.path, isolation_level=None)
+        await self._writer.execute("PRAGMA journal_mode=WAL")
+        await self._writer.execute("PRAGMA synchronous=NORMAL")
+        await self._writer.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        await self._writer.executescript(_SCHEMA)
+        self._reader = await aiosqlite.connect(self.path, isolation_level=None)
+        await self._reader.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+
+    async def close(self) -> None:
+        for connection in (self._reader, self._writer):
+            if connection is not None:
+                await connection.close()
+        self._reader = self._writer = None
+
+    async def is_ready(self) -> bool:
+        try:
+            await self._read_one("SELECT 1")
+        except StorageError:
+            return False
+        return True
+
+    # plumbing ----------------------------------------------------------------------
+    def _connection(self, connection: aiosqlite.Connection | None) -> aiosqlite.Connection:
+        if connection is None:
+            raise StorageError("metadata store is not started")
+        return connection
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        db = self._connection(self._writer)
+        async with self._write_lock:
+            try:
+                await db.execute("BEGIN IMMEDIATE")
+                yield db
+                await db.execute("COMMIT")
+            except BaseException as exc:
+                if db.in_transaction:
+                    await db.execute("ROLLBACK")
+                if isinstance(exc, aiosqlite.Error):
+                    raise StorageError(f"metadata database error: {exc}") from exc
+                raise
+
+    async def _read_all(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[aiosqlite.Row]:
+        try:
+            async with self._connection(self._reader).execute(sql, params) as rows:
+                return list(await rows.fetchall())
+        except aiosqlite.Error as exc:
+            raise StorageError(f"metadata database error: {exc}") from exc
+
+    async def _read_one(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> aiosqlite.Row | None:
+        rows = await self._read_all(sql, params)
+        return rows[0] if rows else None
+
+    @staticmethod
+    async def _adjust(db: aiosqlite.Connection, old: CounterKey | None, new: CounterKey | None) -> None:
+        if old == new:
+            return
+        for key, delta in ((old, -1), (new, 1)):
+            if key is not None:
+                await db.execute(
+                    "INSERT INTO counters (deployment_id, day, grp, count) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (deployment_id, day, grp) DO UPDATE SET count = count + excluded.count",
+                    (*key, delta))
+
+    # deployments -------------------------------------------------------------------
+    async def create_deployment(self, deployment: Deployment) -> None:
+        async with self._transaction() as db:
+            cursor = await db.execute("INSERT INTO deployments (id, doc) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+                                      (deployment.id, deployment.model_dump_json()))
+            if cursor.rowcount == 0:
+                raise Conflict(f"deployment {deployment.id!r} exists")
+
+    async def get_deployment(self, deployment_id: str) -> Deployment | None:
+        row = await self._read_one("SELECT doc FROM deployments WHERE id = ?", (deployment_id,))
+        return Deployment.model_validate_json(row[0]) if row else None
+
+    async def list_deployments(self) -> list[Deployment]:
+        rows = await self._read_all("SELECT doc FROM deployments ORDER BY id")
+        return [Deployment.model_validate_json(row[0]) for row in rows]
+
+    async def replace_deployment(self, deployment: Deployment) -> None:
+        async with self._transaction() as db:
+            cursor = await db.execute("UPDATE deployments SET doc = ? WHERE id = ?",
+                                      (deployment.model_dump_json(), deployment.id))
+            if cursor.rowcount == 0:
+                raise NotFound(f"deployment {deployment.id!r} not found")
+
+    async def delete_deployment(self, deployment_id: str) -> bool:
+        async with self._transaction() as db:
+            cursor = await db.execute("DELETE FROM deployments WHERE id = ?", (deployment_id,))
+            if cursor.rowcount == 0:
+                return False
+            await db.execute("DELETE FROM media WHERE deployment_id = ?", (deployment_id,))
+            await db.execute("DELETE FROM counters WHERE deployment_id = ?", (deployment_id,))
+            return True
+
+    # media -------------------------------------------------------------------------
+    async def create_media(self, media: Media) -> bool:
+        async with self._transaction() as db:
+            # id is the primary key across all deployments: same bytes = one record.
+            cursor = await db.execute(
+                f"INSERT INTO media ({_MEDIA_COLUMNS}) VALUES ({', '.join('?' * 10)}) ON CONFLICT (id) DO NOTHING",
+                _media_row(media))
+            if cursor.rowcount == 0:
+                return False
+            await self._adjust(db, None, media_counter_key(media))
+            return True
+
+    async def get_media(self, media_id: str) -> Media | None:
+        row = await self._read_one("SELECT doc FROM media WHERE id = ?", (media_id,))
+        return Media.model_validate_json(row[0]) if row else None
+
+    async def replace_media(self, media: Media) -> None:
+        async with self._transaction() as db:
+            async with db.execute("SELECT deployment_id, status, grp, timestamp FROM media WHERE id = ?",
+                                  (media.id,)) as rows:
+                stored = await rows.fetchone()
+            if stored is None or stored[0] != media.deployment_id:
+                raise NotFound(f"media {media.id!r} not found in deployment {media.deployment_id!r}")
+            row = _media_row(media)
+            await db.execute(f"UPDATE media SET {_MEDIA_UPDATE} WHERE id = ?", (*row[1:], media.id))
+            await self._adjust(db, counter_key(*stored), media_counter_key(media))
+
+    async def delete_media(self, media_id: str) -> bool:
+        async with self._transaction() as db:
+            async with db.execute("SELECT deployment_id, status, grp, timestamp FROM media WHERE id = ?",
+                                  (media_id,)) as rows:
+                stored = await rows.fetchone()
+            if stored is None:
+                return False
+            await db.execute("DELETE FROM media WHERE id = ?", (media_id,))
+            await self._adjust(db, counter_key(*stored), None)
+            return True
+
+    async def list_media(self, filters: MediaFilter, *, limit: int,
+                         cursor: str | None = None) -> tuple[list[Media], str | None]:
+        if limit < 1:
+            raise StorageError("limit must be at least 1", code="invalid_limit", status_code=400)
+        clauses, params = _media_where(filters)
+        if cursor is not None:
+            clauses.append("sort_key < ?")
+            params.append(decode_cursor(cursor))
+        # One row more than asked tells whether a next page exists.
+        rows = await self._read_all(
+            f"SELECT doc, sort_key FROM media {_where_sql(clauses)} ORDER BY sort_key DESC LIMIT ?",
+            [*params, limit + 1])
+        page = rows[:limit]
+        next_cursor = encode_cursor(page[-1][1]) if len(rows) > limit else None
+        return [Media.model_validate_json(row[0]) for row in page], next_cursor
+
+    async def list_pending(self, *, updated_before: datetime, limit: int) -> list[Media]:
+        rows = await self._read_all(
+            "SELECT doc FROM media WHERE status = ? AND updated_at < ? ORDER BY updated_at LIMIT ?",
+            (str(MediaStatus.PENDING), utc_text(updated_before), limit))
+        return [Media.model_validate_json(row[0]) for row in rows]
+
+    async def media_near(self, deployment_id: str, start: datetime, end: datetime) -> list[Media]:
+        rows = await self._read_all(
+            "SELECT doc FROM media WHERE deployment_id = ? AND timestamp >= ? AND timestamp <= ? ORDER BY sort_key",
+            (deployment_id, utc_text(start), utc_text(end)))
+        return [Media.model_validate_json(row[0]) for row in rows]
+
+    # aggregates --------------------------------------------------------------------
+    async def group_counts(self, *, deployment_id: str | None = None, start_day: date | None = None,
+                           end_day: date | None = None) -> dict[str, dict[Group, int]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        for clause, value in (("deployment_id = ?", deployment_id),
+                              ("day >= ?", start_day and start_day.isoformat()),
+                              ("day <= ?", end_day and end_day.isoformat())):
+            if value is not None:
+                clauses.append(clause)
+                params.append(value)
+        rows = await self._read_all(
+            f"SELECT deployment_id, grp, SUM(count) FROM counters {_where_sql(clauses)} "
+            "GROUP BY deployment_id, grp HAVING SUM(count) > 0 ORDER BY deployment_id, grp", params)
+        counts: dict[str, dict[Group, int]] = {}
+        for trap, group, count in rows:
+            counts.setdefault(trap, {})[Group(group)] = count
+        return counts
+
+    async def count_media(self, filters: MediaFilter) -> int:
+        clauses, params = _media_where(filters)
+        row = await self._read_one(f"SELECT COUNT(*) FROM media {_where_sql(clauses)}", params)
+        return row[0] if row else 0

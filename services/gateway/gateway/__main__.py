@@ -1,0 +1,11 @@
+"""``python -m gateway``: serve on the configured host and port."""
+
+import uvicorn
+
+from gateway.config import get_settings
+from gateway.main import create_app
+
+if __name__ == "__main__":
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None,
+                timeout_graceful_shutdown=10)

@@ -1,0 +1,66 @@
+"""gateway app factory and lifespan."""
+
+import asyncio
+import contextlib
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from ailurus_common.errors import install_error_handlers
+from ailurus_common.http import BodySizeLimitMiddleware, HttpMetricsMiddleware, add_metrics_route
+from ailurus_common.logging import configure_logging
+from ailurus_common.request_context import RequestIdMiddleware
+from ailurus_common.storage.factory import open_blob_store
+from gateway.api.routes import health, images, maps, media, traps
+from gateway.clients import IngestClient, PreprocessClient
+from gateway.config import GatewaySettings, get_settings
+from gateway.uploads import UploadPipeline
+from gateway.worker import PendingWorker
+
+SERVICE = "gateway"
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        configure_logging(SERVICE, level=settings.log_level, json_lines=settings.log_json)
+        blobs = open_blob_store(
+            backend=settings.blob_backend, root=settings.blob_root, account_url=settings.blob_account_url,
+            connection_string=settings.blob_connection_string.get_secret_value()
+            if settings.blob_connection_string else None)
+        await blobs.ensure_containers()
+        pipeline = UploadPipeline(
+            blobs=blobs, ingest=IngestClient(settings.ingest_url, timeout_s=settings.ingest_timeout_s),
+            preprocess=PreprocessClient(settings.preprocess_url, timeout_s=settings.preprocess_timeout_s,
+                                        max_connections=settings.fanout_concurrency * 2),
+            max_file_bytes=settings.max_file_bytes)
+        app.state.pipeline = pipeline
+        worker = asyncio.create_task(PendingWorker(pipeline, settings).run_forever()) if settings.worker_enabled else None
+        try:
+            yield
+        finally:
+            if worker:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+            await pipeline.ingest.close()
+            await pipeline.preprocess.close()
+            await blobs.close()
+
+    app = FastAPI(title="Ailurus API", version="1.0.0", lifespan=lifespan, openapi_url=f"{API_PREFIX}/openapi.json",
+                  docs_url=f"{API_PREFIX}/docs", redoc_url=None)
+    app.dependency_overrides[get_settings] = lambda: settings
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(HttpMetricsMiddleware, service=SERVICE)
+    app.add_middleware(RequestIdMiddleware)
+    api = APIRouter(prefix=API_PREFIX)
+    for router in (traps.router, images.router, media.router, maps.router):
+        api.include_router(router)
+    app.include_router(api)
+    app.include_router(health.router)
+    add_metrics_route(app)
+    return app

@@ -1,0 +1,135 @@
+"""The upload path for one file: store the original, record it, classify, record the
+result. The original is in ``uploads/`` and recorded (pending) before the response
+acknowledges it; a classification that cannot happen now leaves it pending for the
+retry worker."""
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+
+from ailurus_common.contracts import ClassificationIn, FailureIn, MachinePrediction, MediaCreate
+from ailurus_common.errors import AilurusError
+from ailurus_common.records import ErrorInfo, ExifInfo, Gps
+from ailurus_common.sniff import sniff_image_type
+from ailurus_common.storage.blob import PROCESSED, UPLOADS, BlobStore
+from gateway.clients import Classified, IngestClient, PreprocessClient, Rejected, Unavailable
+from gateway.metrics import IN_FLIGHT_FILES, UPLOAD_FILES, UPLOAD_STAGE_SECONDS
+from gateway.schemas import ErrorBody, FileResult, Prediction
+
+log = logging.getLogger(__name__)
+
+
+def original_blob_name(media_id: str) -> str:
+    """Content-addressed: the same bytes always land on the same name."""
+    return f"{media_id[:2]}/{media_id}"
+
+
+def _classification(outcome: Classified, thumbnail_blob: str | None) -> ClassificationIn:
+    image, prediction = outcome.body["image"], outcome.body["prediction"]
+    gps = image.get("gps")
+    return ClassificationIn(
+        exif=ExifInfo(make=image.get("make"), model=image.get("model"), captured_at_local=image.get("captured_at"),
+                      gps=Gps(**gps) if gps else None, width=image.get("width"), height=image.get("height"),
+                      orientation=image.get("orientation"), format=image.get("format")),
+        prediction=MachinePrediction(group=prediction["group"], label=prediction["label"],
+                                     confidence=prediction["confidence"], blank=prediction["blank"],
+                                     top_k=prediction["top_k"], model=prediction["model"]),
+        blob_thumbnail=thumbnail_blob,
+    )
+
+
+@dataclass
+class UploadPipeline:
+    blobs: BlobStore
+    ingest: IngestClient
+    preprocess: PreprocessClient
+    max_file_bytes: int
+
+    async def finish(self, media_id: str, outcome: Classified | Rejected | Unavailable, *,
+                     from_worker: bool) -> FileResult | None:
+        """Record what classification gave. Returns the result for an upload response;
+        ``None`` means the media stays pending."""
+        if isinstance(outcome, Classified):
+            thumbnail_blob = None
+            if outcome.thumbnail_jpeg:
+                thumbnail_blob = f"{media_id}.jpg"
+                await self.blobs.put(PROCESSED, thumbnail_blob, outcome.thumbnail_jpeg, content_type="image/jpeg",
+                                     overwrite=True)
+            await self.ingest.put_classification(media_id, _classification(outcome, thumbnail_blob))
+            p = outcome.body["prediction"]
+            return FileResult(filename="", status="classified", media_id=media_id, prediction=Prediction(
+                group=p["group"], label=p["label"], confidence=p["confidence"], blank=p["blank"], top_k=p["top_k"],
+                model=p["model"]))
+        if isinstance(outcome, Rejected):
+            if from_worker:  # acknowledged earlier: keep it, visible as failed
+                await self.ingest.put_failure(media_id, FailureIn(error=ErrorInfo(code=outcome.code,
+                                                                                  message=outcome.message), final=True))
+            else:  # refused in the same request: nothing of it is kept
+                await self.ingest.delete_media(media_id)
+                await self.blobs.delete(UPLOADS, original_blob_name(media_id))
+            return FileResult(filename="", status="rejected", error=ErrorBody(code=outcome.code, message=outcome.message))
+        await self.ingest.put_failure(media_id, FailureIn(error=ErrorInfo(code="classifier_unavailable",
+                                                                          message=outcome.message), final=False))
+        return None
+
+    async def regroup(self, results: list[FileResult]) -> None:
+        """Frames classified concurrently could not see each other: let ingest regroup
+        their bursts now that all are recorded (best effort; a miss leaves the grouping
+        approximate, never loses data)."""
+        media_ids = [r.media_id for r in results if r.status == "classified" and r.media_id]
+        if len(media_ids) > 1:
+            try:
+                await self.ingest.rebuild_sequences(media_ids)
+            except AilurusError as exc:
+                log.warning("burst regrouping skipped: %s", exc.message)
+
+    async def upload_one(self, trap_id: str, filename: str, data: bytes, *, user: str) -> FileResult:
+        """Store, record and classify one file; never raises for a bad file."""
+        IN_FLIGHT_FILES.inc()
+        try:
+            result = await self._upload_one(trap_id, filename, data, user=user)
+        finally:
+            IN_FLIGHT_FILES.dec()
+        UPLOAD_FILES.labels(result.status, result.prediction.group if result.prediction else "").inc()
+        return result.model_copy(update={"filename": filename})
+
+    async def _upload_one(self, trap_id: str, filename: str, data: bytes, *, user: str) -> FileResult:
+        def rejected(code: str, message: str) -> FileResult:
+            return FileResult(filename=filename, status="rejected", error=ErrorBody(code=code, message=message))
+
+        if not data:
+            return rejected("empty_file", "the file is empty (0 bytes)")
+        if len(data) > self.max_file_bytes:
+            return rejected("too_large", f"the file has {len(data)} bytes; the limit is {self.max_file_bytes}")
+        media_type = sniff_image_type(data)
+        if media_type is None:
+            return rejected("unsupported_format", "not an image in a supported format "
+                                                  "(JPEG, PNG, WebP, TIFF, BMP, GIF, HEIC)")
+        media_id = hashlib.sha256(data).hexdigest()
+        blob_name = original_blob_name(media_id)
+        t0 = time.perf_counter()
+        try:
+            await self.blobs.put(UPLOADS, blob_name, data, content_type=media_type)
+            t1 = time.perf_counter()
+            created = await self.ingest.create_media(MediaCreate(
+                id=media_id, deployment_id=trap_id, file_name=filename[:255], media_type=media_type,
+                size_bytes=len(data), blob_original=f"{UPLOADS}/{blob_name}", uploaded_by=user))
+        except AilurusError as exc:
+            # Not acknowledged: the caller must upload it again (the stored bytes are reused).
+            return rejected(exc.code, f"not stored, upload again: {exc.message}")
+        t2 = time.perf_counter()
+        UPLOAD_STAGE_SECONDS.labels("store").observe(t1 - t0)
+        UPLOAD_STAGE_SECONDS.labels("record").observe(t2 - t1)
+        if not created:
+            return FileResult(filename=filename, status="duplicate", media_id=media_id)
+        outcome = await self.preprocess.classify(data)
+        t3 = time.perf_counter()
+        UPLOAD_STAGE_SECONDS.labels("classify").observe(t3 - t2)
+        try:
+            result = await self.finish(media_id, outcome, from_worker=False)
+        except AilurusError as exc:
+            log.warning("media %s stays pending: %s", media_id, exc.message)
+            result = None
+        UPLOAD_STAGE_SECONDS.labels("finish").observe(time.perf_counter() - t3)
+        return result or FileResult(filename=filename, status="pending", media_id=media_id)

@@ -1,0 +1,70 @@
+"""Finish media left pending (preprocess, Triton or ingest was down) without a new
+upload: poll ingest for pending media, back off per media on ``attempts``."""
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from ailurus_common.contracts import FailureIn
+from ailurus_common.errors import AilurusError
+from ailurus_common.records import ErrorInfo, Media, utc_now
+from ailurus_common.storage.blob import UPLOADS
+from ailurus_common.storage.errors import NotFound
+from gateway.config import GatewaySettings
+from gateway.metrics import PENDING_BACKLOG, WORKER_RESULTS
+from gateway.schemas import FileResult
+from gateway.uploads import UploadPipeline
+
+log = logging.getLogger(__name__)
+
+
+class PendingWorker:
+    def __init__(self, pipeline: UploadPipeline, settings: GatewaySettings) -> None:
+        self.pipeline = pipeline
+        self.settings = settings
+        self._limiter = asyncio.Semaphore(settings.fanout_concurrency)
+
+    def _due(self, media: Media) -> bool:
+        backoff_s = min(self.settings.worker_grace_s * 2 ** max(media.attempts - 1, 0), self.settings.worker_max_backoff_s)
+        return media.updated_at + timedelta(seconds=backoff_s) <= utc_now()
+
+    async def _retry(self, media: Media) -> str:
+        async with self._limiter:
+            container, _, name = media.blob_original.partition("/")
+            try:
+                data = await self.pipeline.blobs.get(container or UPLOADS, name)
+            except NotFound:
+                await self.pipeline.ingest.put_failure(media.id, FailureIn(
+                    error=ErrorInfo(code="original_missing", message="the stored original is gone"), final=True))
+                return "failed"
+            outcome = await self.pipeline.preprocess.classify(data)
+            result = await self.pipeline.finish(media.id, outcome, from_worker=True)
+            return result.status if result else "pending"
+
+    async def run_once(self) -> int:
+        """One pass; returns how many media it finished (classified or failed)."""
+        pending = await self.pipeline.ingest.pending(older_than_s=self.settings.worker_grace_s,
+                                                      limit=self.settings.worker_batch)
+        PENDING_BACKLOG.set(len(pending))
+        due = [m for m in pending if self._due(m)]
+        outcomes = await asyncio.gather(*(self._retry(m) for m in due), return_exceptions=True)
+        await self.pipeline.regroup([FileResult(filename="", status="classified", media_id=m.id)
+                                     for m, o in zip(due, outcomes, strict=True) if o == "classified"])
+        finished = 0
+        for media, outcome in zip(due, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                log.warning("retry of %s failed: %s", media.id, outcome)
+                outcome = "error"
+            WORKER_RESULTS.labels(outcome).inc()
+            finished += outcome in ("classified", "rejected", "failed")
+        return finished
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except AilurusError as exc:  # ingest down: try again next round
+                log.info("pending worker idle: %s", exc.message)
+            except Exception:  # noqa: BLE001 - the worker must outlive any single failure
+                log.exception("pending worker pass failed")
+            await asyncio.sleep(self.settings.worker_interval_s)

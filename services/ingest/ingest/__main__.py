@@ -1,0 +1,11 @@
+"""``python -m ingest``: serve on the configured host and port."""
+
+import uvicorn
+
+from ingest.config import get_settings
+from ingest.main import create_app
+
+if __name__ == "__main__":
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None,
+                timeout_graceful_shutdown=10)

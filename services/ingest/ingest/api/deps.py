@@ -1,0 +1,16 @@
+"""Dependency aliases for ingest's routes."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from ailurus_common.storage.metadata import MetadataStore
+from ingest.config import IngestSettings, get_settings
+
+
+def get_store(request: Request) -> MetadataStore:
+    return request.app.state.store
+
+
+SettingsDep = Annotated[IngestSettings, Depends(get_settings)]
+StoreDep = Annotated[MetadataStore, Depends(get_store)]

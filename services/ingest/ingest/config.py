@@ -1,0 +1,41 @@
+"""ingest settings, from ``INGEST_*`` environment variables."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from ailurus_common.settings import ServiceSettings
+
+
+class IngestSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="INGEST_", frozen=True)
+
+    port: int = 8082
+    # sqlite: the embedded default (`make run`); cosmos: Azure Cosmos DB or its stand-in.
+    metadata_backend: Literal["sqlite", "cosmos"] = "sqlite"
+    sqlite_path: Path = Path("var/data/metadata.sqlite3")
+    cosmos_endpoint: str | None = None
+    # Only for emulators; on Azure the key stays unset and DefaultAzureCredential is used.
+    cosmos_key: SecretStr | None = None
+    cosmos_database: str = "ailurus"
+    cosmos_container: str = "metadata"
+    cosmos_ca_cert: Path | None = None
+
+    # Frames of one trap closer than this belong to one burst (sequence).
+    sequence_gap_s: float = Field(default=60.0, gt=0)
+    max_page_size: int = Field(default=200, ge=1, le=1000)
+    heatmap_concurrency: int = Field(default=16, ge=1)
+
+    @model_validator(mode="after")
+    def _backend_configured(self) -> "IngestSettings":
+        if self.metadata_backend == "cosmos" and not self.cosmos_endpoint:
+            raise ValueError("INGEST_COSMOS_ENDPOINT is required when INGEST_METADATA_BACKEND=cosmos")
+        return self
+
+
+@lru_cache
+def get_settings() -> IngestSettings:
+    return IngestSettings()

@@ -1,0 +1,46 @@
+"""ingest app factory and lifespan."""
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from ailurus_common.errors import install_error_handlers
+from ailurus_common.http import HttpMetricsMiddleware, add_metrics_route
+from ailurus_common.logging import configure_logging
+from ailurus_common.request_context import RequestIdMiddleware
+from ailurus_common.storage.factory import open_metadata_store
+from ingest.api.routes import health, maps, media, traps
+from ingest.config import IngestSettings, get_settings
+
+SERVICE = "ingest"
+
+
+def create_app(settings: IngestSettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        configure_logging(SERVICE, level=settings.log_level, json_lines=settings.log_json)
+        store = open_metadata_store(
+            backend=settings.metadata_backend, sqlite_path=settings.sqlite_path,
+            cosmos_endpoint=settings.cosmos_endpoint,
+            cosmos_key=settings.cosmos_key.get_secret_value() if settings.cosmos_key else None,
+            cosmos_database=settings.cosmos_database, cosmos_container=settings.cosmos_container,
+            cosmos_ca_cert=settings.cosmos_ca_cert,
+        )
+        await store.start()
+        app.state.store = store
+        try:
+            yield
+        finally:
+            await store.close()
+
+    app = FastAPI(title="Ailurus ingest", version="1.0.0", lifespan=lifespan)
+    app.dependency_overrides[get_settings] = lambda: settings
+    install_error_handlers(app)
+    app.add_middleware(HttpMetricsMiddleware, service=SERVICE)
+    app.add_middleware(RequestIdMiddleware)
+    for router in (health.router, traps.router, media.router, maps.router):
+        app.include_router(router)
+    add_metrics_route(app)
+    return app

@@ -1,0 +1,61 @@
+"""Map queries: traps as GeoJSON with counts per group, heatmap points of sightings."""
+
+import asyncio
+from datetime import datetime
+
+from ailurus_common.domain import Group
+from ailurus_common.records import Deployment, MediaFilter
+from ailurus_common.storage.metadata import MetadataStore
+from ingest.errors import InvalidQuery
+from ingest.schemas import Heatmap, PointGeometry, TrapCollection, TrapFeature
+
+
+def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
+    """``min_lon,min_lat,max_lon,max_lat`` (GeoJSON order)."""
+    if bbox is None:
+        return None
+    try:
+        min_lon, min_lat, max_lon, max_lat = (float(v) for v in bbox.split(","))
+    except ValueError:
+        raise InvalidQuery("bbox must be min_lon,min_lat,max_lon,max_lat") from None
+    if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+        raise InvalidQuery("bbox out of range or min > max")
+    return min_lon, min_lat, max_lon, max_lat
+
+
+def _inside(d: Deployment, box: tuple[float, float, float, float] | None) -> bool:
+    return box is None or (box[0] <= d.longitude <= box[2] and box[1] <= d.latitude <= box[3])
+
+
+async def trap_collection(store: MetadataStore, *, start: datetime | None, end: datetime | None,
+                          group: Group | None) -> TrapCollection:
+    """Every trap as a Point; properties carry classified counts per group in the window
+    (day resolution: the counts come from daily counters kept on write)."""
+    deployments = await store.list_deployments()
+    counts = await store.group_counts(start_day=start.date() if start else None, end_day=end.date() if end else None)
+    features = []
+    for d in deployments:
+        per_group = {g.value: n for g, n in counts.get(d.id, {}).items() if n and (group is None or g == group)}
+        features.append(TrapFeature(
+            id=d.id, geometry=PointGeometry(coordinates=(d.longitude, d.latitude)),
+            properties={"id": d.id, "name": d.name, "elevation_m": d.elevation_m, "counts": per_group,
+                        "total": sum(per_group.values())},
+        ))
+    return TrapCollection(features=features)
+
+
+async def heatmap(store: MetadataStore, *, group: Group, start: datetime | None, end: datetime | None,
+                  bbox: str | None, min_confidence: float | None, concurrency: int) -> Heatmap:
+    """One weighted point per trap with matching sightings: one COUNT query per trap."""
+    box = parse_bbox(bbox)
+    deployments = [d for d in await store.list_deployments() if _inside(d, box)]
+    limiter = asyncio.Semaphore(concurrency)
+
+    async def count(d: Deployment) -> int:
+        async with limiter:
+            return await store.count_media(MediaFilter(deployment_id=d.id, group=group, start=start, end=end,
+                                                       min_confidence=min_confidence, status="classified"))
+
+    weights = await asyncio.gather(*(count(d) for d in deployments))
+    return Heatmap(group=group.value,
+                   points=[(d.latitude, d.longitude, n) for d, n in zip(deployments, weights, strict=True) if n])

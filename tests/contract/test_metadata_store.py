@@ -1,0 +1,468 @@
+"""The ``MetadataStore`` contract: every test runs on SQLite (embedded default) and on Cosmos DB
+(the local stand-in, through azure-cosmos aio with TLS verified against our own CA)."""
+
+import asyncio
+import base64
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from ailurus_common.domain import Group, MediaStatus
+from ailurus_common.records import Media, MediaFilter, utc_now
+from ailurus_common.storage.cosmos_metadata import CosmosMetadataStore
+from ailurus_common.storage.errors import Conflict, NotFound, StorageError
+from ailurus_common.storage.metadata import MetadataStore
+from ailurus_common.storage.sqlite_metadata import SqliteMetadataStore
+from ailurus_tools.standins import CosmosStandin, make_cert
+from tests.contract.factories import BASE_TIME, at, classified, failed, make_deployment, make_media
+
+DAY = BASE_TIME.date()
+
+
+@pytest.fixture(params=["sqlite", "cosmos"])
+async def metadata_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[MetadataStore]:
+    """A started, empty store: a new SQLite file, or a new container in the session's stand-in
+    (the ``cosmos`` fixture of tests/conftest.py)."""
+    if request.param == "sqlite":
+        store = SqliteMetadataStore(tmp_path / "metadata.sqlite3")
+        await store.start()
+        try:
+            yield store
+        finally:
+            await store.close()
+        return
+    server: CosmosStandin = request.getfixturevalue("cosmos")
+    store = CosmosMetadataStore(server.endpoint, server.key, container=f"metadata-{uuid.uuid4().hex}",
+                                ca_cert=server.cert_path, endpoint_discovery=False)
+    await store.start()
+    try:
+        yield store
+    finally:
+        assert store.database is not None
+        await store.database.delete_container(store.container_name)
+        await store.close()
+
+
+async def create_all(store: MetadataStore, *media: Media) -> None:
+    for item in media:
+        assert await store.create_media(item)
+
+
+async def list_all(store: MetadataStore, filters: MediaFilter, *, limit: int) -> list[list[Media]]:
+    """Every page of a listing, following the cursors."""
+    pages, cursor = [], None
+    while True:
+        page, cursor = await store.list_media(filters, limit=limit, cursor=cursor)
+        pages.append(page)
+        if cursor is None:
+            return pages
+        assert len(pages) < 100, "cursor never ends"
+
+
+def newest_first(media: list[Media]) -> list[str]:
+    return [item.id for item in sorted(media, key=lambda item: item.sort_key, reverse=True)]
+
+
+# deployments -----------------------------------------------------------------------------
+async def test_create_deployment_round_trips(metadata_store: MetadataStore) -> None:
+    deployment = make_deployment(notes="under the big rhododendron", clock_offset_s=-3600.5, start=at(-60))
+    await metadata_store.create_deployment(deployment)
+    assert await metadata_store.get_deployment(deployment.id) == deployment
+    assert await metadata_store.is_ready()
+
+
+async def test_create_deployment_duplicate_raises_conflict(metadata_store: MetadataStore) -> None:
+    deployment = make_deployment()
+    await metadata_store.create_deployment(deployment)
+    with pytest.raises(Conflict):
+        await metadata_store.create_deployment(deployment.model_copy(update={"name": "other"}))
+    assert (await metadata_store.get_deployment(deployment.id)).name == deployment.name
+
+
+async def test_get_deployment_missing_returns_none(metadata_store: MetadataStore) -> None:
+    assert await metadata_store.get_deployment("no-such-trap") is None
+
+
+async def test_list_deployments_ordered_by_id(metadata_store: MetadataStore) -> None:
+    assert await metadata_store.list_deployments() == []
+    for deployment_id in ("trap-c", "trap-a", "trap-b"):
+        await metadata_store.create_deployment(make_deployment(deployment_id))
+    assert [d.id for d in await metadata_store.list_deployments()] == ["trap-a", "trap-b", "trap-c"]
+
+
+async def test_replace_deployment_changes_fields(metadata_store: MetadataStore) -> None:
+    deployment = make_deployment()
+    await metadata_store.create_deployment(deployment)
+    moved = deployment.model_copy(update={"name": "Moved trap", "latitude": 27.2, "notes": "moved uphill"})
+    await metadata_store.replace_deployment(moved)
+    assert await metadata_store.get_deployment(deployment.id) == moved
+
+
+async def test_replace_deployment_missing_raises_not_found(metadata_store: MetadataStore) -> None:
+    with pytest.raises(NotFound):
+        await metadata_store.replace_deployment(make_deployment())
+
+
+async def test_delete_deployment_removes_media_and_counts(metadata_store: MetadataStore) -> None:
+    gone, kept = make_deployment(), make_deployment()
+    for deployment in (gone, kept):
+        await metadata_store.create_deployment(deployment)
+    gone_media = [classified(make_media(gone.id, timestamp=at(i)), Group.RED_PANDA) for i in range(3)]
+    kept_media = classified(make_media(kept.id), Group.BIRD)
+    await create_all(metadata_store, *gone_media, kept_media)
+
+    assert await metadata_store.delete_deployment(gone.id)
+
+    assert await metadata_store.get_deployment(gone.id) is None
+    assert all([await metadata_store.get_media(item.id) is None for item in gone_media])
+    assert await metadata_store.count_media(MediaFilter(deployment_id=gone.id)) == 0
+    assert await metadata_store.group_counts() == {kept.id: {Group.BIRD: 1}}
+    assert await metadata_store.get_media(kept_media.id) == kept_media
+    assert not await metadata_store.delete_deployment(gone.id)
+
+
+# media -------------------------------------------------------------------------------------
+async def test_create_media_round_trips(metadata_store: MetadataStore) -> None:
+    media = classified(make_media("trap-a", timestamp=at(seconds=1.234567), sequence_id="seq-1"), Group.RED_PANDA,
+                       label="lesser panda, red panda", probability=0.92)
+    assert await metadata_store.create_media(media)
+    assert await metadata_store.get_media(media.id) == media
+
+
+async def test_create_media_duplicate_in_same_deployment_returns_false(metadata_store: MetadataStore) -> None:
+    media = make_media("trap-a")
+    assert await metadata_store.create_media(media)
+    assert not await metadata_store.create_media(media.model_copy(update={"file_name": "again.jpg"}))
+    assert (await metadata_store.get_media(media.id)).file_name == media.file_name
+    assert await metadata_store.count_media(MediaFilter()) == 1
+
+
+async def test_create_media_duplicate_in_other_deployment_returns_false(metadata_store: MetadataStore) -> None:
+    media = make_media("trap-a")
+    assert await metadata_store.create_media(media)
+    assert not await metadata_store.create_media(media.model_copy(update={"deployment_id": "trap-b"}))
+    assert (await metadata_store.get_media(media.id)).deployment_id == "trap-a"
+    assert await metadata_store.count_media(MediaFilter(deployment_id="trap-b")) == 0
+    assert await metadata_store.count_media(MediaFilter()) == 1
+
+
+async def test_create_media_classified_counts_at_once(metadata_store: MetadataStore) -> None:
+    await create_all(metadata_store, classified(make_media("trap-a"), Group.MAMMAL), make_media("trap-a"))
+    assert await metadata_store.group_counts() == {"trap-a": {Group.MAMMAL: 1}}
+
+
+async def test_get_media_missing_returns_none(metadata_store: MetadataStore) -> None:
+    assert await metadata_store.get_media("0" * 64) is None
+
+
+async def test_replace_media_missing_raises_not_found(metadata_store: MetadataStore) -> None:
+    media = make_media("trap-a")
+    with pytest.raises(NotFound):
+        await metadata_store.replace_media(media)
+    assert await metadata_store.create_media(media)
+    with pytest.raises(NotFound):  # same id, another deployment: a media never moves
+        await metadata_store.replace_media(media.model_copy(update={"deployment_id": "trap-b"}))
+
+
+async def test_replace_media_classified_counts_group(metadata_store: MetadataStore) -> None:
+    pending = make_media("trap-a")
+    await create_all(metadata_store, pending, make_media("trap-b"))
+    assert await metadata_store.group_counts() == {}
+
+    done = classified(pending, Group.RED_PANDA)
+    await metadata_store.replace_media(done)
+
+    assert await metadata_store.get_media(pending.id) == done
+    assert await metadata_store.group_counts() == {"trap-a": {Group.RED_PANDA: 1}}
+    assert await metadata_store.group_counts(deployment_id="trap-b") == {}
+    assert await metadata_store.group_counts(start_day=DAY, end_day=DAY) == {"trap-a": {Group.RED_PANDA: 1}}
+    assert await metadata_store.group_counts(start_day=DAY + timedelta(days=1)) == {}
+
+
+async def test_replace_media_review_moves_count(metadata_store: MetadataStore) -> None:
+    machine = classified(make_media("trap-a"), Group.MAMMAL, label="badger")
+    await create_all(metadata_store, machine)
+
+    reviewed = classified(machine, Group.RED_PANDA, method="human", label="red panda", probability=None)
+    await metadata_store.replace_media(reviewed)
+
+    assert await metadata_store.group_counts() == {"trap-a": {Group.RED_PANDA: 1}}
+    stored = await metadata_store.get_media(machine.id)
+    assert [o.method for o in stored.observations] == ["machine", "human"]  # the machine label stays
+    assert (stored.group, stored.label) == (Group.RED_PANDA, "red panda")
+
+
+async def test_replace_media_failed_removes_count(metadata_store: MetadataStore) -> None:
+    done = classified(make_media("trap-a"), Group.BIRD)
+    await create_all(metadata_store, done)
+    await metadata_store.replace_media(failed(done))
+    assert await metadata_store.group_counts() == {}
+    assert await metadata_store.count_media(MediaFilter(status=MediaStatus.FAILED)) == 1
+
+
+async def test_replace_media_same_state_twice_counts_once(metadata_store: MetadataStore) -> None:
+    pending = make_media("trap-a")
+    await create_all(metadata_store, pending)
+    done = classified(pending, Group.BIRD)
+    await metadata_store.replace_media(done)
+    await metadata_store.replace_media(done.model_copy(update={"attempts": 2}))
+    assert await metadata_store.group_counts() == {"trap-a": {Group.BIRD: 1}}
+
+
+async def test_replace_media_concurrently_keeps_exact_counts(metadata_store: MetadataStore) -> None:
+    pending = make_media("trap-a")
+    await create_all(metadata_store, pending)
+    groups = [Group.RED_PANDA, Group.BIRD, Group.MAMMAL, Group.BLANK, Group.HUMAN, Group.RED_PANDA, Group.BIRD]
+    versions = [classified(pending, group) for group in groups] + [failed(pending)] * 3
+
+    for _ in range(2):  # from pending, then from whatever state the first round left
+        await asyncio.gather(*(metadata_store.replace_media(version) for version in versions))
+        final = await metadata_store.get_media(pending.id)
+        expected = {"trap-a": {final.group: 1}} if final.status == MediaStatus.CLASSIFIED else {}
+        assert await metadata_store.group_counts() == expected
+
+
+async def test_replace_media_concurrently_on_new_day_counts_all(metadata_store: MetadataStore) -> None:
+    # Ten writers find the day's counter missing at the same time.
+    media = [make_media("trap-a", timestamp=at(i)) for i in range(10)]
+    await create_all(metadata_store, *media)
+    await asyncio.gather(*(metadata_store.replace_media(classified(item, Group.BIRD)) for item in media))
+    assert await metadata_store.group_counts() == {"trap-a": {Group.BIRD: 10}}
+
+
+async def test_delete_media_classified_removes_record_and_count(metadata_store: MetadataStore) -> None:
+    gone = classified(make_media("trap-a", timestamp=at(0)), Group.RED_PANDA)
+    kept = classified(make_media("trap-a", timestamp=at(1)), Group.RED_PANDA)
+    await create_all(metadata_store, gone, kept)
+    assert await metadata_store.group_counts() == {"trap-a": {Group.RED_PANDA: 2}}
+
+    assert await metadata_store.delete_media(gone.id)
+
+    assert await metadata_store.get_media(gone.id) is None
+    assert await metadata_store.group_counts() == {"trap-a": {Group.RED_PANDA: 1}}
+    assert await metadata_store.group_counts(start_day=DAY, end_day=DAY) == {"trap-a": {Group.RED_PANDA: 1}}
+    assert await metadata_store.list_media(MediaFilter(), limit=10) == ([kept], None)
+    assert await metadata_store.count_media(MediaFilter(deployment_id="trap-a")) == 1
+    assert not await metadata_store.delete_media(gone.id)
+    assert await metadata_store.group_counts() == {"trap-a": {Group.RED_PANDA: 1}}
+
+
+async def test_delete_media_last_classified_empties_counts(metadata_store: MetadataStore) -> None:
+    media = classified(make_media("trap-a"), Group.BIRD)
+    await create_all(metadata_store, media)
+    assert await metadata_store.delete_media(media.id)
+    assert await metadata_store.group_counts() == {}
+
+
+async def test_delete_media_pending_leaves_counts(metadata_store: MetadataStore) -> None:
+    pending = make_media("trap-a")
+    await create_all(metadata_store, pending, classified(make_media("trap-a"), Group.MAMMAL))
+
+    assert await metadata_store.delete_media(pending.id)
+
+    assert await metadata_store.get_media(pending.id) is None
+    assert await metadata_store.group_counts() == {"trap-a": {Group.MAMMAL: 1}}
+    assert await metadata_store.count_media(MediaFilter(status=MediaStatus.PENDING)) == 0
+
+
+async def test_delete_media_missing_returns_false(metadata_store: MetadataStore) -> None:
+    assert not await metadata_store.delete_media("0" * 64)
+
+
+async def test_create_media_after_delete_stores_it_again(metadata_store: MetadataStore) -> None:
+    media = classified(make_media("trap-a"), Group.RED_PANDA)
+    await create_all(metadata_store, media)
+    assert await metadata_store.delete_media(media.id)
+
+    again = media.model_copy(update={"deployment_id": "trap-b"})  # same bytes, uploaded at another trap
+    assert await metadata_store.create_media(again)
+
+    assert await metadata_store.get_media(media.id) == again
+    assert await metadata_store.group_counts() == {"trap-b": {Group.RED_PANDA: 1}}
+    assert await metadata_store.count_media(MediaFilter()) == 1
+
+
+async def test_delete_media_concurrent_with_replace_and_delete_counts_once(metadata_store: MetadataStore) -> None:
+    pending = make_media("trap-a")
+    await create_all(metadata_store, pending, classified(make_media("trap-a"), Group.BIRD))
+    versions = [classified(pending, group) for group in (Group.RED_PANDA, Group.MAMMAL, Group.BIRD)]
+
+    results = await asyncio.gather(*(metadata_store.replace_media(version) for version in versions),
+                                   *(metadata_store.delete_media(pending.id) for _ in range(4)),
+                                   return_exceptions=True)
+
+    replaced, deleted = results[:len(versions)], results[len(versions):]
+    assert deleted.count(True) == 1 and deleted.count(False) == 3
+    assert all(result is None or isinstance(result, NotFound) for result in replaced), replaced
+    assert await metadata_store.get_media(pending.id) is None
+    # Whatever state the replacements left, the delete took exactly that share back out.
+    assert await metadata_store.group_counts() == {"trap-a": {Group.BIRD: 1}}
+
+
+# aggregates -------------------------------------------------------------------------------
+async def test_group_counts_filtered_by_deployment_and_days(metadata_store: MetadataStore) -> None:
+    day = timedelta(days=1)
+    await create_all(
+        metadata_store,
+        classified(make_media("trap-a", timestamp=BASE_TIME), Group.BIRD),
+        classified(make_media("trap-a", timestamp=BASE_TIME + day), Group.BIRD),
+        classified(make_media("trap-a", timestamp=BASE_TIME + 2 * day), Group.RED_PANDA),
+        classified(make_media("trap-b", timestamp=BASE_TIME + day), Group.MAMMAL),
+        make_media("trap-c", timestamp=BASE_TIME + day),  # pending: never counted
+    )
+    counts = metadata_store.group_counts
+    assert await counts() == {"trap-a": {Group.BIRD: 2, Group.RED_PANDA: 1}, "trap-b": {Group.MAMMAL: 1}}
+    assert await counts(deployment_id="trap-a") == {"trap-a": {Group.BIRD: 2, Group.RED_PANDA: 1}}
+    assert await counts(start_day=DAY + day) == {"trap-a": {Group.BIRD: 1, Group.RED_PANDA: 1},
+                                                 "trap-b": {Group.MAMMAL: 1}}
+    assert await counts(start_day=DAY + day, end_day=DAY + day) == {"trap-a": {Group.BIRD: 1},
+                                                                    "trap-b": {Group.MAMMAL: 1}}
+    assert await counts(deployment_id="trap-b", end_day=DAY) == {}
+    assert await counts(start_day=date(2030, 1, 1)) == {}
+
+
+async def test_group_counts_use_utc_day(metadata_store: MetadataStore) -> None:
+    late = at(11 * 60 + 59)  # 2024-05-01 23:59 UTC, 2024-05-02 05:44 in the trap's Kathmandu time
+    await create_all(metadata_store, classified(make_media("trap-a", timestamp=late), Group.RED_PANDA),
+                     classified(make_media("trap-a", timestamp=late + timedelta(minutes=2)), Group.RED_PANDA))
+    assert await metadata_store.group_counts(end_day=DAY) == {"trap-a": {Group.RED_PANDA: 1}}
+    assert await metadata_store.group_counts(start_day=DAY + timedelta(days=1)) == {"trap-a": {Group.RED_PANDA: 1}}
+
+
+async def seed_mixed(store: MetadataStore) -> dict[str, Media]:
+    """Six media over two traps, one hour apart, in every status."""
+    media = {
+        "a_panda": classified(make_media("trap-a", timestamp=at(0)), Group.RED_PANDA, label="lesser panda",
+                              probability=0.95),
+        "a_bird": classified(make_media("trap-a", timestamp=at(60)), Group.BIRD, label="jay", probability=0.6),
+        "a_pending": make_media("trap-a", timestamp=at(120)),
+        "b_panda": classified(make_media("trap-b", timestamp=at(180)), Group.RED_PANDA, label="lesser panda",
+                              probability=0.7),
+        "b_failed": failed(make_media("trap-b", timestamp=at(240))),
+        "b_badger": classified(make_media("trap-b", timestamp=at(300)), Group.MAMMAL, label="badger",
+                               probability=0.99),
+    }
+    await create_all(store, *media.values())
+    return media
+
+
+MIXED_FILTERS = [
+    (MediaFilter(), ["a_panda", "a_bird", "a_pending", "b_panda", "b_failed", "b_badger"]),
+    (MediaFilter(deployment_id="trap-a"), ["a_panda", "a_bird", "a_pending"]),
+    (MediaFilter(deployment_id="trap-z"), []),
+    (MediaFilter(group=Group.RED_PANDA), ["a_panda", "b_panda"]),
+    (MediaFilter(label="lesser panda"), ["a_panda", "b_panda"]),
+    (MediaFilter(label="lesser"), []),  # exact match only
+    (MediaFilter(status=MediaStatus.PENDING), ["a_pending"]),
+    (MediaFilter(status=MediaStatus.FAILED), ["b_failed"]),
+    (MediaFilter(status=MediaStatus.CLASSIFIED), ["a_panda", "a_bird", "b_panda", "b_badger"]),
+    (MediaFilter(start=at(60)), ["a_bird", "a_pending", "b_panda", "b_failed", "b_badger"]),  # inclusive
+    (MediaFilter(end=at(180)), ["a_panda", "a_bird", "a_pending"]),  # exclusive
+    (MediaFilter(start=at(60), end=at(180)), ["a_bird", "a_pending"]),
+    (MediaFilter(start=at(59, seconds=59.999999), end=at(60, seconds=0.000001)), ["a_bird"]),
+    (MediaFilter(min_confidence=0.7), ["a_panda", "b_panda", "b_badger"]),  # inclusive
+    (MediaFilter(min_confidence=0.96), ["b_badger"]),
+    (MediaFilter(deployment_id="trap-b", group=Group.RED_PANDA, min_confidence=0.5, status=MediaStatus.CLASSIFIED,
+                 label="lesser panda", start=at(0), end=at(300)), ["b_panda"]),
+]
+
+
+async def test_count_media_applies_every_filter(metadata_store: MetadataStore) -> None:
+    await seed_mixed(metadata_store)
+    wrong = [(filters, expected, count) for filters, expected in MIXED_FILTERS
+             if (count := await metadata_store.count_media(filters)) != len(expected)]
+    assert wrong == []
+
+
+async def test_list_media_applies_every_filter(metadata_store: MetadataStore) -> None:
+    media = await seed_mixed(metadata_store)
+    for filters, expected in MIXED_FILTERS:
+        pages = await list_all(metadata_store, filters, limit=2)
+        listed = [item.id for page in pages for item in page]
+        assert listed == newest_first([media[name] for name in expected]), filters
+
+
+async def test_list_media_pages_newest_first(metadata_store: MetadataStore) -> None:
+    # Five share one timestamp: the id breaks the tie, so no page boundary loses or repeats one.
+    media = [make_media("trap-a", timestamp=at(min(i, 20))) for i in range(25)]
+    await create_all(metadata_store, *media)
+
+    pages = await list_all(metadata_store, MediaFilter(), limit=10)
+
+    assert [len(page) for page in pages] == [10, 10, 5]
+    listed = [item.id for page in pages for item in page]
+    assert listed == newest_first(media)
+    assert len(set(listed)) == 25
+    assert pages[0][0] == max(media, key=lambda item: item.sort_key)
+
+
+async def test_list_media_exact_page_ends_without_cursor(metadata_store: MetadataStore) -> None:
+    await create_all(metadata_store, *(make_media("trap-a", timestamp=at(i)) for i in range(20)))
+    assert [len(page) for page in await list_all(metadata_store, MediaFilter(), limit=10)] == [10, 10]
+    assert await metadata_store.list_media(MediaFilter(deployment_id="nobody"), limit=10) == ([], None)
+
+
+async def test_list_media_pages_with_filters(metadata_store: MetadataStore) -> None:
+    media = [classified(make_media(f"trap-{'ab'[i % 2]}", timestamp=at(i)), [Group.BIRD, Group.MAMMAL][i % 3 % 2])
+             for i in range(25)]
+    await create_all(metadata_store, *media)
+    filters = MediaFilter(deployment_id="trap-a", group=Group.BIRD)
+    expected = [item for item in media if item.deployment_id == "trap-a" and item.group == Group.BIRD]
+
+    pages = await list_all(metadata_store, filters, limit=3)
+
+    assert [item.id for page in pages for item in page] == newest_first(expected)
+    assert all(len(page) == 3 for page in pages[:-1])
+
+
+@pytest.mark.parametrize("cursor", [
+    "not base64 !!",
+    base64.urlsafe_b64encode(b"some other listing").decode(),
+    base64.urlsafe_b64encode(b"\xff\xfe").decode(),
+    "",
+])
+async def test_list_media_invalid_cursor_raises_400(metadata_store: MetadataStore, cursor: str) -> None:
+    with pytest.raises(StorageError) as error:
+        await metadata_store.list_media(MediaFilter(), limit=10, cursor=cursor)
+    assert (error.value.status_code, error.value.code) == (400, "invalid_cursor")
+
+
+async def test_list_pending_returns_stale_pending_only(metadata_store: MetadataStore) -> None:
+    now = utc_now()
+    stale = [make_media("trap-a", updated_at=now - timedelta(hours=4 - i)) for i in range(3)]
+    await create_all(
+        metadata_store, *stale,
+        make_media("trap-b", updated_at=now - timedelta(minutes=5)),  # still being worked on
+        failed(make_media("trap-a", updated_at=now - timedelta(hours=5))),
+        classified(make_media("trap-a", updated_at=now - timedelta(hours=5)), Group.BIRD),
+    )
+    before = now - timedelta(hours=1)
+    assert [m.id for m in await metadata_store.list_pending(updated_before=before, limit=10)] == [m.id for m in stale]
+    assert len(await metadata_store.list_pending(updated_before=before, limit=2)) == 2
+    assert len(await metadata_store.list_pending(updated_before=now, limit=10)) == 4
+
+
+async def test_media_near_returns_window_of_one_deployment(metadata_store: MetadataStore) -> None:
+    inside = [make_media("trap-a", timestamp=at(seconds=s)) for s in (0, 30, 60)]
+    await create_all(
+        metadata_store, *inside,
+        make_media("trap-a", timestamp=at(seconds=-0.000001)),
+        make_media("trap-a", timestamp=at(seconds=60.000001)),
+        make_media("trap-a", timestamp=at(10)),
+        make_media("trap-b", timestamp=at(seconds=30)),
+    )
+    near = await metadata_store.media_near("trap-a", at(), at(seconds=60))
+    assert [m.id for m in near] == [m.id for m in inside]  # both ends inclusive, oldest first
+
+
+# Cosmos only ---------------------------------------------------------------------------------
+async def test_cosmos_store_refuses_untrusted_certificate(cosmos: CosmosStandin, tmp_path: Path) -> None:
+    # azure-cosmos skips TLS verification for 127.0.0.1 unless the store pins the CA itself.
+    store = CosmosMetadataStore(cosmos.endpoint, cosmos.key, ca_cert=make_cert(tmp_path / "other-ca"),
+                                endpoint_discovery=False)
+    with pytest.raises(StorageError, match="CERTIFICATE_VERIFY_FAILED"):
+        await store.start()
+    assert not await store.is_ready()
