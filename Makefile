@@ -9,8 +9,9 @@ MODEL_VERSION ?= 1
 MODEL_ONNX := model_repository/$(MODEL_NAME)/$(MODEL_VERSION)/model.onnx
 PYTEST_ARGS ?=
 BACKEND ?= local
+ROLE ?= admin
 
-.PHONY: help install model run triton test bench lint clean
+.PHONY: help install model run triton token test bench lint helm-lint clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -29,6 +30,9 @@ run: install model ## Start the whole stack (BACKEND=local: folder+SQLite; BACKE
 triton: install model ## Start only the local Triton server (ports from TRITON_* variables)
 	$(PY) -m ailurus_tools.triton
 
+token: install ## Print a local-mode bearer token (ROLE=admin|reviewer|uploader|viewer)
+	@$(PY) -m gateway.token_cli --role $(ROLE)
+
 test: install model ## Run the whole test suite against the real services
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -37,6 +41,9 @@ bench: install model ## Benchmarks: bare decode+infer vs the service path throug
 
 lint: install ## Ruff over every package
 	$(VENV)/bin/ruff check libs services tools tests benchmarks
+
+helm-lint: install ## Lint, render and validate the Helm chart under several value sets
+	$(PY) -m ailurus_tools.helm_check
 
 clean: ## Remove runtime data and build artefacts (keeps .venv)
 	rm -rf var test-artifacts model_repository/*/labels.txt model_repository/*/[0-9]*

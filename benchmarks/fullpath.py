@@ -9,7 +9,7 @@ import httpx
 
 
 async def _post_batches(gateway_url: str, trap_id: str, batches: list[list[tuple[str, bytes]]], *,
-                        concurrency: int) -> tuple[float, list[float]]:
+                        concurrency: int, headers: dict[str, str]) -> tuple[float, list[float]]:
     queue = list(batches)
     latencies: list[float] = []
 
@@ -25,25 +25,27 @@ async def _post_batches(gateway_url: str, trap_id: str, batches: list[list[tuple
                 raise RuntimeError(f"benchmark upload not fully classified: {statuses}")
             latencies.append(time.perf_counter() - t0)
 
-    async with httpx.AsyncClient(base_url=gateway_url, timeout=600) as client:
+    async with httpx.AsyncClient(base_url=gateway_url, timeout=600, headers=headers) as client:
         start = time.perf_counter()
         await asyncio.gather(*[worker(client) for _ in range(concurrency)])
         return time.perf_counter() - start, latencies
 
 
-def batch_rate(gateway_url: str, trap_id: str, batches: list[list[tuple[str, bytes]]], *, concurrency: int) -> dict:
+def batch_rate(gateway_url: str, trap_id: str, batches: list[list[tuple[str, bytes]]], *, concurrency: int,
+               headers: dict[str, str]) -> dict:
     """images/s and per-batch latency for ``concurrency`` batch uploads in flight."""
-    elapsed_s, latencies = asyncio.run(_post_batches(gateway_url, trap_id, batches, concurrency=concurrency))
+    elapsed_s, latencies = asyncio.run(_post_batches(gateway_url, trap_id, batches, concurrency=concurrency,
+                                                     headers=headers))
     images = sum(len(b) for b in batches)
     latencies.sort()
     return {"images": images, "images_per_s": images / elapsed_s, "p50_ms": statistics.median(latencies) * 1e3,
             "p95_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))] * 1e3}
 
 
-def naive_rate(gateway_url: str, trap_id: str, files: list[tuple[str, bytes]]) -> dict:
+def naive_rate(gateway_url: str, trap_id: str, files: list[tuple[str, bytes]], *, headers: dict[str, str]) -> dict:
     """One image per request, one request at a time (how the first prototype worked)."""
     latencies = []
-    with httpx.Client(base_url=gateway_url, timeout=600) as client:
+    with httpx.Client(base_url=gateway_url, timeout=600, headers=headers) as client:
         start = time.perf_counter()
         for name, data in files:
             t0 = time.perf_counter()

@@ -45,6 +45,7 @@ def main() -> int:
     rows = []
     try:
         stack.start()
+        auth = {"Authorization": f"Bearer {stack.token('admin')}"}  # local-mode token signed with the stack's key
         metrics = stack.triton.metrics_url
         payloads = [data for _, data in images]
         for concurrency in (1, 32):
@@ -52,23 +53,24 @@ def main() -> int:
                              total=len(images) * ROUNDS)
             rows.append(_row(f"(b) preprocess -> Triton, {concurrency} in flight", r, bare,
                              f"mean batch {r['mean_batch']:.2f}"))
-        httpx.post(f"{stack.gateway_url}/api/v1/traps", json={"id": "bench", "name": "bench", "latitude": 27.7,
-                                                               "longitude": 88.1}).raise_for_status()
+        httpx.post(f"{stack.gateway_url}/api/v1/traps", headers=auth, json={"id": "bench", "name": "bench",
+                                                                             "latitude": 27.7, "longitude": 88.1}
+                   ).raise_for_status()
         batches = max(4, ROUNDS)
         batch_rate(stack.gateway_url, "bench", unique_batches(images, batch_size=BATCH, batches=2, tag="warm"),
-                   concurrency=1)
+                   concurrency=1, headers=auth)
         full = {}
         for concurrency in (1, 2, 4):
             before = triton_counts(metrics)
             r = batch_rate(stack.gateway_url, "bench", unique_batches(
-                images, batch_size=BATCH, batches=batches, tag=f"c{concurrency}"), concurrency=concurrency)
+                images, batch_size=BATCH, batches=batches, tag=f"c{concurrency}"), concurrency=concurrency, headers=auth)
             after = triton_counts(metrics)
             mean_batch = (after[0] - before[0]) / max(after[1] - before[1], 1)
             full[concurrency] = r
             rows.append(_row(f"(c) full upload path, batches of {BATCH}, {concurrency} in flight", r, bare,
                              f"mean batch {mean_batch:.2f}"))
         naive = naive_rate(stack.gateway_url, "bench",
-                           unique_batches(images, batch_size=BATCH, batches=1, tag="naive")[0])
+                           unique_batches(images, batch_size=BATCH, batches=1, tag="naive")[0], headers=auth)
         rows.append(_row("(d) naive: 1 image per request, sequential", naive, bare))
     finally:
         stack.stop()

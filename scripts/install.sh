@@ -11,6 +11,19 @@ STAMP=$VENV/.install-stamp
 
 # The npm stand-ins (Azurite, Cosmos DB server) keep their own stamp.
 bash scripts/standins.sh install
+# The dashboard's front-end libraries, vendored from npm (no CDN at run time).
+bash scripts/vendor.sh
+# Debian's Chromium for the browser tests (Python playwright drives it; never `playwright install`).
+if [[ ! -x /usr/bin/chromium ]]; then
+  if [[ $(id -u) -eq 0 ]]; then
+    echo "install: chromium (apt)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y --no-install-recommends chromium >/dev/null \
+      || { apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium >/dev/null; }
+  else
+    echo "install: /usr/bin/chromium is missing; as root: apt-get install chromium (the browser tests need it)" >&2
+  fi
+fi
 
 inputs=(requirements-dev.txt services/*/requirements.txt libs/*/pyproject.toml services/*/pyproject.toml tools/pyproject.toml)
 digest=$(cat "${inputs[@]}" | sha256sum | cut -d' ' -f1)
@@ -24,7 +37,8 @@ if [[ ! -x $VENV/bin/python ]]; then
   "$PYTHON" -m venv "$VENV"
 fi
 echo "install: pinned dependencies"
-"$VENV/bin/pip" install --quiet -r requirements-dev.txt
+# This machine's pip config lists local index folders that may be absent: drop that noise.
+"$VENV/bin/pip" install --quiet -r requirements-dev.txt 2>&1 | { grep -v "is ignored: it is neither" || true; }
 echo "install: project packages (editable)"
 "$VENV/bin/pip" install --quiet --no-build-isolation --no-deps \
   -e libs/ailurus_common -e services/preprocess -e services/gateway -e services/ingest -e tools

@@ -17,7 +17,7 @@ from ailurus_common.storage.errors import Conflict, NotFound, StorageError
 from ailurus_common.storage.metadata import MetadataStore
 from ailurus_common.storage.sqlite_metadata import SqliteMetadataStore
 from ailurus_tools.standins import CosmosStandin, make_cert
-from tests.contract.factories import BASE_TIME, at, classified, failed, make_deployment, make_media
+from tests.contract.factories import BASE_TIME, MODEL, at, classified, failed, make_deployment, make_media
 
 DAY = BASE_TIME.date()
 
@@ -456,6 +456,37 @@ async def test_media_near_returns_window_of_one_deployment(metadata_store: Metad
     )
     near = await metadata_store.media_near("trap-a", at(), at(seconds=60))
     assert [m.id for m in near] == [m.id for m in inside]  # both ends inclusive, oldest first
+
+
+async def test_count_media_analytics_filters(metadata_store: MetadataStore) -> None:
+    deployment = make_deployment()
+    await metadata_store.create_deployment(deployment)
+    plain = classified(make_media(deployment.id, capture_hour=5), Group.MAMMAL, probability=0.35)
+    confirmed = classified(classified(make_media(deployment.id, capture_hour=5), Group.BIRD, probability=0.75),
+                           Group.BIRD, method="human", label="bird")
+    corrected = classified(classified(make_media(deployment.id, capture_hour=22), Group.MAMMAL),
+                           Group.RED_PANDA, method="human")
+    for media in (plain, confirmed, corrected):
+        assert await metadata_store.create_media(media)
+    assert confirmed.review_state == "confirmed" and corrected.review_state == "corrected"
+    key = f"{MODEL.name}:{MODEL.version}"
+    count = metadata_store.count_media
+    assert await count(MediaFilter(deployment_id=deployment.id, capture_hour=5)) == 2
+    assert await count(MediaFilter(deployment_id=deployment.id, capture_hour=23)) == 0
+    assert await count(MediaFilter(deployment_id=deployment.id, model_key=key)) == 3
+    assert await count(MediaFilter(deployment_id=deployment.id, review_state="confirmed")) == 1
+    assert await count(MediaFilter(deployment_id=deployment.id, review_state="corrected")) == 1
+    assert await count(MediaFilter(deployment_id=deployment.id, min_confidence=0.3, max_confidence=0.5)) == 1
+    assert await metadata_store.model_keys() == [key]
+
+
+async def test_group_counts_per_day(metadata_store: MetadataStore) -> None:
+    deployment = make_deployment()
+    await metadata_store.create_deployment(deployment)
+    for minutes, group in ((0, Group.BIRD), (5, Group.BIRD), (24 * 60, Group.MAMMAL)):
+        assert await metadata_store.create_media(classified(make_media(deployment.id, timestamp=at(minutes)), group))
+    per_day = await metadata_store.group_counts(deployment_id=deployment.id, per="day")
+    assert per_day == {"2024-05-01": {Group.BIRD: 2}, "2024-05-02": {Group.MAMMAL: 1}}
 
 
 # Cosmos only ---------------------------------------------------------------------------------

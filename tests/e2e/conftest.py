@@ -7,6 +7,7 @@ import pytest
 
 from ailurus_tools.processes import free_port
 from ailurus_tools.stack import Stack, StackConfig
+from tests.support.auth import auth_headers
 
 
 def stack_config(tmp_path, **overrides) -> StackConfig:
@@ -25,5 +26,5 @@ def azure_stack(triton, azurite, cosmos, tmp_path_factory) -> Iterator[Stack]:
 
 @pytest.fixture(scope="package")
 def api(azure_stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=azure_stack.gateway_url, timeout=120) as client:
+    with httpx.Client(base_url=azure_stack.gateway_url, timeout=120, headers=auth_headers(azure_stack)) as client:
         yield client

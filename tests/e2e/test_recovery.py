@@ -12,6 +12,7 @@ import pytest
 from ailurus_tools.processes import free_port
 from ailurus_tools.stack import Stack
 from tests.e2e.conftest import stack_config
+from tests.support.auth import auth_headers
 from tests.support.samples import sample
 from tests.support.uploads import jpeg_variants, upload
 
@@ -35,7 +36,7 @@ def test_triton_killed_mid_batch_leaves_pending_then_classified(recovery_stack):
     stack = recovery_stack
     files = [("files", (name, data, "image/jpeg"))
              for name, data in jpeg_variants(sample("cameratrap/serengeti_burst_S1_D04_R6_PICT0020.JPG"), BATCH)]
-    with httpx.Client(base_url=stack.gateway_url, timeout=300) as api:
+    with httpx.Client(base_url=stack.gateway_url, timeout=300, headers=auth_headers(stack)) as api:
         assert api.post("/api/v1/traps", json={"id": "recovery", "name": "recovery", "latitude": 27.0,
                                                "longitude": 88.0}).status_code == 201
         results: list[dict] = []
@@ -44,8 +45,8 @@ def test_triton_killed_mid_batch_leaves_pending_then_classified(recovery_stack):
         # Let part of the batch through, then kill Triton hard in the middle of it.
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            classified = httpx.get(f"{stack.gateway_url}/api/v1/media", params={"trap_id": "recovery",
-                                                                                "status": "classified"}).json()
+            classified = httpx.get(f"{stack.gateway_url}/api/v1/media", headers=api.headers,
+                                   params={"trap_id": "recovery", "status": "classified"}).json()
             if len(classified["items"]) >= 3:
                 os.killpg(stack.triton.process.process.pid, signal.SIGKILL)  # a crash, not a shutdown
                 break

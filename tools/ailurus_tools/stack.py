@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ailurus_common.auth import DEFAULT_AUDIENCE, LocalIssuer, Role
 from ailurus_tools.processes import ManagedProcess, ProcessError
 from ailurus_tools.standins import Azurite, CosmosStandin
 from ailurus_tools.triton.server import LocalTriton, TritonError, TritonSettings
@@ -74,6 +75,18 @@ class Stack:
     def preprocess_url(self) -> str:
         return f"http://127.0.0.1:{self.config.preprocess_port}"
 
+    @property
+    def auth_dir(self) -> Path:
+        """Local sign-in: the gateway's signing key, users file and first passwords."""
+        return self.config.data_dir / "auth"
+
+    def token(self, role: str = "admin", *, subject: str | None = None) -> str:
+        """A bearer token for this stack's gateway (local auth mode), signed with its key."""
+        env = self._env("gateway")
+        issuer = LocalIssuer.from_key_file(Path(env["GATEWAY_AUTH_KEY_PATH"]),
+                                           audience=env.get("GATEWAY_AUTH_AUDIENCE", DEFAULT_AUDIENCE))
+        return issuer.issue(subject or f"stack-{role}", [Role(role)])
+
     def _env(self, name: str) -> dict[str, str]:
         c = self.config
         data = c.data_dir / "data"
@@ -82,7 +95,9 @@ class Stack:
                            "PREPROCESS_MODEL_DIR": str(c.model_repository / "ailurus_classifier")},
             "ingest": {"INGEST_PORT": str(c.ingest_port), "INGEST_SQLITE_PATH": str(data / "metadata.sqlite3")},
             "gateway": {"GATEWAY_PORT": str(c.gateway_port), "GATEWAY_INGEST_URL": self.ingest_url,
-                        "GATEWAY_PREPROCESS_URL": self.preprocess_url, "GATEWAY_BLOB_ROOT": str(data / "blobs")},
+                        "GATEWAY_PREPROCESS_URL": self.preprocess_url, "GATEWAY_BLOB_ROOT": str(data / "blobs"),
+                        "GATEWAY_AUTH_KEY_PATH": str(self.auth_dir / "local-signing-key.pem"),
+                        "GATEWAY_AUTH_USERS_PATH": str(self.auth_dir / "users.json")},
         }[name]
         if self.azurite and name == "gateway":
             env |= {"GATEWAY_BLOB_BACKEND": "azure", "GATEWAY_BLOB_CONNECTION_STRING": self.azurite.connection_string}
@@ -143,9 +158,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stack: {exc}", file=sys.stderr)
         return 1
     try:
+        passwords = stack.auth_dir / "initial-passwords.txt"
+        users = f"passwords in {passwords}" if passwords.exists() else f"users in {stack.auth_dir / 'users.json'}"
         print(f"stack: ready\n  API + docs   {stack.gateway_url}/api/v1/docs\n"
               f"  Triton       {stack.triton.http_url} (gRPC {stack.triton_grpc_url})\n"
-              f"  data         {stack.config.data_dir / 'data'}\nCtrl-C stops everything.", flush=True)
+              f"  data         {stack.config.data_dir / 'data'}\n"
+              f"  sign in      admin, reviewer, uploader, viewer: {users}; API token: make token ROLE=admin\n"
+              "Ctrl-C stops everything.", flush=True)
         while not stop.wait(1.0):
             if dead := stack.dead_parts():
                 print(f"stack: {', '.join(dead)} exited (see {stack.logs}); stopping", file=sys.stderr)

@@ -15,6 +15,8 @@ class AilurusError(Exception):
 
     status_code: int = 400
     code: str = "bad_request"
+    # Extra response headers (``WWW-Authenticate`` on 401s); ``Retry-After`` comes from ``retry_after_s``.
+    headers: dict[str, str] | None = None
 
     def __init__(self, message: str, *, code: str | None = None, status_code: int | None = None,
                  retry_after_s: int | None = None) -> None:
@@ -37,9 +39,12 @@ class ServiceUnavailable(AilurusError):
     code = "service_unavailable"
 
 
-def error_response(status_code: int, code: str, message: str, *, retry_after_s: int | None = None) -> JSONResponse:
-    headers = {"Retry-After": str(retry_after_s)} if retry_after_s is not None else None
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status_code, headers=headers)
+def error_response(status_code: int, code: str, message: str, *, retry_after_s: int | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    headers = dict(headers or {})
+    if retry_after_s is not None:
+        headers["Retry-After"] = str(retry_after_s)
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status_code, headers=headers or None)
 
 
 _HTTP_CODES = {
@@ -54,7 +59,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AilurusError)
     async def _ailurus(_: Request, exc: AilurusError) -> JSONResponse:
-        return error_response(exc.status_code, exc.code, exc.message, retry_after_s=exc.retry_after_s)
+        return error_response(exc.status_code, exc.code, exc.message, retry_after_s=exc.retry_after_s,
+                              headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

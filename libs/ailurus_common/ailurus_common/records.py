@@ -120,6 +120,8 @@ class Media(Record):
     error: ErrorInfo | None = None
     attempts: int = 0
     sequence_id: str | None = None
+    # Hour of day of the capture in the trap's time zone (activity by hour); None without EXIF time.
+    capture_hour: int | None = Field(default=None, ge=0, le=23)
     observations: list[Observation] = Field(default_factory=list)
     # Denormalised from the current observation (latest human, else latest machine) so
     # stores can filter and count on plain fields.
@@ -127,6 +129,9 @@ class Media(Record):
     label: str | None = None
     confidence: float | None = None
     model: ModelRef | None = None
+    model_key: str | None = None  # "name:version" of the latest machine label
+    # What the latest human review did to the machine label (None: not reviewed).
+    review_state: Literal["confirmed", "corrected"] | None = None
     updated_at: datetime = Field(default_factory=utc_now)
 
     @property
@@ -143,9 +148,17 @@ class Media(Record):
         """A copy with the observation appended and the denormalised fields refreshed."""
         media = self.model_copy(update={"observations": [*self.observations, observation], "updated_at": utc_now()})
         current = media.current_observation()
+        machine = [o for o in media.observations if o.method == "machine"]
+        human = [o for o in media.observations if o.method == "human"]
+        review_state = None
+        if machine and human:
+            agrees = human[-1].group == machine[-1].group and human[-1].label in (None, machine[-1].label)
+            review_state = "confirmed" if agrees else "corrected"
         return media.model_copy(update={
             "group": current.group, "label": current.label, "confidence": current.probability,
-            "model": current.model if current.method == "machine" else media.model,
+            "model": machine[-1].model if machine else None,
+            "model_key": f"{machine[-1].model.name}:{machine[-1].model.version}" if machine and machine[-1].model else None,
+            "review_state": review_state,
         })
 
 
@@ -159,3 +172,7 @@ class MediaFilter(BaseModel):
     start: datetime | None = None  # inclusive
     end: datetime | None = None  # exclusive
     min_confidence: float | None = Field(default=None, ge=0, le=1)
+    max_confidence: float | None = Field(default=None, ge=0, le=1)  # exclusive
+    capture_hour: int | None = Field(default=None, ge=0, le=23)
+    model_key: str | None = None
+    review_state: Literal["confirmed", "corrected"] | None = None

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from ailurus_common.auth.local import DEFAULT_AUDIENCE
 from ailurus_common.settings import ServiceSettings
 
 
@@ -32,12 +33,54 @@ class GatewaySettings(ServiceSettings):
     # Files classified at once per request: enough to keep Triton's batcher fed.
     fanout_concurrency: int = Field(default=16, ge=1)
 
+    # Dashboard map tiles: a Leaflet URL template (https://... or a path on this host);
+    # empty = no base map (markers and heat on a plain background, works offline). The
+    # pattern keeps it a single URL: it is also written into the page's CSP.
+    ui_tile_url: str = Field(default="", pattern=r"^(https?://[^\s;,'\"]+|/[^\s;,'\"]*)?$")
+    ui_tile_attribution: str = Field(default="", max_length=500)
+
+    # Location privacy: callers below reviewer (and every app-only partner token) see trap
+    # positions snapped to cells of this size, and sensitive groups only in cells with at
+    # least privacy_min_count sightings. 0.1 deg is about 11 km.
+    privacy_cell_deg: float = Field(default=0.1, gt=0, le=5)
+    privacy_min_count: int = Field(default=3, ge=1)
+    privacy_sensitive_groups: list[str] = Field(default_factory=lambda: ["red_panda"])
+
     # Retry worker for media left pending (a service or Triton was down).
     worker_enabled: bool = True
     worker_interval_s: float = Field(default=10.0, gt=0)
     worker_grace_s: float = Field(default=30.0, ge=0)
     worker_max_backoff_s: float = Field(default=900.0, gt=0)
     worker_batch: int = Field(default=32, ge=1)
+
+    # Auth. local: our own signing key and users file (the embedded default; `make token`);
+    # entra: Microsoft Entra ID access tokens, validated against the tenant's JWKS.
+    auth_mode: Literal["local", "entra"] = "local"
+    # Entra: the API app's Application ID URI for v1 tokens, its client id (GUID) for v2 tokens.
+    auth_audience: str = Field(default=DEFAULT_AUDIENCE, min_length=1)
+    # Entra: e.g. https://login.microsoftonline.com/<tenant-id>/v2.0 (local mode uses its own).
+    auth_issuer: str | None = None
+    # Entra: https://login.microsoftonline.com/<tenant-id>/v2.0/.well-known/openid-configuration
+    auth_metadata_url: str | None = None
+    auth_leeway_s: float = Field(default=60.0, ge=0, le=300)
+    auth_key_path: Path = Path("var/auth/local-signing-key.pem")
+    auth_users_path: Path = Path("var/auth/users.json")
+    auth_token_ttl_s: int = Field(default=8 * 3600, ge=60, le=7 * 24 * 3600)
+    # What the dashboard needs for MSAL sign-in (entra mode).
+    entra_tenant_id: str | None = None
+    entra_client_id: str | None = None
+    entra_api_scope: str | None = None
+    entra_authority_host: str = "https://login.microsoftonline.com"
+
+    @model_validator(mode="after")
+    def _auth_configured(self) -> "GatewaySettings":
+        if self.auth_mode == "entra":
+            missing = [name for name in ("auth_issuer", "auth_metadata_url", "entra_client_id") if not getattr(self, name)]
+            if missing:
+                raise ValueError(f"auth_mode=entra needs {', '.join('GATEWAY_' + m.upper() for m in missing)}")
+            if not self.auth_metadata_url.startswith("https://"):
+                raise ValueError("GATEWAY_AUTH_METADATA_URL must be https: the signing keys are fetched from it")
+        return self
 
     @model_validator(mode="after")
     def _blob_configured(self) -> "GatewaySettings":

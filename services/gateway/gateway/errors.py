@@ -27,3 +27,8 @@ class NoFiles(AilurusError):
 class BlobMissing(AilurusError):
     status_code = 404
     code = "blob_not_found"
+
+
+class OriginalRestricted(AilurusError):
+    status_code = 403
+    code = "original_restricted"

@@ -4,16 +4,20 @@ import asyncio
 import contextlib
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
+from ailurus_common.auth import Role
 from ailurus_common.errors import install_error_handlers
 from ailurus_common.http import BodySizeLimitMiddleware, HttpMetricsMiddleware, add_metrics_route
 from ailurus_common.logging import configure_logging
 from ailurus_common.request_context import RequestIdMiddleware
 from ailurus_common.storage.factory import open_blob_store
-from gateway.api.routes import health, images, maps, media, traps
+from gateway.api.routes import analytics, dashboard, health, images, maps, media, traps, uploads
+from gateway.api.routes import auth as auth_routes
+from gateway.auth import open_auth, require
 from gateway.clients import IngestClient, PreprocessClient
 from gateway.config import GatewaySettings, get_settings
+from gateway.progress import ProgressHub
 from gateway.uploads import UploadPipeline
 from gateway.worker import PendingWorker
 
@@ -27,6 +31,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         configure_logging(SERVICE, level=settings.log_level, json_lines=settings.log_json)
+        # First local start generates a key and hashes passwords: off the event loop.
+        app.state.auth = await asyncio.to_thread(open_auth, settings)
         blobs = open_blob_store(
             backend=settings.blob_backend, root=settings.blob_root, account_url=settings.blob_account_url,
             connection_string=settings.blob_connection_string.get_secret_value()
@@ -38,6 +44,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                                         max_connections=settings.fanout_concurrency * 2),
             max_file_bytes=settings.max_file_bytes)
         app.state.pipeline = pipeline
+        app.state.progress = ProgressHub()
         worker = asyncio.create_task(PendingWorker(pipeline, settings).run_forever()) if settings.worker_enabled else None
         try:
             yield
@@ -49,6 +56,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await pipeline.ingest.close()
             await pipeline.preprocess.close()
             await blobs.close()
+            await app.state.auth.close()
 
     app = FastAPI(title="Ailurus API", version="1.0.0", lifespan=lifespan, openapi_url=f"{API_PREFIX}/openapi.json",
                   docs_url=f"{API_PREFIX}/docs", redoc_url=None)
@@ -57,10 +65,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(HttpMetricsMiddleware, service=SERVICE)
     app.add_middleware(RequestIdMiddleware)
-    api = APIRouter(prefix=API_PREFIX)
-    for router in (traps.router, images.router, media.router, maps.router):
+    # Default deny: every API route needs at least a viewer token; routes add stricter roles.
+    # Only the sign-in routes below (and the OpenAPI document) are public.
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require(Role.VIEWER))])
+    for router in (traps.router, images.router, uploads.router, media.router, maps.router, analytics.router):
         api.include_router(router)
     app.include_router(api)
+    app.include_router(auth_routes.router, prefix=API_PREFIX)
     app.include_router(health.router)
+    app.include_router(dashboard.router)  # the web dashboard: /, /static, /api/v1/ui/config
     add_metrics_route(app)
     return app

@@ -6,6 +6,7 @@ retry worker."""
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ailurus_common.contracts import ClassificationIn, FailureIn, MachinePrediction, MediaCreate
@@ -37,6 +38,13 @@ def _classification(outcome: Classified, thumbnail_blob: str | None) -> Classifi
                                      top_k=prediction["top_k"], model=prediction["model"]),
         blob_thumbnail=thumbnail_blob,
     )
+
+
+Notify = Callable[[dict], None]
+
+
+def _no_progress(_: dict) -> None:
+    return None
 
 
 @dataclass
@@ -84,17 +92,21 @@ class UploadPipeline:
             except AilurusError as exc:
                 log.warning("burst regrouping skipped: %s", exc.message)
 
-    async def upload_one(self, trap_id: str, filename: str, data: bytes, *, user: str) -> FileResult:
-        """Store, record and classify one file; never raises for a bad file."""
+    async def upload_one(self, trap_id: str, filename: str, data: bytes, *, user: str,
+                         notify: Notify = _no_progress) -> FileResult:
+        """Store, record and classify one file; never raises for a bad file. ``notify``
+        hears ``stored`` and the final result (live progress)."""
         IN_FLIGHT_FILES.inc()
         try:
-            result = await self._upload_one(trap_id, filename, data, user=user)
+            result = await self._upload_one(trap_id, filename, data, user=user, notify=notify)
         finally:
             IN_FLIGHT_FILES.dec()
         UPLOAD_FILES.labels(result.status, result.prediction.group if result.prediction else "").inc()
-        return result.model_copy(update={"filename": filename})
+        result = result.model_copy(update={"filename": filename})
+        notify(result.model_dump(mode="json", exclude_none=True))
+        return result
 
-    async def _upload_one(self, trap_id: str, filename: str, data: bytes, *, user: str) -> FileResult:
+    async def _upload_one(self, trap_id: str, filename: str, data: bytes, *, user: str, notify: Notify) -> FileResult:
         def rejected(code: str, message: str) -> FileResult:
             return FileResult(filename=filename, status="rejected", error=ErrorBody(code=code, message=message))
 
@@ -123,6 +135,7 @@ class UploadPipeline:
         UPLOAD_STAGE_SECONDS.labels("record").observe(t2 - t1)
         if not created:
             return FileResult(filename=filename, status="duplicate", media_id=media_id)
+        notify({"filename": filename, "status": "stored", "media_id": media_id})
         outcome = await self.preprocess.classify(data)
         t3 = time.perf_counter()
         UPLOAD_STAGE_SECONDS.labels("classify").observe(t3 - t2)

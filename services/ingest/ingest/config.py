@@ -27,7 +27,8 @@ class IngestSettings(ServiceSettings):
     # Frames of one trap closer than this belong to one burst (sequence).
     sequence_gap_s: float = Field(default=60.0, gt=0)
     max_page_size: int = Field(default=200, ge=1, le=1000)
-    heatmap_concurrency: int = Field(default=16, ge=1)
+    # COUNT queries in flight per map/analytics request.
+    query_concurrency: int = Field(default=16, ge=1)
 
     @model_validator(mode="after")
     def _backend_configured(self) -> "IngestSettings":

@@ -9,7 +9,7 @@ from ailurus_common.http import HttpMetricsMiddleware, add_metrics_route
 from ailurus_common.logging import configure_logging
 from ailurus_common.request_context import RequestIdMiddleware
 from ailurus_common.storage.factory import open_metadata_store
-from ingest.api.routes import health, maps, media, traps
+from ingest.api.routes import analytics, health, maps, media, traps
 from ingest.config import IngestSettings, get_settings
 
 SERVICE = "ingest"
@@ -40,7 +40,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(HttpMetricsMiddleware, service=SERVICE)
     app.add_middleware(RequestIdMiddleware)
-    for router in (health.router, traps.router, media.router, maps.router):
+    for router in (health.router, traps.router, media.router, maps.router, analytics.router):
         app.include_router(router)
     add_metrics_route(app)
     return app

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from ailurus_common.contracts import ClassificationIn, FailureIn, ReviewIn
 from ailurus_common.domain import MediaStatus
@@ -34,6 +35,7 @@ async def record_classification(store: MetadataStore, media_id: str, body: Class
     media = media.model_copy(update={
         "exif": body.exif, "status": MediaStatus.CLASSIFIED, "error": None,
         "timestamp": captured or media.uploaded_at, "timestamp_source": "exif" if captured else "upload",
+        "capture_hour": captured.astimezone(ZoneInfo(deployment.timezone)).hour if captured else None,
         "blob_thumbnail": body.blob_thumbnail or media.blob_thumbnail,
         "media_type": _media_type(body.exif.format) or media.media_type,
     })

@@ -43,3 +43,30 @@ class TrapCollection(BaseModel):
 class Heatmap(BaseModel):
     group: str
     points: list[tuple[float, float, int]] = Field(description="[latitude, longitude, weight] per trap with sightings.")
+
+
+class TrapCounts(BaseModel):
+    trap_id: str
+    name: str
+    counts: dict[str, int]
+
+
+class HistogramBin(BaseModel):
+    lo: float
+    hi: float
+    count: int
+
+
+class ReviewShare(BaseModel):
+    model: str = Field(description="Model name:version that made the machine labels.")
+    machine: int = Field(description="Media whose latest machine label came from this model.")
+    confirmed: int = Field(description="...of which a reviewer confirmed the label.")
+    corrected: int = Field(description="...of which a reviewer changed the label.")
+
+
+class Analytics(BaseModel):
+    per_day: list[dict] = Field(description="[{day: YYYY-MM-DD (UTC), counts: {group: n}}], oldest first.")
+    per_trap: list[TrapCounts]
+    by_hour: list[int] = Field(description="Classified media per local hour of capture, 0-23.")
+    confidence_histogram: list[HistogramBin]
+    review_share: list[ReviewShare]

@@ -20,7 +20,7 @@ import ssl
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Literal, ParamSpec, TypeVar
 
 from azure.core import MatchConditions
 from azure.core.credentials_async import AsyncTokenCredential
@@ -96,6 +96,10 @@ def _media_where(filters: MediaFilter) -> tuple[list[str], dict[str, Any]]:
         ("c.timestamp >= @start", "@start", filters.start and utc_text(filters.start)),
         ("c.timestamp < @end", "@end", filters.end and utc_text(filters.end)),
         ("c.confidence >= @min_confidence", "@min_confidence", filters.min_confidence),
+        ("c.confidence < @max_confidence", "@max_confidence", filters.max_confidence),
+        ("c.capture_hour = @capture_hour", "@capture_hour", filters.capture_hour),
+        ("c.model_key = @model_key", "@model_key", filters.model_key),
+        ("c.review_state = @review_state", "@review_state", filters.review_state),
     ):
         if value is not None:
             clauses.append(clause)
@@ -388,7 +392,9 @@ class CosmosMetadataStore:
     # aggregates --------------------------------------------------------------------
     @_translate_errors
     async def group_counts(self, *, deployment_id: str | None = None, start_day: date | None = None,
-                           end_day: date | None = None) -> dict[str, dict[Group, int]]:
+                           end_day: date | None = None, per: Literal["deployment", "day"] = "deployment",
+                           ) -> dict[str, dict[Group, int]]:
+        key = "day" if per == "day" else "deployment_id"
         clauses = ["c.type = 'counter'"]
         params: dict[str, Any] = {}
         for clause, name, value in (("c.deployment_id = @deployment_id", "@deployment_id", deployment_id),
@@ -397,16 +403,29 @@ class CosmosMetadataStore:
             if value is not None:
                 clauses.append(clause)
                 params[name] = value
-        docs = await self._query(f"SELECT c.deployment_id, c.counts FROM c WHERE {' AND '.join(clauses)}",
+        docs = await self._query(f"SELECT c.{key}, c.counts FROM c WHERE {' AND '.join(clauses)}",
                                  params, partition=deployment_id)
         totals: dict[str, dict[Group, int]] = {}
         for doc in docs:
-            per_group = totals.setdefault(doc["deployment_id"], {})
+            per_group = totals.setdefault(doc[key], {})
             for group, count in doc["counts"].items():
                 per_group[Group(group)] = per_group.get(Group(group), 0) + count
         counts = {trap: {group: n for group, n in sorted(per_group.items()) if n > 0}
                   for trap, per_group in sorted(totals.items())}
         return {trap: per_group for trap, per_group in counts.items() if per_group}
+
+    @_translate_errors
+    async def model_keys(self) -> list[str]:
+        keys: list[str] = []
+        while True:  # no DISTINCT on Cosmos: walk the sorted keys one TOP 1 query at a time
+            after = {"@after": keys[-1]} if keys else {}
+            condition = " AND c.model_key > @after" if keys else ""
+            found = await self._query("SELECT TOP 1 VALUE c.model_key FROM c WHERE c.type = 'media' "
+                                      f"AND IS_STRING(c.model_key){condition} ORDER BY c.model_key", after,
+                                      partition=None)
+            if not found:
+                return keys
+            keys.append(found[0])
 
     @_translate_errors
     async def count_media(self, filters: MediaFilter) -> int:

@@ -10,7 +10,7 @@ import base64
 import binascii
 import re
 from datetime import UTC, date, datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.records import Deployment, Media, MediaFilter
@@ -74,9 +74,15 @@ class MetadataStore(Protocol):
 
     # aggregates --------------------------------------------------------------------
     async def group_counts(self, *, deployment_id: str | None = None, start_day: date | None = None,
-                           end_day: date | None = None) -> dict[str, dict[Group, int]]:
-        """Classified media per deployment and group, from the daily counters, days
-        inclusive. Deployments with no counts are absent."""
+                           end_day: date | None = None, per: Literal["deployment", "day"] = "deployment",
+                           ) -> dict[str, dict[Group, int]]:
+        """Classified media per group, keyed by deployment id (or by UTC day, ISO
+        ``YYYY-MM-DD``, with ``per="day"``), from the daily counters, days inclusive.
+        Keys with no counts are absent."""
+
+    async def model_keys(self) -> list[str]:
+        """Every ``Media.model_key`` ("name:version") that labelled a media, sorted; one
+        small query per key (Cosmos has no DISTINCT)."""
 
     async def count_media(self, filters: MediaFilter) -> int:
         """COUNT of media matching the filters (one COUNT query; never reads records)."""

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import aiosqlite
 
@@ -82,6 +82,11 @@ def _media_where(filters: MediaFilter) -> tuple[list[str], list[Any]]:
         ("timestamp >= ?", filters.start and utc_text(filters.start)),
         ("timestamp < ?", filters.end and utc_text(filters.end)),
         ("confidence >= ?", filters.min_confidence),
+        ("confidence < ?", filters.max_confidence),
+        # Analytics-only filters read the document: no column or index needed for them.
+        ("json_extract(doc, '$.capture_hour') = ?", filters.capture_hour),
+        ("json_extract(doc, '$.model_key') = ?", filters.model_key),
+        ("json_extract(doc, '$.review_state') = ?", filters.review_state),
     ):
         if value is not None:
             clauses.append(clause)
@@ -270,7 +275,9 @@ class SqliteMetadataStore:
 
     # aggregates --------------------------------------------------------------------
     async def group_counts(self, *, deployment_id: str | None = None, start_day: date | None = None,
-                           end_day: date | None = None) -> dict[str, dict[Group, int]]:
+                           end_day: date | None = None, per: Literal["deployment", "day"] = "deployment",
+                           ) -> dict[str, dict[Group, int]]:
+        key = "day" if per == "day" else "deployment_id"
         clauses: list[str] = []
         params: list[Any] = []
         for clause, value in (("deployment_id = ?", deployment_id),
@@ -280,12 +287,17 @@ class SqliteMetadataStore:
                 clauses.append(clause)
                 params.append(value)
         rows = await self._read_all(
-            f"SELECT deployment_id, grp, SUM(count) FROM counters {_where_sql(clauses)} "
-            "GROUP BY deployment_id, grp HAVING SUM(count) > 0 ORDER BY deployment_id, grp", params)
+            f"SELECT {key}, grp, SUM(count) FROM counters {_where_sql(clauses)} "
+            f"GROUP BY {key}, grp HAVING SUM(count) > 0 ORDER BY {key}, grp", params)
         counts: dict[str, dict[Group, int]] = {}
         for trap, group, count in rows:
             counts.setdefault(trap, {})[Group(group)] = count
         return counts
+
+    async def model_keys(self) -> list[str]:
+        rows = await self._read_all("SELECT DISTINCT json_extract(doc, '$.model_key') AS k FROM media "
+                                    "WHERE k IS NOT NULL ORDER BY k", [])
+        return [row[0] for row in rows]
 
     async def count_media(self, filters: MediaFilter) -> int:
         clauses, params = _media_where(filters)

@@ -4,9 +4,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from ailurus_common.auth import Principal, Role
 from ailurus_common.storage.blob import BlobStore
+from gateway.auth import GatewayAuth, current_principal, get_auth
 from gateway.clients import IngestClient
 from gateway.config import GatewaySettings, get_settings
+from gateway.privacy import PrivacyPolicy
+from gateway.progress import ProgressHub
 from gateway.uploads import UploadPipeline
 
 
@@ -22,14 +26,34 @@ def get_blobs(request: Request) -> BlobStore:
     return request.app.state.pipeline.blobs
 
 
-def get_user() -> str:
-    """The caller's identity. Sign-in (Entra ID / local tokens) arrives with issue 4;
-    until then every caller is the local operator."""
-    return "local-operator"
+def get_progress(request: Request) -> ProgressHub:
+    return request.app.state.progress
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def get_user(principal: CurrentPrincipal) -> str:
+    """The caller's stable id (Entra ``oid``/``sub``, the user name locally), recorded as
+    uploader or reviewer."""
+    return principal.subject
+
+
+def get_privacy(principal: CurrentPrincipal,
+                settings: Annotated[GatewaySettings, Depends(get_settings)]) -> PrivacyPolicy | None:
+    """None for callers who may see exact positions (reviewers and admins signed in as
+    people); the coarsening policy for everyone else, partners' app tokens included."""
+    if principal.has(Role.REVIEWER) and not principal.app_only:
+        return None
+    return PrivacyPolicy(cell_deg=settings.privacy_cell_deg, min_count=settings.privacy_min_count,
+                         sensitive_groups=frozenset(settings.privacy_sensitive_groups))
 
 
 SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]
+PrivacyDep = Annotated[PrivacyPolicy | None, Depends(get_privacy)]
 PipelineDep = Annotated[UploadPipeline, Depends(get_pipeline)]
 IngestDep = Annotated[IngestClient, Depends(get_ingest)]
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
+ProgressDep = Annotated[ProgressHub, Depends(get_progress)]
 UserDep = Annotated[str, Depends(get_user)]
+AuthDep = Annotated[GatewayAuth, Depends(get_auth)]

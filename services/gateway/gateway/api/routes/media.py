@@ -3,16 +3,18 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
+from ailurus_common.auth import Role
 from ailurus_common.contracts import ReviewIn
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.records import MEDIA_ID_PATTERN, TRAP_ID_PATTERN
 from ailurus_common.storage.blob import PROCESSED
 from ailurus_common.storage.errors import NotFound
-from gateway.api.deps import BlobsDep, IngestDep, UserDep
-from gateway.errors import BlobMissing
+from gateway.api.deps import BlobsDep, IngestDep, PrivacyDep, UserDep
+from gateway.auth import require
+from gateway.errors import BlobMissing, OriginalRestricted
 
 router = APIRouter(prefix="/media", tags=["media"])
 MediaId = Path(pattern=MEDIA_ID_PATTERN)
@@ -22,9 +24,9 @@ _SAFE_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy":
 _IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp", "image/tiff", "image/bmp", "image/gif", "image/heic"}
 
 
-@router.get("")
+@router.get("", dependencies=[Depends(require(Role.VIEWER))])
 async def list_media(
-    ingest: IngestDep,
+    ingest: IngestDep, privacy: PrivacyDep,
     trap_id: Annotated[str | None, Query(pattern=TRAP_ID_PATTERN)] = None,
     group: Group | None = None, label: Annotated[str | None, Query(max_length=200)] = None,
     status: MediaStatus | None = None,
@@ -37,12 +39,14 @@ async def list_media(
     params = {"trap_id": trap_id, "group": group, "label": label, "status": status,
               "from": start.isoformat() if start else None, "to": end.isoformat() if end else None,
               "min_confidence": min_confidence, "limit": limit, "cursor": cursor}
-    return await ingest.call("GET", "/v1/media", params=params)
+    page = await ingest.call("GET", "/v1/media", params=params)
+    return {**page, "items": [privacy.media(m) for m in page["items"]]} if privacy else page
 
 
-@router.get("/{media_id}")
-async def get_media(ingest: IngestDep, media_id: str = MediaId) -> dict:
-    return await ingest.call("GET", f"/v1/media/{media_id}")
+@router.get("/{media_id}", dependencies=[Depends(require(Role.VIEWER))])
+async def get_media(ingest: IngestDep, privacy: PrivacyDep, media_id: str = MediaId) -> dict:
+    media = await ingest.call("GET", f"/v1/media/{media_id}")
+    return privacy.media(media) if privacy else media
 
 
 async def _blob_response(blobs, container: str, name: str, media_type: str) -> Response:
@@ -54,15 +58,18 @@ async def _blob_response(blobs, container: str, name: str, media_type: str) -> R
     return Response(data, media_type=safe_type, headers=_SAFE_HEADERS)
 
 
-@router.get("/{media_id}/original", response_class=Response)
-async def get_original(ingest: IngestDep, blobs: BlobsDep, media_id: str = MediaId) -> Response:
-    """The exact uploaded bytes."""
+@router.get("/{media_id}/original", response_class=Response, dependencies=[Depends(require(Role.REVIEWER))])
+async def get_original(ingest: IngestDep, blobs: BlobsDep, privacy: PrivacyDep, media_id: str = MediaId) -> Response:
+    """The exact uploaded bytes (reviewers and admins: they carry the camera's GPS)."""
+    if privacy:  # a partner's app token with the reviewer role
+        raise OriginalRestricted("originals carry exact positions: signed-in reviewers and admins only; "
+                                 "use the thumbnail")
     media = await ingest.call("GET", f"/v1/media/{media_id}")
     container, _, name = media["blob_original"].partition("/")
     return await _blob_response(blobs, container, name, media["media_type"])
 
 
-@router.get("/{media_id}/thumbnail", response_class=Response)
+@router.get("/{media_id}/thumbnail", response_class=Response, dependencies=[Depends(require(Role.VIEWER))])
 async def get_thumbnail(ingest: IngestDep, blobs: BlobsDep, media_id: str = MediaId) -> Response:
     media = await ingest.call("GET", f"/v1/media/{media_id}")
     if not media.get("blob_thumbnail"):
@@ -70,7 +77,7 @@ async def get_thumbnail(ingest: IngestDep, blobs: BlobsDep, media_id: str = Medi
     return await _blob_response(blobs, PROCESSED, media["blob_thumbnail"], "image/jpeg")
 
 
-@router.post("/{media_id}/review", status_code=201)
+@router.post("/{media_id}/review", status_code=201, dependencies=[Depends(require(Role.REVIEWER))])
 async def review(body: ReviewIn, ingest: IngestDep, user: UserDep, media_id: str = MediaId) -> dict:
     """Confirm or correct the label: adds a human observation beside the machine one."""
     review_body = body.model_copy(update={"reviewer": user})

@@ -25,4 +25,4 @@ async def map_heatmap(store: StoreDep, settings: SettingsDep, group: Group = Gro
                       end: To = None, bbox: str | None = None,
                       min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None) -> Heatmap:
     return await heatmap(store, group=group, start=start, end=end, bbox=bbox, min_confidence=min_confidence,
-                         concurrency=settings.heatmap_concurrency)
+                         concurrency=settings.query_concurrency)

@@ -1,0 +1,196 @@
+{{/*
+One of our FastAPI services (gateway, preprocess, ingest): Deployment, Service, HPA, PDB and
+ServiceMonitor, all from the service's identically shaped values block.
+
+  dict "root" $ "component" "gateway" "values" .Values.gateway
+       "env" (dict of NAME: value the chart sets) "modelSync" false
+
+`env` is merged with values.<component>.env (the values win), so a variable is never listed
+twice. With modelSync, the pod runs the model sync init container and sidecar and mounts the
+synced repository read-only on /models (preprocess reads labels.txt and taxonomy.json there).
+*/}}
+{{- define "ailurus.service" -}}
+{{- $root := .root }}
+{{- $v := .values }}
+{{- $env := mergeOverwrite (deepCopy .env) $v.env }}
+{{- $keyVaultMounted := and $root.Values.keyVault.enabled (not (empty $v.secretEnv)) }}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "ailurus.componentName" . }}
+  labels:
+    {{- include "ailurus.componentLabels" . | nindent 4 }}
+spec:
+  {{- if not $v.autoscaling.enabled }}
+  replicas: {{ $v.replicaCount }}
+  {{- end }}
+  revisionHistoryLimit: 5
+  # Surge first, never drop below the wanted count: a rollout keeps full capacity.
+  strategy:
+    type: RollingUpdate
+    rollingUpdate:
+      maxSurge: 1
+      maxUnavailable: 0
+  selector:
+    matchLabels:
+      {{- include "ailurus.componentSelectorLabels" . | nindent 6 }}
+  template:
+    metadata:
+      {{- if or .modelSync $v.podAnnotations }}
+      annotations:
+        {{- if .modelSync }}
+        {{- include "ailurus.modelSyncChecksum" $root | nindent 8 }}
+        {{- end }}
+        {{- with $v.podAnnotations }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      {{- end }}
+      labels:
+        {{- include "ailurus.podLabels" (dict "root" $root "component" .component "podLabels" $v.podLabels) | nindent 8 }}
+    spec:
+      serviceAccountName: {{ include "ailurus.serviceAccountName" $root }}
+      # Nothing here calls the Kubernetes API; workload identity projects its own token.
+      automountServiceAccountToken: false
+      # Service links would inject <SERVICE>_PORT=tcp://... variables that can collide with our settings.
+      enableServiceLinks: false
+      terminationGracePeriodSeconds: {{ $v.terminationGracePeriodSeconds }}
+      {{- with $root.Values.imagePullSecrets }}
+      imagePullSecrets:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      securityContext:
+        {{- toYaml $root.Values.podSecurityContext | nindent 8 }}
+      {{- if .modelSync }}
+      initContainers:
+        {{- include "ailurus.modelSyncContainer" (dict "root" $root "mode" "once" "include" $root.Values.modelSync.preprocessInclude) | nindent 8 }}
+      {{- end }}
+      containers:
+        - name: {{ .component }}
+          image: {{ include "ailurus.image" (dict "image" $v.image "root" $root) }}
+          imagePullPolicy: {{ $v.image.pullPolicy }}
+          ports:
+            - name: http
+              containerPort: {{ $v.port }}
+              protocol: TCP
+          env:
+            {{- range $name, $value := $env }}
+            - name: {{ $name }}
+              value: {{ $value | toString | quote }}
+            {{- end }}
+            {{- with $v.secretEnv }}
+            {{- include "ailurus.secretEnv" (dict "root" $root "secretEnv" .) | trim | nindent 12 }}
+            {{- end }}
+          startupProbe:
+            httpGet:
+              path: /healthz
+              port: http
+            {{- toYaml $v.probes.startup | nindent 12 }}
+          livenessProbe:
+            httpGet:
+              path: /healthz
+              port: http
+            {{- toYaml $v.probes.liveness | nindent 12 }}
+          readinessProbe:
+            httpGet:
+              path: /readyz
+              port: http
+            {{- toYaml $v.probes.readiness | nindent 12 }}
+          lifecycle:
+            preStop:
+              sleep:
+                seconds: {{ $v.preStopSleepSeconds }}
+          resources:
+            {{- toYaml $v.resources | nindent 12 }}
+          securityContext:
+            {{- toYaml $root.Values.securityContext | nindent 12 }}
+          volumeMounts:
+            - name: tmp
+              mountPath: /tmp
+            {{- if .modelSync }}
+            - name: models
+              mountPath: /models
+              readOnly: true
+            {{- end }}
+            {{- if $keyVaultMounted }}
+            - name: keyvault
+              mountPath: {{ $root.Values.keyVault.mountPath }}
+              readOnly: true
+            {{- end }}
+        {{- if .modelSync }}
+        {{- include "ailurus.modelSyncContainer" (dict "root" $root "mode" "loop" "include" $root.Values.modelSync.preprocessInclude) | nindent 8 }}
+        {{- end }}
+      volumes:
+        - name: tmp
+          emptyDir:
+            sizeLimit: {{ $v.tmpSizeLimit }}
+        {{- if .modelSync }}
+        {{- include "ailurus.modelSyncVolumes" $root | nindent 8 }}
+        {{- end }}
+        {{- if $keyVaultMounted }}
+        - name: keyvault
+          csi:
+            driver: secrets-store.csi.k8s.io
+            readOnly: true
+            volumeAttributes:
+              secretProviderClass: {{ include "ailurus.fullname" $root }}-keyvault
+        {{- end }}
+      {{- with $v.nodeSelector }}
+      nodeSelector:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $v.affinity }}
+      affinity:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $v.tolerations }}
+      tolerations:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $v.topologySpreadConstraints }}
+      topologySpreadConstraints:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "ailurus.componentName" . }}
+  labels:
+    {{- include "ailurus.componentLabels" . | nindent 4 }}
+spec:
+  type: ClusterIP
+  ports:
+    - name: http
+      port: {{ $v.port }}
+      targetPort: http
+      protocol: TCP
+  selector:
+    {{- include "ailurus.componentSelectorLabels" . | nindent 4 }}
+{{- if $v.autoscaling.enabled }}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: {{ include "ailurus.componentName" . }}
+  labels:
+    {{- include "ailurus.componentLabels" . | nindent 4 }}
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: {{ include "ailurus.componentName" . }}
+  minReplicas: {{ $v.autoscaling.minReplicas }}
+  maxReplicas: {{ $v.autoscaling.maxReplicas }}
+  metrics:
+    - type: Resource
+      resource:
+        name: cpu
+        target:
+          type: Utilization
+          averageUtilization: {{ $v.autoscaling.targetCPUUtilizationPercentage }}
+{{- end }}
+{{ include "ailurus.pdb" . }}
+{{/* Our histograms carry their own `service` label (gateway, ...): honorLabels keeps it
+     instead of renaming it exported_service under the target's Service name. */}}
+{{ include "ailurus.serviceMonitor" (dict "root" $root "component" .component "port" "http" "honorLabels" true) }}
+{{- end }}

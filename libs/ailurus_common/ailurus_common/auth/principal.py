@@ -1,0 +1,74 @@
+"""Who is calling: the roles the API knows and the principal a validated token stands for."""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    """Entra ID app roles (the values in the token's ``roles`` claim)."""
+
+    VIEWER = "viewer"
+    UPLOADER = "uploader"
+    REVIEWER = "reviewer"
+    ADMIN = "admin"
+
+    def implied(self) -> frozenset["Role"]:
+        """This role and every role it includes: admin includes all; uploader and reviewer include viewer."""
+        return _IMPLIED[self]
+
+
+_IMPLIED = {
+    Role.VIEWER: frozenset({Role.VIEWER}),
+    Role.UPLOADER: frozenset({Role.UPLOADER, Role.VIEWER}),
+    Role.REVIEWER: frozenset({Role.REVIEWER, Role.VIEWER}),
+    Role.ADMIN: frozenset(Role),
+}
+
+
+def effective_roles(granted: Iterable[str]) -> frozenset[Role]:
+    """The granted role names plus what they imply; names that are not roles of ours are ignored
+    (an Entra app may carry other roles), matched case-insensitively."""
+    known = {r.value: r for r in Role}
+    roles: set[Role] = set()
+    for name in granted:
+        if isinstance(name, str) and (role := known.get(name.strip().lower())):
+            roles |= role.implied()
+    return frozenset(roles)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller behind a validated token.
+
+    Attributes:
+        subject: stable id (Entra ``oid``, else ``sub``; the user name in local mode).
+        name: display name (``name``/``preferred_username``, the client id for app-only tokens).
+        roles: effective roles, implied ones included.
+        app_only: a client-credentials token (a partner's service), not a signed-in user.
+    """
+
+    subject: str
+    name: str
+    roles: frozenset[Role] = field(default_factory=frozenset)
+    app_only: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "roles", effective_roles(self.roles))
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+    @classmethod
+    def from_claims(cls, claims: Mapping[str, Any]) -> "Principal":
+        """Build from validated claims. App-only tokens carry no ``scp`` (delegated scopes);
+        Entra also marks them ``idtyp: app`` when that optional claim is configured."""
+        subject = str(claims.get("oid") or claims.get("sub"))
+        idtyp = claims.get("idtyp")
+        app_only = idtyp == "app" or (idtyp != "user" and "scp" not in claims)
+        name = (claims.get("name") or claims.get("preferred_username")
+                or (claims.get("azp") or claims.get("appid") if app_only else None) or subject)
+        roles = claims.get("roles") or []
+        return cls(subject=subject, name=str(name), roles=frozenset(roles if isinstance(roles, list) else []),
+                   app_only=app_only)

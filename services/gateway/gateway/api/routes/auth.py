@@ -1,0 +1,84 @@
+"""``/api/v1/auth``: how to sign in (public), local password sign-in, and ``/me``."""
+
+import asyncio
+import logging
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from ailurus_common.auth import Role
+from ailurus_common.auth.errors import AuthUnavailable, InvalidCredentials, LocalSignInDisabled
+from ailurus_common.auth.local import LocalUsersError
+from gateway.api.deps import AuthDep, CurrentPrincipal, SettingsDep
+
+router = APIRouter(tags=["auth"])
+log = logging.getLogger(__name__)
+
+
+class EntraConfig(BaseModel):
+    tenant_id: str | None
+    client_id: str
+    scope: str | None
+    authority: str | None
+
+
+class AuthConfig(BaseModel):
+    mode: Literal["local", "entra"]
+    audience: str
+    entra: EntraConfig | None = None
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=128)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+    roles: list[Role]
+
+
+class Me(BaseModel):
+    subject: str
+    name: str
+    roles: list[Role]
+    app_only: bool
+
+
+@router.get("/auth/config")
+async def auth_config(settings: SettingsDep) -> AuthConfig:
+    """How to sign in; public, so the dashboard can ask before it has a token."""
+    entra = None
+    if settings.auth_mode == "entra":
+        tenant = settings.entra_tenant_id
+        entra = EntraConfig(tenant_id=tenant, client_id=settings.entra_client_id, scope=settings.entra_api_scope,
+                            authority=f"{settings.entra_authority_host.rstrip('/')}/{tenant}" if tenant else None)
+    return AuthConfig(mode=settings.auth_mode, audience=settings.auth_audience, entra=entra)
+
+
+@router.post("/auth/login")
+async def login(body: LoginIn, auth: AuthDep) -> TokenOut:
+    """Local mode only: user name and password for a bearer token."""
+    if auth.issuer is None or auth.users is None:
+        raise LocalSignInDisabled("password sign-in exists only in local auth mode; sign in with Entra ID")
+    try:
+        user = await asyncio.to_thread(auth.users.authenticate, body.username, body.password)  # scrypt: off the loop
+    except LocalUsersError as exc:
+        log.error("auth: %s", exc)
+        raise AuthUnavailable("the local users file cannot be read", retry_after_s=5) from None
+    if user is None:
+        log.warning("auth: local sign-in failed for user %r", body.username[:64])
+        raise InvalidCredentials("wrong user name or password")
+    roles = sorted(user.roles)
+    token = auth.issuer.issue(user.username, roles, name=user.name)
+    return TokenOut(access_token=token, expires_in=auth.issuer.ttl_s, roles=roles)
+
+
+@router.get("/me")
+async def me(principal: CurrentPrincipal) -> Me:
+    """Who the token says the caller is; any valid token, whatever its roles."""
+    return Me(subject=principal.subject, name=principal.name, roles=sorted(principal.roles),
+              app_only=principal.app_only)

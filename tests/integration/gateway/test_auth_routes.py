@@ -1,0 +1,281 @@
+"""Auth on the gateway's public API, in process (local auth mode, tmp key and users files).
+
+The role matrix walks every route the app serves under ``/api/v1``: a route added without
+a rule here fails ``test_every_api_route_has_an_auth_rule``. Downstream services are not
+running: a request the auth check lets through may then fail (503, 422, 404), which is
+fine; only 401/403 mean "refused by auth".
+"""
+
+import asyncio
+import contextlib
+import json
+import re
+
+import httpx
+import pytest
+from fastapi.routing import iter_route_contexts
+from pydantic import ValidationError
+
+from ailurus_common.auth import Role
+from ailurus_tools.processes import free_port
+from gateway import token_cli
+from gateway.auth import local_issuer
+from gateway.config import GatewaySettings
+from gateway.main import API_PREFIX, create_app
+
+PUBLIC, AUTHENTICATED = "public", "authenticated"
+# (method, path template) -> who may call it.
+RULES: dict[tuple[str, str], Role | str] = {
+    ("GET", "/api/v1/openapi.json"): PUBLIC,
+    ("GET", "/api/v1/docs"): PUBLIC,
+    ("GET", "/api/v1/auth/config"): PUBLIC,
+    ("POST", "/api/v1/auth/login"): PUBLIC,
+    ("GET", "/api/v1/ui/config"): PUBLIC,  # the dashboard's boot config: no data
+    ("GET", "/api/v1/me"): AUTHENTICATED,
+    ("GET", "/api/v1/traps"): Role.VIEWER,
+    ("GET", "/api/v1/traps/{trap_id}"): Role.VIEWER,
+    ("POST", "/api/v1/traps"): Role.ADMIN,
+    ("PATCH", "/api/v1/traps/{trap_id}"): Role.ADMIN,
+    ("DELETE", "/api/v1/traps/{trap_id}"): Role.ADMIN,
+    ("POST", "/api/v1/traps/{trap_id}/images"): Role.UPLOADER,
+    ("GET", "/api/v1/uploads/{upload_id}/events"): Role.UPLOADER,
+    ("GET", "/api/v1/media"): Role.VIEWER,
+    ("GET", "/api/v1/media/{media_id}"): Role.VIEWER,
+    ("GET", "/api/v1/media/{media_id}/original"): Role.REVIEWER,  # originals carry exact GPS
+    ("GET", "/api/v1/media/{media_id}/thumbnail"): Role.VIEWER,
+    ("POST", "/api/v1/media/{media_id}/review"): Role.REVIEWER,
+    ("GET", "/api/v1/map/traps"): Role.VIEWER,
+    ("GET", "/api/v1/map/heatmap"): Role.VIEWER,
+    ("GET", "/api/v1/analytics"): Role.VIEWER,
+}
+PATH_VALUES = {"trap_id": "trap-1", "media_id": "a" * 64, "upload_id": "b" * 32}
+CALLERS: list[Role | None] = [None, *Role]
+
+
+def make_settings(tmp_path, **overrides) -> GatewaySettings:
+    closed = f"http://127.0.0.1:{free_port()}"  # downstream not running: fails fast
+    values = {"auth_key_path": tmp_path / "auth" / "key.pem", "auth_users_path": tmp_path / "auth" / "users.json",
+              "blob_root": tmp_path / "blobs", "ingest_url": closed, "preprocess_url": closed, "worker_enabled": False,
+              "log_json": False, "log_level": "WARNING"} | overrides
+    return GatewaySettings(**values)
+
+
+def api_routes(app) -> list[tuple[str, str]]:
+    routes = set()
+    for route in iter_route_contexts(app.routes):
+        if route.path and route.path.startswith(API_PREFIX + "/"):
+            routes |= {(method, route.path) for method in route.methods or () if method != "HEAD"}
+    return sorted(routes)
+
+
+def allowed(rule: Role | str, caller: Role | None) -> bool:
+    if rule == PUBLIC:
+        return True
+    if caller is None:
+        return False
+    return rule == AUTHENTICATED or rule in caller.implied()
+
+
+async def first_status(app, method: str, path: str, headers: dict[str, str]) -> int:
+    """Status of the response's first line, straight over ASGI: works for event streams
+    too, which never end on their own (the call is cancelled once the status is known)."""
+    body = b"{}" if method in {"POST", "PATCH", "PUT"} else b""
+    raw = [(b"host", b"testserver"), (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    raw += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": raw,
+             "client": ("127.0.0.1", 50000), "server": ("testserver", 80), "state": {}}
+    status: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    delivered = False
+
+    async def receive() -> dict:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.Event().wait()  # the client stays connected
+        raise AssertionError("unreachable")
+
+    async def send(message: dict) -> None:
+        if message["type"] == "http.response.start" and not status.done():
+            status.set_result(message["status"])
+
+    task = asyncio.create_task(app(scope, receive, send))
+    try:
+        return await asyncio.wait_for(asyncio.shield(status), timeout=30)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory) -> GatewaySettings:
+    return make_settings(tmp_path_factory.mktemp("gateway-auth"))
+
+
+@pytest.fixture(scope="module")
+async def app(settings):
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture(scope="module")
+async def client(app):
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture(scope="module")
+def tokens(app, settings) -> dict[Role, str]:
+    issuer = local_issuer(settings)
+    return {role: issuer.issue(f"test-{role}", [role]) for role in Role}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_every_api_route_has_an_auth_rule(app):
+    missing = [f"{method} {path}" for method, path in api_routes(app) if (method, path) not in RULES]
+    assert not missing, f"routes without an auth rule (add `dependencies=[Depends(require(Role.X))]` and a rule): {missing}"
+
+
+@pytest.mark.parametrize("caller", CALLERS, ids=lambda c: c.value if c else "anonymous")
+async def test_call_every_api_route_enforces_role_matrix(app, tokens, caller):
+    headers = bearer(tokens[caller]) if caller else {}
+    wrong = []
+    for method, template in api_routes(app):
+        rule = RULES.get((method, template))
+        if rule is None:
+            continue  # reported by test_every_api_route_has_an_auth_rule
+        path = re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES[m.group(1)], template)
+        status = await first_status(app, method, path, headers)
+        expected_refusal = None if allowed(rule, caller) else (401 if caller is None else 403)
+        if (expected_refusal is None and status in {401, 403}) or (expected_refusal and status != expected_refusal):
+            wrong.append(f"{method} {template}: {status}, expected {expected_refusal or 'not 401/403'}")
+    assert not wrong, "\n".join(wrong)
+
+
+async def test_call_write_route_without_token_is_401_with_bearer_challenge(client):
+    response = await client.post("/api/v1/traps", json={"name": "x", "latitude": 1, "longitude": 2})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "missing_token"
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_call_write_route_without_role_is_403_forbidden(client, tokens):
+    response = await client.delete("/api/v1/traps/trap-1", headers=bearer(tokens[Role.REVIEWER]))
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden"
+
+
+async def test_call_route_with_token_of_unknown_key_is_401(client, tmp_path):
+    stranger = local_issuer(make_settings(tmp_path))  # another key, same issuer name and audience
+    response = await client.get("/api/v1/traps", headers=bearer(stranger.issue("mallory", [Role.ADMIN])))
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unknown_signing_key"
+    assert 'error="invalid_token"' in response.headers["www-authenticate"]
+
+
+async def test_call_route_with_expired_token_is_token_expired(client, settings):
+    expired = local_issuer(settings).issue("ada", [Role.ADMIN], ttl_s=-3600)
+    response = await client.get("/api/v1/me", headers=bearer(expired))
+    assert (response.status_code, response.json()["error"]["code"]) == (401, "token_expired")
+
+
+async def test_login_good_password_returns_token_usable_on_me(client, settings):
+    passwords_file = settings.auth_users_path.with_name("initial-passwords.txt")
+    passwords = dict(line.split() for line in passwords_file.read_text().splitlines() if not line.startswith("#"))
+    response = await client.post("/api/v1/auth/login", json={"username": "reviewer", "password": passwords["reviewer"]})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["token_type"] == "Bearer" and body["expires_in"] == settings.auth_token_ttl_s
+    assert set(body["roles"]) == {"reviewer", "viewer"}
+    me = await client.get("/api/v1/me", headers=bearer(body["access_token"]))
+    assert me.json() == {"subject": "reviewer", "name": "Local reviewer", "roles": ["reviewer", "viewer"],
+                         "app_only": False}
+
+
+@pytest.mark.parametrize(("username", "password"), [("admin", "wrong-password"), ("nobody", "whatever")])
+async def test_login_bad_password_is_invalid_credentials(client, username, password):
+    response = await client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_credentials"
+    assert "access_token" not in response.text
+
+
+async def test_get_me_reports_app_only_token(client, settings):
+    token = local_issuer(settings).issue("partner-app", [Role.UPLOADER], app_only=True)
+    me = (await client.get("/api/v1/me", headers=bearer(token))).json()
+    assert me == {"subject": "partner-app", "name": "partner-app", "roles": ["uploader", "viewer"], "app_only": True}
+
+
+async def test_get_auth_config_local_mode_is_public(client, settings):
+    response = await client.get("/api/v1/auth/config")
+    assert response.json() == {"mode": "local", "audience": settings.auth_audience, "entra": None}
+
+
+async def test_get_openapi_declares_bearer_scheme(client):
+    document = (await client.get("/api/v1/openapi.json")).json()
+    assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+
+
+async def test_token_cli_prints_token_the_gateway_accepts(client, settings, monkeypatch, capsys):
+    monkeypatch.setenv("GATEWAY_AUTH_KEY_PATH", str(settings.auth_key_path))
+    monkeypatch.setenv("GATEWAY_AUTH_AUDIENCE", settings.auth_audience)
+    assert token_cli.main(["--role", "uploader", "--subject", "field-team"]) == 0
+    token = capsys.readouterr().out.strip()
+    me = (await client.get("/api/v1/me", headers=bearer(token))).json()
+    assert me["subject"] == "field-team" and me["roles"] == ["uploader", "viewer"]
+
+
+def test_token_cli_entra_mode_refuses(monkeypatch, capsys):
+    monkeypatch.setenv("GATEWAY_AUTH_MODE", "entra")
+    monkeypatch.setenv("GATEWAY_AUTH_ISSUER", "https://login.microsoftonline.com/tid/v2.0")
+    monkeypatch.setenv("GATEWAY_AUTH_METADATA_URL",
+                       "https://login.microsoftonline.com/tid/v2.0/.well-known/openid-configuration")
+    monkeypatch.setenv("GATEWAY_ENTRA_CLIENT_ID", "dashboard-client-id")
+    assert token_cli.main(["--role", "admin"]) == 2
+    assert capsys.readouterr().out == ""
+
+
+def entra_settings(tmp_path, **overrides) -> GatewaySettings:
+    values = {"auth_mode": "entra", "auth_issuer": "https://login.microsoftonline.com/tid/v2.0",
+              "auth_metadata_url": "https://login.microsoftonline.com/tid/v2.0/.well-known/openid-configuration",
+              "auth_audience": "api://ailurus", "entra_tenant_id": "tid", "entra_client_id": "dashboard-client-id",
+              "entra_api_scope": "api://ailurus/access_as_user"} | overrides
+    return make_settings(tmp_path, **values)
+
+
+async def test_entra_mode_config_describes_msal_and_login_is_404(tmp_path):
+    app = create_app(entra_settings(tmp_path))
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+        config = (await http.get("/api/v1/auth/config")).json()
+        login = await http.post("/api/v1/auth/login", json={"username": "admin", "password": "x"})
+        anonymous = await http.get("/api/v1/traps")
+    assert config["entra"] == {"tenant_id": "tid", "client_id": "dashboard-client-id",
+                               "scope": "api://ailurus/access_as_user",
+                               "authority": "https://login.microsoftonline.com/tid"}
+    assert (login.status_code, login.json()["error"]["code"]) == (404, "local_sign_in_disabled")
+    assert anonymous.status_code == 401
+    assert not (tmp_path / "auth").exists()  # no local key or users in entra mode
+
+
+@pytest.mark.parametrize("overrides", [{"entra_client_id": None}, {"auth_issuer": None}, {"auth_metadata_url": None},
+                                       {"auth_metadata_url": "http://login.example/meta"}])
+def test_entra_mode_settings_incomplete_are_refused(tmp_path, overrides):
+    with pytest.raises(ValidationError):
+        entra_settings(tmp_path, **overrides)
+
+
+def test_routes_rule_table_has_no_stale_entries(app):
+    stale = set(RULES) - set(api_routes(app))
+    assert not stale, f"rules for routes that no longer exist: {sorted(stale)}"
+
+
+def test_rules_json_serialisable_for_docs():
+    # The table doubles as documentation: every rule is a role name or public/authenticated.
+    assert json.dumps({f"{m} {p}": str(r) for (m, p), r in RULES.items()})
