@@ -10,8 +10,10 @@ MODEL_ONNX := model_repository/$(MODEL_NAME)/$(MODEL_VERSION)/model.onnx
 PYTEST_ARGS ?=
 BACKEND ?= local
 ROLE ?= admin
+LOAD_USERS ?= 6
+LOAD_TIME ?= 2m
 
-.PHONY: help install model run triton token test bench lint helm-lint clean
+.PHONY: help install model run triton token test bench load lint helm-lint clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -38,6 +40,9 @@ test: install model ## Run the whole test suite against the real services
 
 bench: install model ## Benchmarks: bare decode+infer vs the service path through Triton, side by side
 	$(PY) -m benchmarks.run
+
+load: install ## Locust against a running `make run` stack (LOAD_USERS, LOAD_TIME)
+	LOAD_USERS=$(LOAD_USERS) LOAD_TIME=$(LOAD_TIME) PY=$(PY) bash scripts/load.sh
 
 lint: install ## Ruff over every package
 	$(VENV)/bin/ruff check libs services tools tests benchmarks

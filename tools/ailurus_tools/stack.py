@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         passwords = stack.auth_dir / "initial-passwords.txt"
         users = f"passwords in {passwords}" if passwords.exists() else f"users in {stack.auth_dir / 'users.json'}"
-        print(f"stack: ready\n  API + docs   {stack.gateway_url}/api/v1/docs\n"
+        print(f"stack: ready\n  dashboard    {stack.gateway_url}/\n  API + docs   {stack.gateway_url}/api/v1/docs\n"
               f"  Triton       {stack.triton.http_url} (gRPC {stack.triton_grpc_url})\n"
               f"  data         {stack.config.data_dir / 'data'}\n"
               f"  sign in      admin, reviewer, uploader, viewer: {users}; API token: make token ROLE=admin\n"

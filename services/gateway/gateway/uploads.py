@@ -15,8 +15,8 @@ from ailurus_common.records import ErrorInfo, ExifInfo, Gps
 from ailurus_common.sniff import sniff_image_type
 from ailurus_common.storage.blob import PROCESSED, UPLOADS, BlobStore
 from gateway.clients import Classified, IngestClient, PreprocessClient, Rejected, Unavailable
-from gateway.metrics import IN_FLIGHT_FILES, UPLOAD_FILES, UPLOAD_STAGE_SECONDS
-from gateway.schemas import ErrorBody, FileResult, Prediction
+from gateway.metrics import IN_FLIGHT_FILES, TRAP_LAST_UPLOAD, UPLOAD_FILES, UPLOAD_STAGE_SECONDS
+from gateway.schemas import ErrorBody, FileResult, ModelInfo, Prediction
 
 log = logging.getLogger(__name__)
 
@@ -131,18 +131,26 @@ class UploadPipeline:
             # Not acknowledged: the caller must upload it again (the stored bytes are reused).
             return rejected(exc.code, f"not stored, upload again: {exc.message}")
         t2 = time.perf_counter()
-        UPLOAD_STAGE_SECONDS.labels("store").observe(t1 - t0)
-        UPLOAD_STAGE_SECONDS.labels("record").observe(t2 - t1)
+        TRAP_LAST_UPLOAD.labels(trap_id).set_to_current_time()
         if not created:
+            _observe_stages({"store": t1 - t0, "record": t2 - t1}, None)
             return FileResult(filename=filename, status="duplicate", media_id=media_id)
         notify({"filename": filename, "status": "stored", "media_id": media_id})
         outcome = await self.preprocess.classify(data)
         t3 = time.perf_counter()
-        UPLOAD_STAGE_SECONDS.labels("classify").observe(t3 - t2)
         try:
             result = await self.finish(media_id, outcome, from_worker=False)
         except AilurusError as exc:
             log.warning("media %s stays pending: %s", media_id, exc.message)
             result = None
-        UPLOAD_STAGE_SECONDS.labels("finish").observe(time.perf_counter() - t3)
+        model = result.prediction.model if result and result.prediction else None
+        _observe_stages({"store": t1 - t0, "record": t2 - t1, "classify": t3 - t2,
+                         "finish": time.perf_counter() - t3}, model)
         return result or FileResult(filename=filename, status="pending", media_id=media_id)
+
+
+def _observe_stages(seconds: dict[str, float], model: ModelInfo | None) -> None:
+    """Stage latencies labelled with the model that classified the file ("" when none did)."""
+    name, version = (model.name, model.version) if model else ("", "")
+    for stage, value in seconds.items():
+        UPLOAD_STAGE_SECONDS.labels(stage, name, version).observe(value)
