@@ -17,8 +17,18 @@ TRAP_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 MEDIA_ID_PATTERN = r"^[0-9a-f]{64}$"  # sha256 of the original bytes
 
 
+UTC_TEXT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def utc_text(value: datetime) -> str:
+    """``value`` as fixed-width UTC text (the first part of ``Media.sort_key``)."""
+    # One zone and a fixed width: stores keep datetimes as this text so that comparing the
+    # strings in a query (SQLite, Cosmos DB) compares the times.
+    return value.astimezone(UTC).strftime(UTC_TEXT_FORMAT)
 
 
 class Record(BaseModel):
@@ -137,7 +147,7 @@ class Media(Record):
     @property
     def sort_key(self) -> str:
         """Newest-first keyset paging key: fixed-width UTC timestamp, then id."""
-        return f"{self.timestamp.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}|{self.id}"
+        return f"{utc_text(self.timestamp)}|{self.id}"
 
     def current_observation(self) -> Observation | None:
         human = [o for o in self.observations if o.method == "human"]

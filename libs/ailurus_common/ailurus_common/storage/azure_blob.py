@@ -14,9 +14,8 @@ from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsE
 from azure.storage.blob import ContentSettings
 from azure.storage.blob.aio import BlobServiceClient
 
-from ailurus_common.storage.blob import CONTAINERS, UPLOADS
+from ailurus_common.storage.blob import CONTAINERS, UPLOADS, validate_blob_name, validate_container_name
 from ailurus_common.storage.errors import NotFound, StorageError
-from ailurus_common.storage.local_blob import validate_blob_name, validate_container_name
 
 DEFAULT_READY_TIMEOUT_S = 2.0
 

@@ -1,6 +1,10 @@
-"""The ``BlobStore`` seam: named byte objects in a few fixed containers."""
+"""The ``BlobStore`` seam: named byte objects in a few fixed containers, and the name
+rules every backend applies (a name that works locally works on Azure, and the other way round)."""
 
+import re
 from typing import Protocol
+
+from ailurus_common.storage.errors import StorageError
 
 # Containers every deployment has (created on start if missing).
 UPLOADS = "uploads"  # original bytes, never modified
@@ -8,6 +12,41 @@ PROCESSED = "processed"  # thumbnails
 DATASETS = "datasets"
 MODELS = "models"
 CONTAINERS = (UPLOADS, PROCESSED, DATASETS, MODELS)
+
+MAX_BLOB_NAME_CHARS = 1024  # Azure's limit
+MAX_SEGMENT_BYTES = 255  # a file name on Linux filesystems (NAME_MAX), in UTF-8 bytes
+# Azure's container rule: 3-63 chars, lowercase letters, digits, single inner hyphens.
+_CONTAINER_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$")
+
+
+def validate_container_name(container: str) -> None:
+    """Raises ``StorageError`` (400, ``invalid_container_name``) unless Azure would accept it."""
+    if not _CONTAINER_NAME.match(container):
+        raise StorageError(f"invalid container name {container!r}", code="invalid_container_name", status_code=400)
+
+
+def validate_blob_name(name: str) -> None:
+    """Raises ``StorageError`` (400, ``invalid_blob_name``) for a name that is empty, too
+    long, absolute, has a backslash or control character, or an empty/``.``/``..``/too
+    long segment (segments are the parts between ``/``)."""
+    problem = None
+    if not name:
+        problem = "is empty"
+    elif len(name) > MAX_BLOB_NAME_CHARS:
+        problem = f"is longer than {MAX_BLOB_NAME_CHARS} characters"
+    elif name.startswith("/"):
+        problem = "is absolute"
+    elif "\\" in name:
+        problem = "contains a backslash"
+    elif any(ord(char) < 0x20 or char == "\x7f" for char in name):
+        problem = "contains a control character"
+    elif any(segment in ("", ".", "..") for segment in name.split("/")):
+        problem = "has an empty, '.' or '..' segment"
+    elif any(len(segment.encode()) > MAX_SEGMENT_BYTES for segment in name.split("/")):
+        problem = f"has a segment longer than {MAX_SEGMENT_BYTES} bytes"
+    if problem:
+        shown = name if len(name) <= 80 else name[:80] + "..."
+        raise StorageError(f"blob name {shown!r} {problem}", code="invalid_blob_name", status_code=400)
 
 
 class BlobStore(Protocol):

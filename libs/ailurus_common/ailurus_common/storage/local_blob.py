@@ -1,9 +1,6 @@
 """``BlobStore`` on a local folder (the embedded default): one sub-folder per container,
 blob names with ``/`` become nested folders.
 
-Also owns the name rules every backend applies, so a name that works locally works on
-Azure and the other way round.
-
 Writes are atomic: the bytes go to a temporary file in the target folder, are fsynced,
 then appear under their name in one step (``os.link`` refuses an existing name, which is
 the no-overwrite check without a race; ``os.replace`` for overwrites). Readers never see
@@ -17,49 +14,14 @@ folders behind; hard links must be supported by the filesystem.
 import asyncio
 import contextlib
 import os
-import re
 import uuid
 from pathlib import Path
 
-from ailurus_common.storage.blob import CONTAINERS
+from ailurus_common.storage.blob import CONTAINERS, validate_blob_name, validate_container_name
 from ailurus_common.storage.errors import Conflict, NotFound, StorageError
 
-MAX_BLOB_NAME_CHARS = 1024  # Azure's limit
-MAX_SEGMENT_BYTES = 255  # a file name on Linux filesystems (NAME_MAX), in UTF-8 bytes
-# Azure's container rule: 3-63 chars, lowercase letters, digits, single inner hyphens.
-_CONTAINER_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$")
 # Temporary files start with this; never a valid-looking blob a caller would ask for.
 TMP_PREFIX = ".ailurus-tmp-"
-
-
-def validate_container_name(container: str) -> None:
-    """Raises ``StorageError`` (400, ``invalid_container_name``) unless Azure would accept it."""
-    if not _CONTAINER_NAME.match(container):
-        raise StorageError(f"invalid container name {container!r}", code="invalid_container_name", status_code=400)
-
-
-def validate_blob_name(name: str) -> None:
-    """Raises ``StorageError`` (400, ``invalid_blob_name``) for a name that is empty, too
-    long, absolute, has a backslash or control character, or an empty/``.``/``..``/too
-    long segment (segments are the parts between ``/``)."""
-    problem = None
-    if not name:
-        problem = "is empty"
-    elif len(name) > MAX_BLOB_NAME_CHARS:
-        problem = f"is longer than {MAX_BLOB_NAME_CHARS} characters"
-    elif name.startswith("/"):
-        problem = "is absolute"
-    elif "\\" in name:
-        problem = "contains a backslash"
-    elif any(ord(char) < 0x20 or char == "\x7f" for char in name):
-        problem = "contains a control character"
-    elif any(segment in ("", ".", "..") for segment in name.split("/")):
-        problem = "has an empty, '.' or '..' segment"
-    elif any(len(segment.encode()) > MAX_SEGMENT_BYTES for segment in name.split("/")):
-        problem = f"has a segment longer than {MAX_SEGMENT_BYTES} bytes"
-    if problem:
-        shown = name if len(name) <= 80 else name[:80] + "..."
-        raise StorageError(f"blob name {shown!r} {problem}", code="invalid_blob_name", status_code=400)
 
 
 def _fsync_dir(folder: Path) -> None:

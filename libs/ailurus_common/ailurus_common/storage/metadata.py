@@ -9,14 +9,13 @@ whenever a media's counted state (status classified, group, day) changes.
 import base64
 import binascii
 import re
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Literal, Protocol
 
 from ailurus_common.domain import Group, MediaStatus
-from ailurus_common.records import Deployment, Media, MediaFilter
+from ailurus_common.records import Deployment, Media, MediaFilter, utc_text
 from ailurus_common.storage.errors import StorageError
 
-UTC_TEXT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # the format of Media.sort_key
 _SORT_KEY = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z\|[0-9a-f]{64}")
 
 CounterKey = tuple[str, str, str]  # (deployment_id, UTC day, group)
@@ -89,13 +88,6 @@ class MetadataStore(Protocol):
 
 
 # helpers shared by the backends --------------------------------------------------------
-def utc_text(value: datetime) -> str:
-    """``value`` as fixed-width UTC text, the format of ``Media.sort_key``."""
-    # One zone and a fixed width: backends store datetimes as this text so that comparing the
-    # strings in a query (SQLite, Cosmos DB) compares the times.
-    return value.astimezone(UTC).strftime(UTC_TEXT_FORMAT)
-
-
 def encode_cursor(sort_key: str) -> str:
     """The ``list_media`` cursor that resumes after the media with ``sort_key``."""
     # base64 keeps the cursor opaque to callers; the padding is dropped so it is URL-clean.
