@@ -42,5 +42,18 @@ echo "install: pinned dependencies"
 echo "install: project packages (editable)"
 "$VENV/bin/pip" install --quiet --no-build-isolation --no-deps \
   -e libs/ailurus_common -e services/preprocess -e services/gateway -e services/ingest -e tools
+# Prometheus's promtool checks the chart's alert rules: taken from Debian's package without
+# installing the server (which would come with a service). Optional: the tests skip without it.
+if [[ ! -x $VENV/bin/promtool ]] && command -v apt-get >/dev/null; then
+  tmp=$(mktemp -d)
+  if (cd "$tmp" && apt-get download prometheus >/dev/null 2>&1 \
+      && dpkg-deb --fsys-tarfile prometheus_*.deb | tar -xO ./usr/bin/promtool > promtool); then
+    install -m 0755 "$tmp/promtool" "$VENV/bin/promtool"
+  else
+    echo "install: promtool unavailable (apt-get download prometheus failed); alert-rule checks will skip" >&2
+  fi
+  rm -rf "$tmp"
+fi
+
 echo "$digest" > "$STAMP"
 echo "install: done"

@@ -54,6 +54,23 @@ class BodySizeLimitMiddleware:
         await self.app(scope, limited_receive, send)
 
 
+def route_template(scope: Scope) -> str:
+    """The matched route's full template (``/api/v1/traps/{trap_id}``), or ``unmatched``.
+
+    The route object in the scope knows only its own router's part of the path (the
+    prefixes of routers it was included through are lost), so the missing prefix is taken
+    from the request path: the segments in front of the template's own.
+    """
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if template is None:
+        return "unmatched"
+    segments = scope["path"].split("/")
+    depth = template.count("/")
+    prefix = "/".join(segments[: len(segments) - depth]) if depth < len(segments) else ""
+    return prefix + template
+
+
 class HttpMetricsMiddleware:
     """Latency histogram labelled by route *template* (never by raw path: ids would
     explode the label set)."""
@@ -78,8 +95,7 @@ class HttpMetricsMiddleware:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
-            HTTP_REQUEST_SECONDS.labels(self.service, scope["method"], route, str(status)).observe(
+            HTTP_REQUEST_SECONDS.labels(self.service, scope["method"], route_template(scope), str(status)).observe(
                 time.perf_counter() - start)
 
 

@@ -69,6 +69,9 @@ class IngestClient:
         items = await self.call("GET", "/v1/pending", params={"older_than_s": older_than_s, "limit": limit})
         return [Media.model_validate(m) for m in items]
 
+    async def pending_count(self) -> int:
+        return int((await self.call("GET", "/v1/pending/count"))["pending"])
+
     async def ready(self) -> bool:
         try:
             return (await self._http.get("/readyz", timeout=2)).status_code == 200

@@ -45,7 +45,7 @@ class PendingWorker:
         """One pass; returns how many media it finished (classified or failed)."""
         pending = await self.pipeline.ingest.pending(older_than_s=self.settings.worker_grace_s,
                                                       limit=self.settings.worker_batch)
-        PENDING_BACKLOG.set(len(pending))
+        PENDING_BACKLOG.set(await self.pipeline.ingest.pending_count())
         due = [m for m in pending if self._due(m)]
         outcomes = await asyncio.gather(*(self._retry(m) for m in due), return_exceptions=True)
         await self.pipeline.regroup([FileResult(filename="", status="classified", media_id=m.id)

@@ -7,7 +7,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from ailurus_common.taxonomy import Taxonomy
-from preprocess.classifier.base import Classifier
+from preprocess.classifier.base import Classifier, ModelRef
 from preprocess.config import PreprocessSettings
 from preprocess.decode import DecodeLimits, decode
 from preprocess.errors import ClassifierUnavailable, ImageError
@@ -21,6 +21,7 @@ class Pipeline:
     classifier: Classifier
     taxonomy: Taxonomy
     decode_executor: Executor
+    _model_seen: ModelRef | None = None
 
     @property
     def limits(self) -> DecodeLimits:
@@ -56,7 +57,10 @@ class Pipeline:
         for stage, seconds in (("decode", t1 - t0), ("infer", t2 - t1), ("postprocess", t3 - t2)):
             STAGE_SECONDS.labels(stage, model.name, model.version).observe(seconds)
         IMAGES.labels("classified", summary.group.value, "").inc()
-        MODEL_INFO.labels(model.name, model.version, self.taxonomy.version).set(1)
+        if self._model_seen != model:  # a new version is live: the old one stops being reported
+            MODEL_INFO.clear()
+            MODEL_INFO.labels(model.name, model.version, self.taxonomy.version).set(1)
+            self._model_seen = model
         exif = decoded.exif
         return ClassifyResponse(
             image=ImageFacts(

@@ -75,6 +75,12 @@ async def list_pending(store: StoreDep, older_than_s: Annotated[float, Query(ge=
     return await store.list_pending(updated_before=utc_now() - timedelta(seconds=older_than_s), limit=limit)
 
 
+@router.get("/pending/count")
+async def count_pending(store: StoreDep) -> dict:
+    """How many media are pending in all (the retry worker's backlog gauge)."""
+    return {"pending": await store.count_media(MediaFilter(status=MediaStatus.PENDING))}
+
+
 @router.put("/media/{media_id}/classification", response_model=Media)
 async def put_classification(media_id: str, body: ClassificationIn, store: StoreDep, settings: SettingsDep) -> Media:
     return await record_classification(store, media_id, body, sequence_gap_s=settings.sequence_gap_s)
