@@ -45,7 +45,7 @@ load: install ## Locust against a running `make run` stack (LOAD_USERS, LOAD_TIM
 	LOAD_USERS=$(LOAD_USERS) LOAD_TIME=$(LOAD_TIME) PY=$(PY) bash scripts/load.sh
 
 lint: install ## Ruff over every package
-	$(VENV)/bin/ruff check libs services tools tests benchmarks
+	$(VENV)/bin/ruff check .
 
 helm-lint: install ## Lint, render and validate the Helm chart under several value sets
 	$(PY) -m ailurus_tools.helm_check

@@ -16,6 +16,7 @@ import httpx
 from ailurus_tools.processes import free_port
 from ailurus_tools.stack import Stack, StackConfig
 from benchmarks.bare import bare_rate
+from benchmarks.cpu import stack_cpu_s
 from benchmarks.fullpath import batch_rate, naive_rate
 from benchmarks.images import camera_trap_jpegs, unique_batches
 from benchmarks.service import service_rate, triton_counts
@@ -61,11 +62,12 @@ def main() -> int:
                    concurrency=1, headers=auth)
         full = {}
         for concurrency in (1, 2, 4):
-            before = triton_counts(metrics)
+            before, cpu_before = triton_counts(metrics), stack_cpu_s(stack)
             r = batch_rate(stack.gateway_url, "bench", unique_batches(
                 images, batch_size=BATCH, batches=batches, tag=f"c{concurrency}"), concurrency=concurrency, headers=auth)
-            after = triton_counts(metrics)
+            after, cpu_after = triton_counts(metrics), stack_cpu_s(stack)
             mean_batch = (after[0] - before[0]) / max(after[1] - before[1], 1)
+            r["cpu_ms_per_image"] = {k: (cpu_after[k] - cpu_before[k]) * 1e3 / r["images"] for k in cpu_after}
             full[concurrency] = r
             rows.append(_row(f"(c) full upload path, batches of {BATCH}, {concurrency} in flight", r, bare,
                              f"mean batch {mean_batch:.2f}"))
@@ -80,6 +82,12 @@ def main() -> int:
     print(f"| (a) bare decode+resize+ORT in-process, sequential | {bare['images_per_s']:.1f} | 1.00 | - | - | "
           f"decode {bare['decode_ms']:.1f} ms + infer {bare['infer_ms']:.1f} ms per image |")
     print("\n".join(rows))
+    print("\nCPU per image on the full path (ms of one core; whole process groups):")
+    print("| in flight | " + " | ".join(full[1]["cpu_ms_per_image"]) + " | total |")
+    print("| ---: |" + " ---: |" * (len(full[1]["cpu_ms_per_image"]) + 1))
+    for concurrency, r in full.items():
+        cpu = r["cpu_ms_per_image"]
+        print(f"| {concurrency} | " + " | ".join(f"{v:.1f}" for v in cpu.values()) + f" | {sum(cpu.values()):.1f} |")
     best = max(full.values(), key=lambda r: r["images_per_s"])
     ratio = best["images_per_s"] / bare["images_per_s"]
     print(f"\nfull path best {best['images_per_s']:.1f} images/s = {ratio:.2f} x bare, "

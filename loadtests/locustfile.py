@@ -30,6 +30,8 @@ from pathlib import Path
 
 import requests
 from locust import HttpUser, between, events, task
+from locust.clients import LocustHttpAdapter
+from urllib3.util.retry import Retry
 
 ROOT = Path(__file__).resolve().parents[1]
 # Read in place, never copied into the repo.
@@ -101,24 +103,25 @@ def _load_samples() -> list[tuple[str, bytes]]:
     return samples
 
 
-def _mint(role: str, *, app_only: bool = False) -> str:
-    subject = "load-partner-app" if app_only else f"load-{role}"
-    cmd = [sys.executable, "-m", "gateway.token_cli", "--role", role, "--subject", subject]
-    if app_only:
-        cmd.append("--app-only")
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
-    if done.returncode != 0 or not done.stdout.strip():
-        raise RuntimeError(f"gateway.token_cli --role {role} failed: {done.stderr.strip() or done.returncode}")
-    return done.stdout.strip()
-
-
 def _tokens() -> dict[str, str]:
-    tokens = {}
-    for role in ("admin", "uploader", "viewer", "reviewer"):
-        tokens[role] = os.environ.get(f"AILURUS_TOKEN_{role.upper()}") or _mint(role)
+    """One bearer token per user kind: from the environment, else minted by the CLI (in
+    parallel: each mint is a Python start-up of about a second)."""
+    wanted = {role: (role, False, os.environ.get(f"AILURUS_TOKEN_{role.upper()}"))
+              for role in ("admin", "uploader", "viewer", "reviewer")}
     # Partners call with app-only tokens (coarse positions even with higher roles).
-    tokens["partner"] = (os.environ.get("AILURUS_TOKEN_PARTNER") or os.environ.get("AILURUS_TOKEN_VIEWER")
-                         or _mint("viewer", app_only=True))
+    wanted["partner"] = ("viewer", True, os.environ.get("AILURUS_TOKEN_PARTNER") or os.environ.get("AILURUS_TOKEN_VIEWER"))
+    minting = {}
+    for kind, (role, app_only, token) in wanted.items():
+        if not token:
+            cmd = [sys.executable, "-m", "gateway.token_cli", "--role", role, "--subject", f"load-{kind}"]
+            minting[kind] = subprocess.Popen([*cmd, "--app-only"] if app_only else cmd, cwd=ROOT, text=True,
+                                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    tokens = {kind: token for kind, (_, _, token) in wanted.items() if token}
+    for kind, process in minting.items():
+        out, err = process.communicate(timeout=120)
+        if process.returncode != 0 or not out.strip():
+            raise RuntimeError(f"gateway.token_cli for {kind} failed: {err.strip() or process.returncode}")
+        tokens[kind] = out.strip()
     return tokens
 
 
@@ -135,16 +138,26 @@ def _ensure_traps(host: str, admin_token: str) -> None:
                 raise RuntimeError(f"POST {API}/traps {trap.id}: {response.status_code} {response.text[:300]}")
 
 
-@events.test_start.add_listener
-def _on_test_start(environment, **_kwargs) -> None:
+@events.init.add_listener
+def _on_init(environment, **_kwargs) -> None:
+    # Before the run clock starts: minting tokens takes a few seconds.
     try:
         STATE.samples = _load_samples()
         STATE.tokens = _tokens()
-        host = (environment.host or AilurusUser.host).rstrip("/")
-        _ensure_traps(host, STATE.tokens["admin"])
-    except (OSError, RuntimeError, requests.RequestException, subprocess.SubprocessError) as exc:
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
         log.error("load test setup failed: %s", exc)
         STATE.setup_failed = True
+
+
+@events.test_start.add_listener
+def _on_test_start(environment, **_kwargs) -> None:
+    try:
+        if not STATE.setup_failed:
+            _ensure_traps((environment.host or AilurusUser.host).rstrip("/"), STATE.tokens["admin"])
+    except (OSError, RuntimeError, requests.RequestException) as exc:
+        log.error("load test setup failed: %s", exc)
+        STATE.setup_failed = True
+    if STATE.setup_failed:
         if environment.runner is not None:
             environment.runner.greenlet.spawn(environment.runner.quit)
         return
@@ -190,6 +203,22 @@ def _on_quitting(environment, **_kwargs) -> None:
         environment.process_exit_code = 1
 
 
+def _not_ok(response) -> str | None:
+    """Why a response is not a 2xx, or None. A connection error has status 0 and no body."""
+    if 200 <= response.status_code < 300:
+        return None
+    if not response.status_code:
+        return f"no response: {response.error}"
+    return f"{response.status_code}: {response.text[:200]}"
+
+
+# The gateway (uvicorn) closes a keep-alive connection after 5 s idle; a user who waits about
+# that long can send on the socket just as it closes and read a reset. HTTP clients and
+# browsers retry an idempotent request once in that case (RFC 9110 9.2.2); so do we, for GET
+# only. urllib3 logs each retry as a WARNING, which scripts/load.sh shows.
+STALE_CONNECTION_RETRY = Retry(total=1, connect=1, read=1, status=0, other=0, allowed_methods=frozenset({"GET"}))
+
+
 class AilurusUser(HttpUser):
     """Base: one bearer token per user class; no tasks of its own."""
 
@@ -202,12 +231,14 @@ class AilurusUser(HttpUser):
             self.stop(force=True)
             return
         self.client.headers["Authorization"] = f"Bearer {STATE.tokens[self.role]}"
+        for scheme in ("http://", "https://"):
+            self.client.mount(scheme, LocustHttpAdapter(pool_manager=None, max_retries=STALE_CONNECTION_RETRY))
 
     def get_json(self, path: str, name: str, *, params: dict | None = None, expect: str | None = None) -> dict | None:
         """GET a JSON body; a non-2xx, a body that is not JSON or lacks ``expect`` is a failure."""
         with self.client.get(path, params=params, name=name, timeout=READ_TIMEOUT_S, catch_response=True) as response:
-            if not response.ok:
-                response.failure(f"{response.status_code}: {response.text[:200]}")
+            if error := _not_ok(response):
+                response.failure(error)
                 return None
             try:
                 body = response.json()
@@ -227,8 +258,8 @@ class AilurusUser(HttpUser):
         with self.client.post(f"{API}/traps/{trap.id}/images", files=files, name=name, timeout=UPLOAD_TIMEOUT_S,
                               catch_response=True) as response:
             STATE.files[name] += count
-            if not response.ok:
-                response.failure(f"{response.status_code}: {response.text[:200]}")
+            if error := _not_ok(response):
+                response.failure(error)
                 return
             try:
                 results = response.json()["results"]
@@ -297,8 +328,8 @@ class DashboardReader(AilurusUser):
         for media_id in random.sample(ids, min(THUMBNAILS_PER_GALLERY, len(ids))):
             with self.client.get(f"{API}/media/{media_id}/thumbnail", name=f"{API}/media/[id]/thumbnail",
                                  timeout=READ_TIMEOUT_S, catch_response=True) as response:
-                if not response.ok:
-                    response.failure(f"{response.status_code}: {response.text[:200]}")
+                if error := _not_ok(response):
+                    response.failure(error)
                 elif not response.content.startswith(JPEG_MAGIC):
                     response.failure(f"not a JPEG ({response.headers.get('content-type')})")
                 else:

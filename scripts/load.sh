@@ -26,51 +26,46 @@ fi
 mkdir -p "$OUT"
 rm -f "$PREFIX"_*.csv
 
-echo "load: $USERS users (+$SPAWN_RATE/s) for $RUN_TIME against $HOST; CSV in $OUT/"
+echo "load: $USERS users (+$SPAWN_RATE/s) for $RUN_TIME against $HOST; CSV and locust.log in $OUT/"
 status=0
+# Locust's own report goes to the log; its warnings and errors still reach the terminal.
 "$PY" -m locust -f loadtests/locustfile.py --headless --host "$HOST" --users "$USERS" \
   --spawn-rate "$SPAWN_RATE" --run-time "$RUN_TIME" --stop-timeout 300 --csv "$PREFIX" \
-  --only-summary --loglevel WARNING || status=$?
+  --only-summary > "$OUT/locust.log" 2>&1 || status=$?
+grep -E '/(WARNING|ERROR|CRITICAL)/' "$OUT/locust.log" >&2 || true
 
-if [[ -f ${PREFIX}_stats.csv ]]; then
-  "$PY" - "$PREFIX" <<'EOF'
+# The locustfile writes <prefix>_summary.csv and _errors.csv once the last request is in.
+if [[ -f ${PREFIX}_summary.csv ]]; then
+  # A run that made no request tested nothing: that fails too.
+  "$PY" - "$PREFIX" <<'PYTHON' || { rc=$?; (( status != 0 )) || status=$rc; }
 import csv
 import sys
 
 prefix = sys.argv[1]
-with open(f"{prefix}_stats.csv", newline="") as f:
+with open(f"{prefix}_summary.csv", newline="") as f:
     rows = list(csv.DictReader(f))
-files = {}
-try:
-    with open(f"{prefix}_images.csv", newline="") as f:
-        files = {r["Name"]: r for r in csv.DictReader(f)}
-except FileNotFoundError:
-    pass
+with open(f"{prefix}_errors.csv", newline="") as f:
+    errors = list(csv.DictReader(f))
+if rows[-1]["Requests"] == "0":
+    sys.exit("load: no requests were made")
 
-print(f"\n{'request type':<48} {'reqs':>6} {'fails':>5} {'req/s':>7} {'img/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7}")
+print(f"\n{'request type':<50} {'reqs':>6} {'fails':>5} {'req/s':>6} {'files':>6} {'img/s':>6} "
+      f"{'p50 ms':>7} {'p95 ms':>7} {'max ms':>7}")
 for r in rows:
-    name = r["Name"] if r["Type"] else "TOTAL"
-    count = int(r["Request Count"])
-    rps = float(r["Requests/s"])
-    images = "" if name not in files or not count else f"{rps * int(files[name]['Files']) / count:.1f}"
-    print(f"{(r['Type'] + ' ' + name).strip():<48} {count:>6} {r['Failure Count']:>5} {rps:>7.2f} {images:>7} "
-          f"{r['50%']:>7} {r['95%']:>7} {float(r['Max Response Time']):>7.0f}")
-for name, r in files.items():
-    print(f"  {name}: {r['Files']} files in {r['Requests']} requests, {r['Classified']} classified")
-try:
-    with open(f"{prefix}_failures.csv", newline="") as f:
-        failures = list(csv.DictReader(f))
-except FileNotFoundError:
-    failures = []
-for r in failures:
-    print(f"FAILED {r['Occurrences']}x {r['Method']} {r['Name']}: {r['Error'][:300]}")
-EOF
-fi
-if [[ -s ${PREFIX}_exceptions.csv && $(wc -l < "${PREFIX}_exceptions.csv") -gt 1 ]]; then
-  echo "load: task exceptions, see ${PREFIX}_exceptions.csv" >&2
+    label = f"{r['Type']} {r['Name']}".strip()
+    print(f"{label:<50} {r['Requests']:>6} {r['Failures']:>5} {r['Requests_per_s']:>6} {r['Files']:>6} "
+          f"{r['Images_per_s']:>6} {r['p50_ms']:>7} {r['p95_ms']:>7} {r['Max_ms']:>7}")
+print(f"(rates over the whole run, {rows[-1]['Duration_s']} s; img/s counts files classified)")
+for e in errors:
+    print(f"FAILED {e['Occurrences']}x {e['Method']} {e['Name']}: {e['Error'][:300]}")
+PYTHON
+else
+  echo "load: no summary written (setup failed?); the end of $OUT/locust.log:" >&2
+  tail -n 20 "$OUT/locust.log" >&2
+  (( status != 0 )) || status=1
 fi
 if (( status != 0 )); then
-  echo "load: FAILED (exit $status): errors above, details in $OUT/" >&2
+  echo "load: FAILED (exit $status); details in $OUT/" >&2
 else
   echo "load: OK, no errors"
 fi

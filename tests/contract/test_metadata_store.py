@@ -497,3 +497,26 @@ async def test_cosmos_store_refuses_untrusted_certificate(cosmos: CosmosStandin,
     with pytest.raises(StorageError, match="CERTIFICATE_VERIFY_FAILED"):
         await store.start()
     assert not await store.is_ready()
+
+
+async def test_get_media_sees_own_write_under_concurrent_reads(metadata_store: MetadataStore) -> None:
+    """Read-your-writes while other reads overlap (SQLite once kept a stale snapshot open)."""
+    deployment = make_deployment()
+    await metadata_store.create_deployment(deployment)
+    stop = asyncio.Event()
+
+    async def noise() -> None:
+        while not stop.is_set():
+            await metadata_store.list_deployments()
+
+    readers = [asyncio.create_task(noise()) for _ in range(6)]
+    try:
+        misses = 0
+        for _ in range(40):
+            media = make_media(deployment.id)
+            assert await metadata_store.create_media(media)
+            misses += await metadata_store.get_media(media.id) is None
+    finally:
+        stop.set()
+        await asyncio.gather(*readers)
+    assert misses == 0

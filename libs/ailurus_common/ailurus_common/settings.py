@@ -16,3 +16,6 @@ class ServiceSettings(BaseSettings):
     port: int = Field(ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
+    # Idle keep-alive connections stay open this long: longer than the load balancer's and
+    # the clients' pools (60 s is common), or a reused connection meets a reset.
+    keep_alive_s: int = Field(default=75, ge=1)

@@ -82,11 +82,11 @@ class UploadPipeline:
         return None
 
     async def regroup(self, results: list[FileResult]) -> None:
-        """Frames classified concurrently could not see each other: let ingest regroup
-        their bursts now that all are recorded (best effort; a miss leaves the grouping
-        approximate, never loses data)."""
+        """Let ingest group the new frames into bursts with each other and with frames
+        already stored, now that all are recorded (best effort: a miss leaves each frame
+        its own burst, never loses data)."""
         media_ids = [r.media_id for r in results if r.status == "classified" and r.media_id]
-        if len(media_ids) > 1:
+        if media_ids:
             try:
                 await self.ingest.rebuild_sequences(media_ids)
             except AilurusError as exc:

@@ -1,5 +1,6 @@
 """State changes of a media record: classification, failure, retry, review."""
 
+import asyncio
 import uuid
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -10,7 +11,7 @@ from ailurus_common.records import Media, Observation, utc_now
 from ailurus_common.storage.metadata import MetadataStore
 from ingest.errors import MediaNotFound, TrapNotFound
 from ingest.metrics import RECORDED
-from ingest.timeline import capture_time_utc, regroup, sequence_for
+from ingest.timeline import capture_time_utc, regroup
 
 
 async def _media(store: MetadataStore, media_id: str) -> Media:
@@ -20,8 +21,7 @@ async def _media(store: MetadataStore, media_id: str) -> Media:
     return media
 
 
-async def record_classification(store: MetadataStore, media_id: str, body: ClassificationIn, *,
-                                sequence_gap_s: float) -> Media:
+async def record_classification(store: MetadataStore, media_id: str, body: ClassificationIn) -> Media:
     """Store what preprocess found. Idempotent: the same model version classifying the
     same media twice (a retry after a lost response) adds no second observation."""
     media = await _media(store, media_id)
@@ -39,9 +39,9 @@ async def record_classification(store: MetadataStore, media_id: str, body: Class
         "blob_thumbnail": body.blob_thumbnail or media.blob_thumbnail,
         "media_type": _media_type(body.exif.format) or media.media_type,
     })
-    gap = timedelta(seconds=sequence_gap_s)
-    neighbours = await store.media_near(media.deployment_id, media.timestamp - gap, media.timestamp + gap)
-    media = media.model_copy(update={"sequence_id": sequence_for(media, neighbours)})
+    # A frame starts as its own burst; rebuild_sequences (called by the gateway once the
+    # files of a request are recorded) joins it to its neighbours.
+    media = media.model_copy(update={"sequence_id": media.sequence_id or media.id})
     p = body.prediction
     media = media.with_observation(Observation(
         id=uuid.uuid4().hex, group=p.group, label=p.label, probability=p.confidence, blank=p.blank, top_k=p.top_k,
@@ -65,7 +65,8 @@ async def rebuild_sequences(store: MetadataStore, media_ids: list[str], *, seque
     pass over the time span they cover makes the grouping exact. Returns how many media
     changed sequence.
     """
-    found = [m for m in [await store.get_media(i) for i in media_ids] if m and m.status is MediaStatus.CLASSIFIED]
+    found = [m for m in await asyncio.gather(*(store.get_media(i) for i in media_ids))
+             if m and m.status is MediaStatus.CLASSIFIED]
     changed = 0
     gap = timedelta(seconds=sequence_gap_s)
     for deployment_id in {m.deployment_id for m in found}:

@@ -35,12 +35,3 @@ def regroup(frames: list[Media], gap_s: float) -> dict[str, str]:
         sequences[frame.id] = current
         previous = frame.timestamp
     return sequences
-
-
-def sequence_for(media: Media, neighbours: list[Media]) -> str:
-    """The burst this frame belongs to: the nearest neighbour's sequence, else its own id."""
-    others = [m for m in neighbours if m.id != media.id and m.sequence_id]
-    if not others:
-        return media.id
-    nearest = min(others, key=lambda m: abs((m.timestamp - media.timestamp).total_seconds()))
-    return nearest.sequence_id

@@ -8,4 +8,4 @@ from preprocess.main import create_app
 if __name__ == "__main__":
     settings = get_settings()
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None,
-                timeout_graceful_shutdown=10)
+                timeout_keep_alive=settings.keep_alive_s, timeout_graceful_shutdown=10)

@@ -1,16 +1,16 @@
 from datetime import UTC, datetime, timedelta
 
 from ailurus_common.records import Deployment, Media
-from ingest.timeline import capture_time_utc, regroup, sequence_for
+from ingest.timeline import capture_time_utc, regroup
 
 
 def trap(**overrides) -> Deployment:
     return Deployment(**{"id": "t1", "name": "t1", "latitude": 27.0, "longitude": 88.0, **overrides})
 
 
-def frame(n: int, seconds: float, sequence: str | None = None) -> Media:
+def frame(n: int, seconds: float) -> Media:
     return Media(id=f"{n:064x}", deployment_id="t1", file_name=f"{n}.jpg", media_type="image/jpeg", size_bytes=1,
-                 blob_original="uploads/x", uploaded_by="u", sequence_id=sequence,
+                 blob_original="uploads/x", uploaded_by="u",
                  timestamp=datetime(2024, 5, 1, 12, 0, tzinfo=UTC) + timedelta(seconds=seconds))
 
 
@@ -48,9 +48,3 @@ def test_regroup_splits_bursts_on_gap():
 def test_regroup_order_independent():
     frames = [frame(1, 0), frame(2, 2), frame(3, 50)]
     assert regroup(frames, 60) == regroup(list(reversed(frames)), 60)
-
-
-def test_sequence_for_joins_nearest_neighbour_or_starts_own():
-    me = frame(9, 10)
-    assert sequence_for(me, [frame(1, 0, "s1"), frame(2, 100, "s2")]) == "s1"
-    assert sequence_for(me, []) == me.id

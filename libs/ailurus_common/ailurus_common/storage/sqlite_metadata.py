@@ -155,8 +155,11 @@ class SqliteMetadataStore:
 
     async def _read_all(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[aiosqlite.Row]:
         try:
-            async with self._connection(self._reader).execute(sql, params) as rows:
-                return list(await rows.fetchall())
+            # One call runs and finishes the statement on the connection's thread. With
+            # execute() and fetchall() as two steps, concurrent reads interleave, a statement
+            # stays open and keeps the connection's read snapshot alive: later reads would
+            # miss rows the writer has committed since (seen under load: 404 right after create).
+            return list(await self._connection(self._reader).execute_fetchall(sql, params))
         except aiosqlite.Error as exc:
             raise StorageError(f"metadata database error: {exc}") from exc
 

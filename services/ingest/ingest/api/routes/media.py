@@ -82,8 +82,8 @@ async def count_pending(store: StoreDep) -> dict:
 
 
 @router.put("/media/{media_id}/classification", response_model=Media)
-async def put_classification(media_id: str, body: ClassificationIn, store: StoreDep, settings: SettingsDep) -> Media:
-    return await record_classification(store, media_id, body, sequence_gap_s=settings.sequence_gap_s)
+async def put_classification(media_id: str, body: ClassificationIn, store: StoreDep) -> Media:
+    return await record_classification(store, media_id, body)
 
 
 @router.put("/media/{media_id}/failure", response_model=Media)
