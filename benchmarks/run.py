@@ -51,7 +51,7 @@ def main() -> int:
         payloads = [data for _, data in images]
         for concurrency in (1, 32):
             r = service_rate(stack.preprocess_url, metrics, payloads, concurrency=concurrency,
-                             total=len(images) * ROUNDS)
+                             total=len(images) * ROUNDS, headers=auth)
             rows.append(_row(f"(b) preprocess -> Triton, {concurrency} in flight", r, bare,
                              f"mean batch {r['mean_batch']:.2f}"))
         httpx.post(f"{stack.gateway_url}/api/v1/traps", headers=auth, json={"id": "bench", "name": "bench",

@@ -6,7 +6,8 @@ import time
 import httpx
 
 
-async def _drive(url: str, images: list[bytes], *, concurrency: int, total: int) -> tuple[float, list[float]]:
+async def _drive(url: str, images: list[bytes], *, concurrency: int, total: int,
+                 headers: dict[str, str]) -> tuple[float, list[float]]:
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for i in range(total):
         queue.put_nowait(images[i % len(images)])
@@ -21,7 +22,7 @@ async def _drive(url: str, images: list[bytes], *, concurrency: int, total: int)
             latencies.append(time.perf_counter() - t0)
 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits, headers=headers) as client:
         start = time.perf_counter()
         await asyncio.gather(*[worker(client) for _ in range(concurrency)])
         return time.perf_counter() - start, latencies
@@ -38,10 +39,12 @@ def triton_counts(metrics_url: str) -> tuple[float, float]:
     return values["nv_inference_count"], values["nv_inference_exec_count"]
 
 
-def service_rate(url: str, metrics_url: str, images: list[bytes], *, concurrency: int, total: int) -> dict:
-    asyncio.run(_drive(url, images, concurrency=concurrency, total=min(total, 2 * concurrency)))  # warm-up
+def service_rate(url: str, metrics_url: str, images: list[bytes], *, concurrency: int, total: int,
+                 headers: dict[str, str]) -> dict:
+    asyncio.run(_drive(url, images, concurrency=concurrency, total=min(total, 2 * concurrency),
+                       headers=headers))  # warm-up
     inferences0, executions0 = triton_counts(metrics_url)
-    elapsed_s, latencies = asyncio.run(_drive(url, images, concurrency=concurrency, total=total))
+    elapsed_s, latencies = asyncio.run(_drive(url, images, concurrency=concurrency, total=total, headers=headers))
     inferences1, executions1 = triton_counts(metrics_url)
     latencies.sort()
     executions = executions1 - executions0

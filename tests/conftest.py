@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ailurus_common.auth import LocalIssuer, Role
 from ailurus_tools.processes import ManagedProcess, free_port
 from ailurus_tools.standins import Azurite, CosmosStandin
 from ailurus_tools.triton.server import LocalTriton, TritonSettings
@@ -61,21 +62,34 @@ def cosmos(logs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         server.stop()
 
 
-def start_preprocess(triton_grpc_url: str, logs_dir: Path, *, ready_path: str = "/readyz",
+@pytest.fixture(scope="session")
+def service_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The local signing key the services started here check tokens with."""
+    return tmp_path_factory.mktemp("auth") / "local-signing-key.pem"
+
+
+@pytest.fixture(scope="session")
+def service_headers(service_key: Path) -> dict[str, str]:
+    """A service token (as the gateway sends) for calling internal services directly."""
+    token = LocalIssuer.from_key_file(service_key).issue("tests", [Role.ADMIN], app_only=True)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def start_preprocess(triton_grpc_url: str, logs_dir: Path, service_key: Path, *, ready_path: str = "/readyz",
                      **env: str) -> tuple[ManagedProcess, str]:
     """Start a preprocess service process; returns it and its base URL."""
     port = free_port()
     process = ManagedProcess(
         "preprocess", [sys.executable, "-m", "preprocess"],
         env={"PREPROCESS_PORT": str(port), "PREPROCESS_TRITON_URL": triton_grpc_url,
-             "PREPROCESS_MODEL_DIR": str(MODEL_DIR), **env},
+             "PREPROCESS_MODEL_DIR": str(MODEL_DIR), "PREPROCESS_AUTH_KEY_PATH": str(service_key), **env},
         ready_url=f"http://127.0.0.1:{port}{ready_path}", log_path=logs_dir / "preprocess.log", cwd=ROOT,
     )
     return process.start(timeout_s=60), f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="session")
-def preprocess_url(triton: LocalTriton, logs_dir: Path) -> Iterator[str]:
-    process, url = start_preprocess(triton.grpc_url, logs_dir)
+def preprocess_url(triton: LocalTriton, logs_dir: Path, service_key: Path) -> Iterator[str]:
+    process, url = start_preprocess(triton.grpc_url, logs_dir, service_key)
     yield url
     process.stop()

@@ -39,8 +39,8 @@ def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="package")
 def stack(triton, users_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir = tmp_path_factory.mktemp("browser-stack")
-    gateway_env = {"GATEWAY_AUTH_MODE": "local", "GATEWAY_AUTH_USERS_PATH": str(users_file),
-                   "GATEWAY_AUTH_KEY_PATH": str(data_dir / "auth" / "signing-key.pem")}
+    # The signing key stays the stack's own: ingest and preprocess check the gateway's tokens with it.
+    gateway_env = {"GATEWAY_AUTH_MODE": "local", "GATEWAY_AUTH_USERS_PATH": str(users_file)}
     config = StackConfig(backend="local", data_dir=data_dir, gateway_port=free_port(), preprocess_port=free_port(),
                          ingest_port=free_port(), triton_grpc_url=triton.grpc_url, extra_env={"gateway": gateway_env})
     running = Stack(config).start()

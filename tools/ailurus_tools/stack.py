@@ -90,13 +90,16 @@ class Stack:
     def _env(self, name: str) -> dict[str, str]:
         c = self.config
         data = c.data_dir / "data"
+        key = str(self.auth_dir / "local-signing-key.pem")  # one local key: every service checks its tokens
         env = {
             "preprocess": {"PREPROCESS_PORT": str(c.preprocess_port), "PREPROCESS_TRITON_URL": self.triton_grpc_url,
-                           "PREPROCESS_MODEL_DIR": str(c.model_repository / "ailurus_classifier")},
-            "ingest": {"INGEST_PORT": str(c.ingest_port), "INGEST_SQLITE_PATH": str(data / "metadata.sqlite3")},
+                           "PREPROCESS_MODEL_DIR": str(c.model_repository / "ailurus_classifier"),
+                           "PREPROCESS_AUTH_KEY_PATH": key},
+            "ingest": {"INGEST_PORT": str(c.ingest_port), "INGEST_SQLITE_PATH": str(data / "metadata.sqlite3"),
+                       "INGEST_AUTH_KEY_PATH": key},
             "gateway": {"GATEWAY_PORT": str(c.gateway_port), "GATEWAY_INGEST_URL": self.ingest_url,
                         "GATEWAY_PREPROCESS_URL": self.preprocess_url, "GATEWAY_BLOB_ROOT": str(data / "blobs"),
-                        "GATEWAY_AUTH_KEY_PATH": str(self.auth_dir / "local-signing-key.pem"),
+                        "GATEWAY_AUTH_KEY_PATH": key,
                         "GATEWAY_AUTH_USERS_PATH": str(self.auth_dir / "users.json")},
         }[name]
         if self.azurite and name == "gateway":

@@ -251,3 +251,16 @@ spec:
       honorLabels: {{ .honorLabels }}
 {{- end }}
 {{- end }}
+
+{{/*
+Token checks of the internal services: they accept only the gateway's service token (an
+Entra ID app-only token its workload identity obtains for the API, with the admin role).
+*/}}
+{{- define "ailurus.serviceAuthEnv" -}}
+{{ .prefix }}_AUTH_MODE: {{ .root.Values.auth.mode | quote }}
+{{- if eq .root.Values.auth.mode "entra" }}
+{{ .prefix }}_AUTH_AUDIENCE: {{ .root.Values.auth.audience | quote }}
+{{ .prefix }}_AUTH_ISSUER: {{ include "ailurus.authIssuer" .root | quote }}
+{{ .prefix }}_AUTH_METADATA_URL: {{ include "ailurus.authMetadataUrl" .root | quote }}
+{{- end }}
+{{- end }}

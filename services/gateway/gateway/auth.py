@@ -2,16 +2,13 @@
 file) built from settings, and the dependencies every ``/api/v1`` route declares: who is
 calling (``current_principal``) and whether they hold a role (``require``)."""
 
-import functools
 import logging
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Request
 
-from ailurus_common.auth import LocalIssuer, LocalUsers, Principal, Role, TokenValidator
-from ailurus_common.auth.errors import Forbidden
+from ailurus_common.auth import LocalIssuer, LocalUsers, TokenValidator
+from ailurus_common.auth.service import current_principal, require  # noqa: F401 - the routes' import point
 from gateway.config import GatewaySettings
 
 log = logging.getLogger(__name__)
@@ -56,27 +53,3 @@ def open_auth(settings: GatewaySettings) -> GatewayAuth:
 
 def get_auth(request: Request) -> GatewayAuth:
     return request.app.state.auth
-
-
-# auto_error=False: our own errors (stable codes, WWW-Authenticate) instead of FastAPI's 403.
-_bearer = HTTPBearer(auto_error=False, description="An Entra ID access token, or a local one (`make token ROLE=admin`).")
-
-
-async def current_principal(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None,
-                                                                      Depends(_bearer)]) -> Principal:
-    """The caller of a request with a valid bearer token; 401 otherwise."""
-    return await get_auth(request).validator.validate(credentials.credentials if credentials else None)
-
-
-@functools.cache
-def require(role: Role):
-    """A dependency that lets the request through only when the caller holds ``role``
-    (or a role that implies it): 401 without a valid token, 403 without the role."""
-
-    async def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
-        if not principal.has(role):
-            raise Forbidden(f"this needs the {role} role")
-        return principal
-
-    dependency.__name__ = f"require_{role}"
-    return dependency

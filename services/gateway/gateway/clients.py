@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from ailurus_common.auth.service import ServiceTokens
 from ailurus_common.contracts import ClassificationIn, FailureIn, MediaCreate
 from ailurus_common.records import Media
 from ailurus_common.request_context import outgoing_headers
@@ -22,7 +23,8 @@ def _error_of(response: httpx.Response) -> tuple[str, str]:
 
 
 class IngestClient:
-    def __init__(self, base_url: str, *, timeout_s: float) -> None:
+    def __init__(self, base_url: str, *, timeout_s: float, tokens: ServiceTokens) -> None:
+        self._tokens = tokens
         self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout_s,
                                        limits=httpx.Limits(max_connections=64, max_keepalive_connections=32))
 
@@ -30,7 +32,8 @@ class IngestClient:
         """Send one call; raises ``UpstreamUnavailable`` when ingest cannot be reached."""
         clean = {k: v for k, v in (params or {}).items() if v is not None}
         try:
-            return await self._http.request(method, path, params=clean, json=json, headers=outgoing_headers())
+            headers = {**outgoing_headers(), **await self._tokens.header()}
+            return await self._http.request(method, path, params=clean, json=json, headers=headers)
         except httpx.HTTPError as exc:
             raise UpstreamUnavailable(f"ingest unreachable: {type(exc).__name__}", retry_after_s=5) from None
 
@@ -100,7 +103,8 @@ class Unavailable:
 
 
 class PreprocessClient:
-    def __init__(self, base_url: str, *, timeout_s: float, max_connections: int) -> None:
+    def __init__(self, base_url: str, *, timeout_s: float, max_connections: int, tokens: ServiceTokens) -> None:
+        self._tokens = tokens
         self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout_s,
                                        limits=httpx.Limits(max_connections=max_connections,
                                                            max_keepalive_connections=max_connections))
@@ -109,7 +113,8 @@ class PreprocessClient:
         """Classify one image; 4xx -> ``Rejected`` (bad file), anything else -> ``Unavailable``."""
         try:
             response = await self._http.post("/v1/classify", params={"thumbnail": "true"}, content=data,
-                                             headers={**outgoing_headers(), "content-type": "application/octet-stream"})
+                                             headers={**outgoing_headers(), **await self._tokens.header(),
+                                                      "content-type": "application/octet-stream"})
         except httpx.HTTPError as exc:
             return Unavailable(f"preprocess unreachable: {type(exc).__name__}")
         if response.status_code == 200:

@@ -7,11 +7,11 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from ailurus_common.auth.local import DEFAULT_AUDIENCE
+from ailurus_common.auth.settings import AuthSettings
 from ailurus_common.settings import ServiceSettings
 
 
-class GatewaySettings(ServiceSettings):
+class GatewaySettings(ServiceSettings, AuthSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", frozen=True)
 
     port: int = 8080
@@ -55,17 +55,8 @@ class GatewaySettings(ServiceSettings):
     worker_max_backoff_s: float = Field(default=900.0, gt=0)
     worker_batch: int = Field(default=32, ge=1)
 
-    # Auth. local: our own signing key and users file (the embedded default; `make token`);
-    # entra: Microsoft Entra ID access tokens, validated against the tenant's JWKS.
-    auth_mode: Literal["local", "entra"] = "local"
-    # Entra: the API app's Application ID URI for v1 tokens, its client id (GUID) for v2 tokens.
-    auth_audience: str = Field(default=DEFAULT_AUDIENCE, min_length=1)
-    # Entra: e.g. https://login.microsoftonline.com/<tenant-id>/v2.0 (local mode uses its own).
-    auth_issuer: str | None = None
-    # Entra: https://login.microsoftonline.com/<tenant-id>/v2.0/.well-known/openid-configuration
-    auth_metadata_url: str | None = None
-    auth_leeway_s: float = Field(default=60.0, ge=0, le=300)
-    auth_key_path: Path = Path("var/auth/local-signing-key.pem")
+    # Auth (auth_mode, issuer, audience, key... from AuthSettings). Local mode also keeps
+    # its users here (the embedded default; `make token`).
     auth_users_path: Path = Path("var/auth/users.json")
     auth_token_ttl_s: int = Field(default=8 * 3600, ge=60, le=7 * 24 * 3600)
     # What the dashboard needs for MSAL sign-in (entra mode).
@@ -76,12 +67,8 @@ class GatewaySettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _auth_configured(self) -> "GatewaySettings":
-        if self.auth_mode == "entra":
-            missing = [name for name in ("auth_issuer", "auth_metadata_url", "entra_client_id") if not getattr(self, name)]
-            if missing:
-                raise ValueError(f"auth_mode=entra needs {', '.join('GATEWAY_' + m.upper() for m in missing)}")
-            if not self.auth_metadata_url.startswith("https://"):
-                raise ValueError("GATEWAY_AUTH_METADATA_URL must be https: the signing keys are fetched from it")
+        if self.auth_mode == "entra" and not self.entra_client_id:
+            raise ValueError("auth_mode=entra needs GATEWAY_ENTRA_CLIENT_ID (the dashboard's sign-in)")
         return self
 
     @model_validator(mode="after")

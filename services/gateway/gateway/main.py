@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 
 from ailurus_common.auth import Role
+from ailurus_common.auth.service import ServiceTokens
 from ailurus_common.errors import install_error_handlers
 from ailurus_common.http import BodySizeLimitMiddleware, HttpMetricsMiddleware, add_metrics_route
 from ailurus_common.logging import configure_logging
@@ -33,15 +34,17 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         configure_logging(SERVICE, level=settings.log_level, json_lines=settings.log_json)
         # First local start generates a key and hashes passwords: off the event loop.
         app.state.auth = await asyncio.to_thread(open_auth, settings)
+        app.state.token_validator = app.state.auth.validator  # what the shared auth dependencies read
         blobs = open_blob_store(
             backend=settings.blob_backend, root=settings.blob_root, account_url=settings.blob_account_url,
             connection_string=settings.blob_connection_string.get_secret_value()
             if settings.blob_connection_string else None)
         await blobs.ensure_containers()
+        tokens = ServiceTokens(settings)  # the gateway's own calls to ingest and preprocess
         pipeline = UploadPipeline(
-            blobs=blobs, ingest=IngestClient(settings.ingest_url, timeout_s=settings.ingest_timeout_s),
+            blobs=blobs, ingest=IngestClient(settings.ingest_url, timeout_s=settings.ingest_timeout_s, tokens=tokens),
             preprocess=PreprocessClient(settings.preprocess_url, timeout_s=settings.preprocess_timeout_s,
-                                        max_connections=settings.fanout_concurrency * 2),
+                                        max_connections=settings.fanout_concurrency * 2, tokens=tokens),
             max_file_bytes=settings.max_file_bytes)
         app.state.pipeline = pipeline
         app.state.progress = ProgressHub()
@@ -56,6 +59,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await pipeline.ingest.close()
             await pipeline.preprocess.close()
             await blobs.close()
+            await tokens.close()
             await app.state.auth.close()
 
     app = FastAPI(title="Ailurus API", version="1.0.0", lifespan=lifespan, openapi_url=f"{API_PREFIX}/openapi.json",

@@ -1,9 +1,12 @@
 """ingest app factory and lifespan."""
 
+import asyncio
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from ailurus_common.auth import Role
+from ailurus_common.auth.service import open_validator, require
 from ailurus_common.errors import install_error_handlers
 from ailurus_common.http import HttpMetricsMiddleware, add_metrics_route
 from ailurus_common.logging import configure_logging
@@ -30,17 +33,21 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         )
         await store.start()
         app.state.store = store
+        # Only the gateway calls ingest, with its service token (checked on every /v1 route).
+        app.state.token_validator = await asyncio.to_thread(open_validator, settings)
         try:
             yield
         finally:
             await store.close()
+            await app.state.token_validator.close()
 
     app = FastAPI(title="Ailurus ingest", version="1.0.0", lifespan=lifespan)
     app.dependency_overrides[get_settings] = lambda: settings
     install_error_handlers(app)
     app.add_middleware(HttpMetricsMiddleware, service=SERVICE)
     app.add_middleware(RequestIdMiddleware)
-    for router in (health.router, traps.router, media.router, maps.router, analytics.router):
-        app.include_router(router)
+    app.include_router(health.router)
+    for router in (traps.router, media.router, maps.router, analytics.router):
+        app.include_router(router, dependencies=[Depends(require(Role.ADMIN))])
     add_metrics_route(app)
     return app

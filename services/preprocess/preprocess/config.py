@@ -7,10 +7,11 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from ailurus_common.auth.settings import AuthSettings
 from ailurus_common.settings import ServiceSettings
 
 
-class PreprocessSettings(ServiceSettings):
+class PreprocessSettings(ServiceSettings, AuthSettings):
     model_config = SettingsConfigDict(env_prefix="PREPROCESS_", frozen=True)
 
     port: int = 8081

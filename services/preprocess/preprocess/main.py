@@ -1,10 +1,13 @@
 """preprocess app factory and lifespan."""
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from ailurus_common.auth import Role
+from ailurus_common.auth.service import open_validator, require
 from ailurus_common.errors import install_error_handlers
 from ailurus_common.http import BodySizeLimitMiddleware, HttpMetricsMiddleware, add_metrics_route
 from ailurus_common.logging import configure_logging
@@ -39,11 +42,13 @@ def create_app(settings: PreprocessSettings | None = None) -> FastAPI:
         executor = ThreadPoolExecutor(max_workers=settings.decode_threads, thread_name_prefix="decode")
         classifier = build_classifier(settings)
         app.state.pipeline = Pipeline(settings, classifier, Taxonomy.load(settings.model_dir), executor)
+        app.state.token_validator = await asyncio.to_thread(open_validator, settings)
         try:
             yield
         finally:
             await classifier.close()
             executor.shutdown(wait=True)
+            await app.state.token_validator.close()
 
     app = FastAPI(title="Ailurus preprocess", version="1.0.0", lifespan=lifespan)
     app.dependency_overrides[get_settings] = lambda: settings
@@ -52,6 +57,6 @@ def create_app(settings: PreprocessSettings | None = None) -> FastAPI:
     app.add_middleware(HttpMetricsMiddleware, service=SERVICE)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
-    app.include_router(classify.router)
+    app.include_router(classify.router, dependencies=[Depends(require(Role.UPLOADER))])
     add_metrics_route(app)
     return app

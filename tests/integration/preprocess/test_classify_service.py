@@ -23,8 +23,8 @@ BAD_INPUT_CODES = {
 
 
 @pytest.fixture(scope="module")
-def client(preprocess_url):
-    with httpx.Client(base_url=preprocess_url, timeout=30) as http:
+def client(preprocess_url, service_headers):
+    with httpx.Client(base_url=preprocess_url, timeout=30, headers=service_headers) as http:
         yield http
 
 
@@ -127,12 +127,12 @@ def test_metrics_expose_stage_latency_and_outcomes(client):
     assert 'ailurus_http_request_duration_seconds_count{method="POST",route="/v1/classify"' in text
 
 
-def test_classify_with_triton_down_is_503_with_retry_after(logs_dir):
+def test_classify_with_triton_down_is_503_with_retry_after(logs_dir, service_key, service_headers):
     # Not ready without Triton, so wait on /healthz instead of /readyz.
-    process, url = start_preprocess(f"127.0.0.1:{free_port()}", logs_dir, ready_path="/healthz",
+    process, url = start_preprocess(f"127.0.0.1:{free_port()}", logs_dir, service_key, ready_path="/healthz",
                                     PREPROCESS_TRITON_TIMEOUT_S="2")
     try:
-        with httpx.Client(base_url=url, timeout=30) as http:
+        with httpx.Client(base_url=url, timeout=30, headers=service_headers) as http:
             assert http.get("/readyz").status_code == 503
             start = time.monotonic()
             response = http.post("/v1/classify", content=sample("animals/skeydan_red_panda.jpg").read_bytes())
@@ -144,3 +144,17 @@ def test_classify_with_triton_down_is_503_with_retry_after(logs_dir):
     assert response.json()["error"]["code"] == "classifier_unavailable"
     assert int(response.headers["retry-after"]) > 0
     assert elapsed_s < 10  # bounded retries, never a hang
+
+
+def test_classify_without_service_token_is_401(preprocess_url):
+    response = httpx.post(f"{preprocess_url}/v1/classify", content=sample("animals/skeydan_red_panda.jpg").read_bytes())
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "missing_token"
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_classify_with_token_from_another_key_is_401(preprocess_url, tmp_path):
+    from ailurus_common.auth import LocalIssuer, Role
+    stranger = LocalIssuer.from_key_file(tmp_path / "other.pem").issue("mallory", [Role.ADMIN])
+    response = httpx.post(f"{preprocess_url}/v1/classify", content=b"x", headers={"Authorization": f"Bearer {stranger}"})
+    assert response.status_code == 401

@@ -22,11 +22,11 @@ def metric_value(text: str, name: str) -> float:
                if line.startswith(name + "{") and 'model="ailurus_classifier"' in line)
 
 
-async def test_concurrent_requests_execute_in_batches(triton, preprocess_url):
+async def test_concurrent_requests_execute_in_batches(triton, preprocess_url, service_headers):
     images = [p.read_bytes() for p in sample_files("cameratrap")]
     before = batch_sizes(triton.http_url)
 
-    async with httpx.AsyncClient(base_url=preprocess_url, timeout=60,
+    async with httpx.AsyncClient(base_url=preprocess_url, timeout=60, headers=service_headers,
                                  limits=httpx.Limits(max_connections=CONCURRENCY)) as client:
         responses = await asyncio.gather(*[
             client.post("/v1/classify", content=images[i % len(images)]) for i in range(CONCURRENCY * 4)])
