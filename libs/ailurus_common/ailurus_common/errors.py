@@ -28,9 +28,6 @@ class AilurusError(Exception):
             self.status_code = status_code
         self.retry_after_s = retry_after_s
 
-    def to_body(self) -> dict:
-        return {"error": {"code": self.code, "message": self.message}}
-
 
 class ServiceUnavailable(AilurusError):
     """A dependency (Triton, a store) cannot serve now; the caller should retry later."""
