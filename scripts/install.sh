@@ -46,8 +46,9 @@ echo "install: project packages (editable)"
 # installing the server (which would come with a service). Optional: the tests skip without it.
 if [[ ! -x $VENV/bin/promtool ]] && command -v apt-get >/dev/null; then
   tmp=$(mktemp -d)
-  if (cd "$tmp" && apt-get download prometheus >/dev/null 2>&1 \
-      && dpkg-deb --fsys-tarfile prometheus_*.deb | tar -xO ./usr/bin/promtool > promtool); then
+  fetch() { (cd "$tmp" && apt-get download prometheus >/dev/null 2>&1); }
+  if { fetch || { [[ $(id -u) -eq 0 ]] && apt-get update >/dev/null 2>&1 && fetch; }; } \
+      && (cd "$tmp" && dpkg-deb --fsys-tarfile prometheus_*.deb | tar -xO ./usr/bin/promtool > promtool); then
     install -m 0755 "$tmp/promtool" "$VENV/bin/promtool"
   else
     echo "install: promtool unavailable (apt-get download prometheus failed); alert-rule checks will skip" >&2
