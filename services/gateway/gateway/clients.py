@@ -55,9 +55,8 @@ class IngestClient:
             raise UpstreamError(response.status_code, *_error_of(response))
         return True
 
-    async def put_classification(self, media_id: str, body: ClassificationIn) -> Media:
-        return Media.model_validate(await self.call("PUT", f"/v1/media/{media_id}/classification",
-                                                    json=body.model_dump(mode="json")))
+    async def put_classification(self, media_id: str, body: ClassificationIn) -> None:
+        await self.call("PUT", f"/v1/media/{media_id}/classification", json=body.model_dump(mode="json"))
 
     async def put_failure(self, media_id: str, body: FailureIn) -> None:
         await self.call("PUT", f"/v1/media/{media_id}/failure", json=body.model_dump(mode="json"))
