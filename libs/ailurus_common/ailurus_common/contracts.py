@@ -13,6 +13,7 @@ from ailurus_common.records import (
     ExifInfo,
     LabelScore,
     ModelRef,
+    TrapFields,
 )
 
 
@@ -20,19 +21,10 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class TrapCreate(Body):
+class TrapCreate(TrapFields):
     """``POST /traps``; the id is derived from the name when omitted."""
 
     id: str | None = Field(default=None, pattern=TRAP_ID_PATTERN)
-    name: str = Field(min_length=1, max_length=200)
-    latitude: float = Field(ge=-90, le=90)
-    longitude: float = Field(ge=-180, le=180)
-    elevation_m: float | None = Field(default=None, ge=-500, le=9000)
-    timezone: str = "UTC"
-    clock_offset_s: float = Field(default=0.0, ge=-10 * 365 * 86400, le=10 * 365 * 86400)
-    start: datetime | None = None
-    end: datetime | None = None
-    notes: str | None = Field(default=None, max_length=4000)
 
 
 class TrapUpdate(Body):

@@ -35,10 +35,9 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Deployment(Record):
-    """One camera trap at one place for a period."""
+class TrapFields(Record):
+    """What a person says about a camera trap (shared by the record and ``POST /traps``)."""
 
-    id: str = Field(pattern=TRAP_ID_PATTERN)
     name: str = Field(min_length=1, max_length=200)
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
@@ -50,8 +49,6 @@ class Deployment(Record):
     start: datetime | None = None
     end: datetime | None = None
     notes: str | None = Field(default=None, max_length=4000)
-    created_at: datetime = Field(default_factory=utc_now)
-    updated_at: datetime = Field(default_factory=utc_now)
 
     @field_validator("timezone")
     @classmethod
@@ -61,6 +58,14 @@ class Deployment(Record):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown IANA time zone {value!r}") from None
         return value
+
+
+class Deployment(TrapFields):
+    """One camera trap at one place for a period."""
+
+    id: str = Field(pattern=TRAP_ID_PATTERN)
+    created_at: datetime = Field(default_factory=utc_now)
+    updated_at: datetime = Field(default_factory=utc_now)
 
 
 class LabelScore(Record):

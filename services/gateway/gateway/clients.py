@@ -22,18 +22,37 @@ def _error_of(response: httpx.Response) -> tuple[str, str]:
         return "upstream_error", response.text[:200] or response.reason_phrase
 
 
-class IngestClient:
-    def __init__(self, base_url: str, *, timeout_s: float, tokens: ServiceTokens) -> None:
+class _ServiceClient:
+    """One pooled connection set to an internal service, called with the gateway's token."""
+
+    def __init__(self, base_url: str, *, timeout_s: float, max_connections: int, tokens: ServiceTokens) -> None:
         self._tokens = tokens
         self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout_s,
-                                       limits=httpx.Limits(max_connections=64, max_keepalive_connections=32))
+                                       limits=httpx.Limits(max_connections=max_connections,
+                                                           max_keepalive_connections=max_connections))
+
+    async def _headers(self) -> dict[str, str]:
+        return {**outgoing_headers(), **await self._tokens.header()}
+
+    async def ready(self) -> bool:
+        try:
+            return (await self._http.get("/readyz", timeout=2)).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+
+class IngestClient(_ServiceClient):
+    def __init__(self, base_url: str, *, timeout_s: float, tokens: ServiceTokens) -> None:
+        super().__init__(base_url, timeout_s=timeout_s, max_connections=64, tokens=tokens)
 
     async def request(self, method: str, path: str, *, params: dict | None = None, json: Any = None) -> httpx.Response:
         """Send one call; raises ``UpstreamUnavailable`` when ingest cannot be reached."""
         clean = {k: v for k, v in (params or {}).items() if v is not None}
         try:
-            headers = {**outgoing_headers(), **await self._tokens.header()}
-            return await self._http.request(method, path, params=clean, json=json, headers=headers)
+            return await self._http.request(method, path, params=clean, json=json, headers=await self._headers())
         except httpx.HTTPError as exc:
             raise UpstreamUnavailable(f"ingest unreachable: {type(exc).__name__}", retry_after_s=5) from None
 
@@ -74,15 +93,6 @@ class IngestClient:
     async def pending_count(self) -> int:
         return int((await self.call("GET", "/v1/pending/count"))["pending"])
 
-    async def ready(self) -> bool:
-        try:
-            return (await self._http.get("/readyz", timeout=2)).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    async def close(self) -> None:
-        await self._http.aclose()
-
 
 @dataclass(frozen=True)
 class Classified:
@@ -101,18 +111,13 @@ class Unavailable:
     message: str
 
 
-class PreprocessClient:
-    def __init__(self, base_url: str, *, timeout_s: float, max_connections: int, tokens: ServiceTokens) -> None:
-        self._tokens = tokens
-        self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout_s,
-                                       limits=httpx.Limits(max_connections=max_connections,
-                                                           max_keepalive_connections=max_connections))
+class PreprocessClient(_ServiceClient):
 
     async def classify(self, data: bytes) -> Classified | Rejected | Unavailable:
         """Classify one image; 4xx -> ``Rejected`` (bad file), anything else -> ``Unavailable``."""
         try:
             response = await self._http.post("/v1/classify", params={"thumbnail": "true"}, content=data,
-                                             headers={**outgoing_headers(), **await self._tokens.header(),
+                                             headers={**await self._headers(),
                                                       "content-type": "application/octet-stream"})
         except httpx.HTTPError as exc:
             return Unavailable(f"preprocess unreachable: {type(exc).__name__}")
@@ -124,12 +129,3 @@ class PreprocessClient:
         if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
             return Rejected(code, message)
         return Unavailable(f"{code}: {message}")
-
-    async def ready(self) -> bool:
-        try:
-            return (await self._http.get("/readyz", timeout=2)).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    async def close(self) -> None:
-        await self._http.aclose()
