@@ -58,6 +58,10 @@ class GatewaySettings(ServiceSettings, AuthSettings):
     # Auth (auth_mode, issuer, audience, key... from AuthSettings). Local mode also keeps
     # its users here (the embedded default; `make token`).
     auth_users_path: Path = Path("var/auth/users.json")
+    # Local sign-in brake: this many failures per user name (4x per client address) within
+    # the window, then 429 until the window has passed.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_s: float = Field(default=300.0, gt=0)
     auth_token_ttl_s: int = Field(default=8 * 3600, ge=60, le=7 * 24 * 3600)
     # What the dashboard needs for MSAL sign-in (entra mode).
     entra_tenant_id: str | None = None

@@ -19,6 +19,7 @@ from gateway.auth import open_auth, require
 from gateway.clients import IngestClient, PreprocessClient
 from gateway.config import GatewaySettings, get_settings
 from gateway.progress import ProgressHub
+from gateway.throttle import LoginThrottle
 from gateway.uploads import UploadPipeline
 from gateway.worker import PendingWorker
 
@@ -35,6 +36,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         # First local start generates a key and hashes passwords: off the event loop.
         app.state.auth = await asyncio.to_thread(open_auth, settings)
         app.state.token_validator = app.state.auth.validator  # what the shared auth dependencies read
+        app.state.login_throttle = LoginThrottle(max_failures=settings.login_max_failures,
+                                                 window_s=settings.login_window_s)
         blobs = open_blob_store(
             backend=settings.blob_backend, root=settings.blob_root, account_url=settings.blob_account_url,
             connection_string=settings.blob_connection_string.get_secret_value()

@@ -279,3 +279,18 @@ def test_routes_rule_table_has_no_stale_entries(app):
 def test_rules_json_serialisable_for_docs():
     # The table doubles as documentation: every rule is a role name or public/authenticated.
     assert json.dumps({f"{m} {p}": str(r) for (m, p), r in RULES.items()})
+
+
+async def test_login_repeated_failures_are_throttled_with_retry_after(client, settings):
+    passwords_file = settings.auth_users_path.with_name("initial-passwords.txt")
+    passwords = dict(line.split() for line in passwords_file.read_text().splitlines() if not line.startswith("#"))
+    for _ in range(settings.login_max_failures):
+        wrong = await client.post("/api/v1/auth/login", json={"username": "uploader", "password": "guess"})
+        assert wrong.status_code == 401
+    # Even the right password waits now: a guesser cannot tell it was right.
+    blocked = await client.post("/api/v1/auth/login", json={"username": "Uploader", "password": passwords["uploader"]})
+    assert blocked.status_code == 429
+    assert blocked.json()["error"]["code"] == "too_many_attempts"
+    assert 0 < int(blocked.headers["retry-after"]) <= settings.login_window_s + 1
+    other = await client.post("/api/v1/auth/login", json={"username": "viewer", "password": passwords["viewer"]})
+    assert other.status_code == 200  # another user is not locked out by someone else's guessing

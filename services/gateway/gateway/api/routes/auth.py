@@ -4,13 +4,14 @@ import asyncio
 import logging
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from ailurus_common.auth import Role
 from ailurus_common.auth.errors import AuthUnavailable, InvalidCredentials, LocalSignInDisabled
 from ailurus_common.auth.local import LocalUsersError
 from gateway.api.deps import AuthDep, CurrentPrincipal, SettingsDep
+from gateway.throttle import LoginThrottle
 
 router = APIRouter(tags=["auth"])
 log = logging.getLogger(__name__)
@@ -59,11 +60,14 @@ async def auth_config(settings: SettingsDep) -> AuthConfig:
     return AuthConfig(mode=settings.auth_mode, audience=settings.auth_audience, entra=entra)
 
 
-@router.post("/auth/login")
-async def login(body: LoginIn, auth: AuthDep) -> TokenOut:
+@router.post("/auth/login", responses={429: {"description": "too_many_attempts (with Retry-After)"}})
+async def login(body: LoginIn, auth: AuthDep, request: Request) -> TokenOut:
     """Local mode only: user name and password for a bearer token."""
     if auth.issuer is None or auth.users is None:
         raise LocalSignInDisabled("password sign-in exists only in local auth mode; sign in with Entra ID")
+    throttle: LoginThrottle = request.app.state.login_throttle
+    client = request.client.host if request.client else "unknown"
+    throttle.check(body.username, client)
     try:
         user = await asyncio.to_thread(auth.users.authenticate, body.username, body.password)  # scrypt: off the loop
     except LocalUsersError as exc:
@@ -71,7 +75,9 @@ async def login(body: LoginIn, auth: AuthDep) -> TokenOut:
         raise AuthUnavailable("the local users file cannot be read", retry_after_s=5) from None
     if user is None:
         log.warning("auth: local sign-in failed for user %r", body.username[:64])
+        throttle.failed(body.username, client)
         raise InvalidCredentials("wrong user name or password")
+    throttle.succeeded(body.username)
     roles = sorted(user.roles)
     token = auth.issuer.issue(user.username, roles, name=user.name)
     return TokenOut(access_token=token, expires_in=auth.issuer.ttl_s, roles=roles)

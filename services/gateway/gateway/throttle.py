@@ -1,0 +1,54 @@
+"""Password-guessing brake for local sign-in: after too many failures for one user name
+(or from one client address) within a window, further attempts get 429 until the oldest
+failure leaves the window. In process memory: each gateway replica brakes on its own."""
+
+import time
+from collections import OrderedDict, deque
+
+from ailurus_common.errors import AilurusError
+
+
+class TooManyAttempts(AilurusError):
+    status_code = 429
+    code = "too_many_attempts"
+
+
+class LoginThrottle:
+    def __init__(self, *, max_failures: int, window_s: float, per_client_factor: int = 4,
+                 max_keys: int = 10_000) -> None:
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self.per_client_factor = per_client_factor
+        self.max_keys = max_keys
+        self._failures: OrderedDict[tuple[str, str], deque[float]] = OrderedDict()
+
+    def _limit(self, key: tuple[str, str]) -> int:
+        return self.max_failures * (self.per_client_factor if key[0] == "client" else 1)
+
+    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
+        failures = self._failures.get(key, deque())
+        while failures and now - failures[0] >= self.window_s:
+            failures.popleft()
+        return failures
+
+    def check(self, username: str, client: str) -> None:
+        """Raise ``TooManyAttempts`` (with Retry-After) while either key is over its limit."""
+        now = time.monotonic()
+        for key in (("user", username.lower()), ("client", client)):
+            failures = self._recent(key, now)
+            if len(failures) >= self._limit(key):
+                wait_s = max(1, int(self.window_s - (now - failures[0])) + 1)
+                raise TooManyAttempts("too many failed sign-ins; try again later", retry_after_s=wait_s)
+
+    def failed(self, username: str, client: str) -> None:
+        now = time.monotonic()
+        for key in (("user", username.lower()), ("client", client)):
+            failures = self._recent(key, now)
+            failures.append(now)
+            self._failures[key] = failures
+            self._failures.move_to_end(key)
+        while len(self._failures) > self.max_keys:  # bounded memory under a spray of names
+            self._failures.popitem(last=False)
+
+    def succeeded(self, username: str) -> None:
+        self._failures.pop(("user", username.lower()), None)
