@@ -1,8 +1,10 @@
 """ASGI pieces every service mounts: request-body limit, HTTP metrics, ``/metrics``."""
 
 import time
+from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Response
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -105,3 +107,24 @@ def add_metrics_route(app: FastAPI) -> None:
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+Readiness = Callable[[Request], Awaitable[tuple[bool, dict]]]
+
+
+def health_router(readiness: Readiness) -> APIRouter:
+    """``/healthz``: the process answers (liveness). ``/readyz``: ``readiness`` says what
+    the service depends on is usable now; 503 when it is not. The chart probes them apart,
+    so a dependency outage takes a pod out of rotation without restarting it."""
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict:
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        ready, details = await readiness(request)
+        return JSONResponse({"status": "ready" if ready else "not_ready", **details}, status_code=200 if ready else 503)
+
+    return router

@@ -4,29 +4,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-
-class ErrorBody(BaseModel):
-    code: str
-    message: str
-
-
-class LabelScore(BaseModel):
-    label: str
-    score: float
-
-
-class ModelInfo(BaseModel):
-    name: str
-    version: str
-
-
-class Prediction(BaseModel):
-    group: str
-    label: str
-    confidence: float
-    blank: bool
-    top_k: list[LabelScore]
-    model: ModelInfo
+from ailurus_common.contracts import MachinePrediction
+from ailurus_common.records import ErrorInfo
 
 
 class FileResult(BaseModel):
@@ -37,8 +16,8 @@ class FileResult(BaseModel):
         description="classified: stored, recorded and labelled; duplicate: same bytes recorded before (no new record); "
                     "pending: stored and recorded, labelled later; rejected: not stored, see error.")
     media_id: str | None = None
-    error: ErrorBody | None = None
-    prediction: Prediction | None = None
+    error: ErrorInfo | None = None
+    prediction: MachinePrediction | None = None
 
 
 class UploadResponse(BaseModel):

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 from ailurus_common.contracts import ClassificationIn, FailureIn, MachinePrediction, MediaCreate
 from ailurus_common.errors import AilurusError
-from ailurus_common.records import ErrorInfo, ExifInfo, Gps
+from ailurus_common.records import ErrorInfo, ExifInfo, Gps, ModelRef
 from ailurus_common.sniff import sniff_image_type
 from ailurus_common.storage.blob import PROCESSED, UPLOADS, BlobStore
 from gateway.clients import Classified, IngestClient, PreprocessClient, Rejected, Unavailable
 from gateway.metrics import IN_FLIGHT_FILES, TRAP_LAST_UPLOAD, UPLOAD_FILES, UPLOAD_STAGE_SECONDS
-from gateway.schemas import ErrorBody, FileResult, ModelInfo, Prediction
+from gateway.schemas import FileResult
 
 log = logging.getLogger(__name__)
 
@@ -26,18 +26,19 @@ def original_blob_name(media_id: str) -> str:
     return f"{media_id[:2]}/{media_id}"
 
 
-def _classification(outcome: Classified, thumbnail_blob: str | None) -> ClassificationIn:
-    image, prediction = outcome.body["image"], outcome.body["prediction"]
+def _prediction(outcome: Classified) -> MachinePrediction:
+    """The part of preprocess's answer that is recorded and returned to the uploader."""
+    p = outcome.body["prediction"]
+    return MachinePrediction(group=p["group"], label=p["label"], confidence=p["confidence"], blank=p["blank"],
+                             top_k=p["top_k"], model=p["model"])
+
+
+def _exif(outcome: Classified) -> ExifInfo:
+    image = outcome.body["image"]
     gps = image.get("gps")
-    return ClassificationIn(
-        exif=ExifInfo(make=image.get("make"), model=image.get("model"), captured_at_local=image.get("captured_at"),
-                      gps=Gps(**gps) if gps else None, width=image.get("width"), height=image.get("height"),
-                      orientation=image.get("orientation"), format=image.get("format")),
-        prediction=MachinePrediction(group=prediction["group"], label=prediction["label"],
-                                     confidence=prediction["confidence"], blank=prediction["blank"],
-                                     top_k=prediction["top_k"], model=prediction["model"]),
-        blob_thumbnail=thumbnail_blob,
-    )
+    return ExifInfo(make=image.get("make"), model=image.get("model"), captured_at_local=image.get("captured_at"),
+                    gps=Gps(**gps) if gps else None, width=image.get("width"), height=image.get("height"),
+                    orientation=image.get("orientation"), format=image.get("format"))
 
 
 Notify = Callable[[dict], None]
@@ -64,11 +65,10 @@ class UploadPipeline:
                 thumbnail_blob = f"{media_id}.jpg"
                 await self.blobs.put(PROCESSED, thumbnail_blob, outcome.thumbnail_jpeg, content_type="image/jpeg",
                                      overwrite=True)
-            await self.ingest.put_classification(media_id, _classification(outcome, thumbnail_blob))
-            p = outcome.body["prediction"]
-            return FileResult(filename="", status="classified", media_id=media_id, prediction=Prediction(
-                group=p["group"], label=p["label"], confidence=p["confidence"], blank=p["blank"], top_k=p["top_k"],
-                model=p["model"]))
+            prediction = _prediction(outcome)
+            await self.ingest.put_classification(media_id, ClassificationIn(
+                exif=_exif(outcome), prediction=prediction, blob_thumbnail=thumbnail_blob))
+            return FileResult(filename="", status="classified", media_id=media_id, prediction=prediction)
         if isinstance(outcome, Rejected):
             if from_worker:  # acknowledged earlier: keep it, visible as failed
                 await self.ingest.put_failure(media_id, FailureIn(error=ErrorInfo(code=outcome.code,
@@ -76,7 +76,7 @@ class UploadPipeline:
             else:  # refused in the same request: nothing of it is kept
                 await self.ingest.delete_media(media_id)
                 await self.blobs.delete(UPLOADS, original_blob_name(media_id))
-            return FileResult(filename="", status="rejected", error=ErrorBody(code=outcome.code, message=outcome.message))
+            return FileResult(filename="", status="rejected", error=ErrorInfo(code=outcome.code, message=outcome.message))
         await self.ingest.put_failure(media_id, FailureIn(error=ErrorInfo(code="classifier_unavailable",
                                                                           message=outcome.message), final=False))
         return None
@@ -108,7 +108,7 @@ class UploadPipeline:
 
     async def _upload_one(self, trap_id: str, filename: str, data: bytes, *, user: str, notify: Notify) -> FileResult:
         def rejected(code: str, message: str) -> FileResult:
-            return FileResult(filename=filename, status="rejected", error=ErrorBody(code=code, message=message))
+            return FileResult(filename=filename, status="rejected", error=ErrorInfo(code=code, message=message))
 
         if not data:
             return rejected("empty_file", "the file is empty (0 bytes)")
@@ -149,7 +149,7 @@ class UploadPipeline:
         return result or FileResult(filename=filename, status="pending", media_id=media_id)
 
 
-def _observe_stages(seconds: dict[str, float], model: ModelInfo | None) -> None:
+def _observe_stages(seconds: dict[str, float], model: ModelRef | None) -> None:
     """Stage latencies labelled with the model that classified the file ("" when none did)."""
     name, version = (model.name, model.version) if model else ("", "")
     for stage, value in seconds.items():

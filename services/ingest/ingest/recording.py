@@ -14,7 +14,8 @@ from ingest.metrics import RECORDED
 from ingest.timeline import capture_time_utc, regroup
 
 
-async def _media(store: MetadataStore, media_id: str) -> Media:
+async def media_or_404(store: MetadataStore, media_id: str) -> Media:
+    """The stored media; ``MediaNotFound`` (404) when there is none."""
     media = await store.get_media(media_id)
     if media is None:
         raise MediaNotFound(f"no media {media_id}")
@@ -24,7 +25,7 @@ async def _media(store: MetadataStore, media_id: str) -> Media:
 async def record_classification(store: MetadataStore, media_id: str, body: ClassificationIn) -> Media:
     """Store what preprocess found. Idempotent: the same model version classifying the
     same media twice (a retry after a lost response) adds no second observation."""
-    media = await _media(store, media_id)
+    media = await media_or_404(store, media_id)
     model = body.prediction.model
     if any(o.method == "machine" and o.model == model for o in media.observations):
         return media
@@ -86,7 +87,7 @@ async def rebuild_sequences(store: MetadataStore, media_ids: list[str], *, seque
 async def record_failure(store: MetadataStore, media_id: str, body: FailureIn) -> Media:
     """A final failure marks the media failed; a transient one keeps it pending and
     counts the attempt (the retry worker backs off on ``attempts``)."""
-    media = await _media(store, media_id)
+    media = await media_or_404(store, media_id)
     if media.status is MediaStatus.CLASSIFIED:
         return media
     media = media.model_copy(update={
@@ -100,7 +101,7 @@ async def record_failure(store: MetadataStore, media_id: str, body: FailureIn) -
 
 async def record_review(store: MetadataStore, media_id: str, body: ReviewIn) -> Media:
     """A human observation beside the machine ones; the current label becomes the human one."""
-    media = await _media(store, media_id)
+    media = await media_or_404(store, media_id)
     media = media.with_observation(Observation(
         id=uuid.uuid4().hex, group=body.group, label=body.label, probability=1.0, method="human",
         classified_by=body.reviewer or "unknown",

@@ -6,13 +6,14 @@ import time
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
+from ailurus_common.records import LabelScore, ModelRef
 from ailurus_common.taxonomy import Taxonomy
-from preprocess.classifier.base import Classifier, ModelRef
+from preprocess.classifier.base import Classifier
 from preprocess.config import PreprocessSettings
 from preprocess.decode import DecodeLimits, decode
 from preprocess.errors import ClassifierUnavailable, ImageError
 from preprocess.metrics import IMAGES, IN_FLIGHT, MODEL_INFO, STAGE_SECONDS
-from preprocess.schemas import ClassifyResponse, Gps, ImageFacts, LabelScore, ModelInfo, Prediction, Timings
+from preprocess.schemas import ClassifyResponse, Gps, ImageFacts, Prediction, Timings
 
 
 @dataclass
@@ -75,7 +76,7 @@ class Pipeline:
                 group=summary.group, label=summary.label, confidence=round(summary.confidence, 6),
                 blank=summary.blank,
                 top_k=[LabelScore(label=label, score=round(score, 6)) for label, score in summary.top_k],
-                group_scores=summary.group_scores, model=ModelInfo(name=model.name, version=model.version),
+                group_scores=summary.group_scores, model=model,
                 taxonomy_version=self.taxonomy.version,
             ),
             thumbnail_jpeg=base64.b64encode(decoded.thumbnail_jpeg).decode() if decoded.thumbnail_jpeg else None,

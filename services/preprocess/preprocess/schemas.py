@@ -3,6 +3,7 @@
 from pydantic import BaseModel, Field
 
 from ailurus_common.domain import Group
+from ailurus_common.records import LabelScore, ModelRef
 
 
 class Gps(BaseModel):
@@ -25,16 +26,6 @@ class ImageFacts(BaseModel):
     model: str | None
 
 
-class LabelScore(BaseModel):
-    label: str
-    score: float
-
-
-class ModelInfo(BaseModel):
-    name: str
-    version: str
-
-
 class Prediction(BaseModel):
     group: Group = Field(description="Taxonomy group; 'blank' when no subject is likely.")
     label: str = Field(description="Best model label within the group (top-1 label when blank).")
@@ -42,7 +33,7 @@ class Prediction(BaseModel):
     blank: bool
     top_k: list[LabelScore]
     group_scores: dict[str, float] = Field(description="Summed probability per taxonomy group.")
-    model: ModelInfo
+    model: ModelRef
     taxonomy_version: str
 
 

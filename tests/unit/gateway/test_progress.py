@@ -53,3 +53,6 @@ def test_hub_forgets_oldest_uploads_beyond_capacity():
     for n in range(3):
         hub.publish(f"{n:032x}", "alice", {"n": n})
     hub.publish(f"{0:032x}", "bob", {"n": 0})  # the oldest was forgotten: bob may take the id
+    hub.events(f"{0:032x}", "bob")
+    with pytest.raises(UploadNotYours):
+        hub.events(f"{2:032x}", "bob")  # a recent one is still alice's

@@ -27,7 +27,7 @@ def test_throttle_success_clears_user_failures():
     throttle.failed("ada", "a")
     throttle.succeeded("ada")
     throttle.failed("ada", "b")
-    throttle.check("ada", "c")
+    throttle.check("ada", "c")  # one failure since the success: under the limit of 2, no raise
 
 
 def test_throttle_window_expires(monkeypatch):

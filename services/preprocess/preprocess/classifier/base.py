@@ -1,17 +1,10 @@
 """The ``Classifier`` seam."""
 
-from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class ModelRef:
-    """Which model produced a prediction: every stored label records it."""
-
-    name: str
-    version: str
+from ailurus_common.records import ModelRef  # which model produced a prediction: every label records it
 
 
 class Classifier(Protocol):

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from preprocess.classifier.base import ModelRef
+from ailurus_common.records import ModelRef
 from preprocess.errors import ClassifierUnavailable
 
 
@@ -30,7 +30,7 @@ class OnnxClassifier:
                                              providers=["CPUExecutionProvider"])
         self._input = self._session.get_inputs()[0].name
         self._output = self._session.get_outputs()[0].name
-        self.model = ModelRef(model_name, version_dir.name)
+        self.model = ModelRef(name=model_name, version=version_dir.name)
         # One session, one caller at a time: ORT already uses every core per call.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="onnx")
 

@@ -12,8 +12,8 @@ import tritonclient.grpc.aio as grpcclient
 from tritonclient.grpc import InferInput, InferRequestedOutput
 from tritonclient.utils import InferenceServerException
 
+from ailurus_common.records import ModelRef
 from ailurus_common.request_context import current_request_id
-from preprocess.classifier.base import ModelRef
 from preprocess.errors import ClassifierUnavailable
 from preprocess.metrics import TRITON_ERRORS, TRITON_REQUEST_SECONDS
 
@@ -63,7 +63,7 @@ class TritonClassifier:
                                             retry_after_s=self.retry_after_s) from None
             TRITON_REQUEST_SECONDS.labels(self.model_name).observe(loop.time() - start)
             response = result.get_response()
-            return result.as_numpy(OUTPUT_NAME), ModelRef(response.model_name, response.model_version)
+            return result.as_numpy(OUTPUT_NAME), ModelRef(name=response.model_name, version=response.model_version)
 
     async def close(self) -> None:
         await self._client.close()

@@ -1,23 +1,16 @@
-"""Liveness and readiness: ready when the blob store and ingest answer. preprocess being
-down does not make the gateway unready: uploads are then stored and left pending."""
+"""Readiness of the gateway: the blob store and ingest answer. preprocess being down does
+not make the gateway unready: uploads are then stored and left pending."""
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import Request
 
-from gateway.api.deps import PipelineDep
-
-router = APIRouter(tags=["health"])
+from ailurus_common.http import health_router
 
 
-@router.get("/healthz")
-async def healthz() -> dict:
-    return {"status": "ok"}
-
-
-@router.get("/readyz")
-async def readyz(pipeline: PipelineDep) -> JSONResponse:
+async def readiness(request: Request) -> tuple[bool, dict]:
+    pipeline = request.app.state.pipeline
     checks = {"blob_store": await pipeline.blobs.is_ready(), "ingest": await pipeline.ingest.ready(),
               "preprocess": await pipeline.preprocess.ready()}
-    ready = checks["blob_store"] and checks["ingest"]
-    return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks},
-                        status_code=200 if ready else 503)
+    return checks["blob_store"] and checks["ingest"], {"checks": checks}
+
+
+router = health_router(readiness)

@@ -1,19 +1,12 @@
-"""Liveness and readiness (the metadata store answers)."""
+"""Readiness of ingest: the metadata store answers."""
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import Request
 
-from ingest.api.deps import StoreDep
-
-router = APIRouter(tags=["health"])
+from ailurus_common.http import health_router
 
 
-@router.get("/healthz")
-async def healthz() -> dict:
-    return {"status": "ok"}
+async def readiness(request: Request) -> tuple[bool, dict]:
+    return await request.app.state.store.is_ready(), {}
 
 
-@router.get("/readyz")
-async def readyz(store: StoreDep) -> JSONResponse:
-    ready = await store.is_ready()
-    return JSONResponse({"status": "ready" if ready else "not_ready"}, status_code=200 if ready else 503)
+router = health_router(readiness)

@@ -11,7 +11,7 @@ from ailurus_common.errors import AilurusError
 from ailurus_common.records import Media, MediaFilter, utc_now
 from ingest.api.deps import SettingsDep, StoreDep
 from ingest.errors import InvalidQuery, MediaNotFound, TrapNotFound
-from ingest.recording import rebuild_sequences, record_classification, record_failure, record_review
+from ingest.recording import media_or_404, rebuild_sequences, record_classification, record_failure, record_review
 from ingest.schemas import MediaPage
 
 router = APIRouter(prefix="/v1", tags=["media"])
@@ -35,10 +35,7 @@ async def create_media(body: MediaCreate, store: StoreDep) -> Media:
 
 @router.get("/media/{media_id}", response_model=Media)
 async def get_media(media_id: str, store: StoreDep) -> Media:
-    media = await store.get_media(media_id)
-    if media is None:
-        raise MediaNotFound(f"no media {media_id}")
-    return media
+    return await media_or_404(store, media_id)
 
 
 @router.delete("/media/{media_id}", status_code=204)

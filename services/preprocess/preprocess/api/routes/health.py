@@ -1,21 +1,14 @@
-"""Liveness (the process answers) and readiness (the classifier can serve now)."""
+"""Readiness of preprocess: the classifier (Triton) can serve now."""
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import Request
 
-from preprocess.api.deps import PipelineDep
-
-router = APIRouter(tags=["health"])
+from ailurus_common.http import health_router
 
 
-@router.get("/healthz")
-async def healthz() -> dict:
-    return {"status": "ok"}
-
-
-@router.get("/readyz")
-async def readyz(pipeline: PipelineDep) -> JSONResponse:
+async def readiness(request: Request) -> tuple[bool, dict]:
+    pipeline = request.app.state.pipeline
     ready = await pipeline.classifier.is_ready()
-    body = {"status": "ready" if ready else "not_ready", "classifier": pipeline.settings.classifier,
-            "model": pipeline.settings.model_name}
-    return JSONResponse(body, status_code=200 if ready else 503)
+    return ready, {"classifier": pipeline.settings.classifier, "model": pipeline.settings.model_name}
+
+
+router = health_router(readiness)
