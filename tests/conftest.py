@@ -82,7 +82,8 @@ def start_preprocess(triton_grpc_url: str, logs_dir: Path, service_key: Path, *,
     process = ManagedProcess(
         "preprocess", [sys.executable, "-m", "preprocess"],
         env={"PREPROCESS_PORT": str(port), "PREPROCESS_TRITON_URL": triton_grpc_url,
-             "PREPROCESS_MODEL_DIR": str(MODEL_DIR), "PREPROCESS_AUTH_KEY_PATH": str(service_key), **env},
+             "PREPROCESS_MODEL_DIR": str(MODEL_DIR), "PREPROCESS_AUTH_KEY_PATH": str(service_key),
+             "PREPROCESS_BLOB_ROOT": str(logs_dir.parent / "preprocess-blobs"), **env},
         ready_url=f"http://127.0.0.1:{port}{ready_path}", log_path=logs_dir / "preprocess.log", cwd=ROOT,
     )
     return process.start(timeout_s=60), f"http://127.0.0.1:{port}"

@@ -12,11 +12,11 @@ import pytest
 
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.records import Media, MediaFilter, utc_now
-from ailurus_common.storage.cosmos_metadata import CosmosMetadataStore
 from ailurus_common.storage.errors import Conflict, NotFound, StorageError
-from ailurus_common.storage.metadata import MetadataStore
-from ailurus_common.storage.sqlite_metadata import SqliteMetadataStore
 from ailurus_tools.standins import CosmosStandin, make_cert
+from ingest.store.base import MetadataStore
+from ingest.store.cosmos import CosmosMetadataStore
+from ingest.store.sqlite import SqliteMetadataStore
 from tests.contract.factories import BASE_TIME, MODEL, at, classified, failed, make_deployment, make_media
 
 DAY = BASE_TIME.date()
@@ -152,6 +152,26 @@ async def test_create_media_duplicate_in_other_deployment_returns_false(metadata
 async def test_create_media_classified_counts_at_once(metadata_store: MetadataStore) -> None:
     await create_all(metadata_store, classified(make_media("trap-a"), Group.MAMMAL), make_media("trap-a"))
     assert await metadata_store.group_counts() == {"trap-a": {Group.MAMMAL: 1}}
+
+
+async def test_create_media_batch_reports_each_and_counts_once_per_item(metadata_store: MetadataStore) -> None:
+    existing = make_media("trap-b")
+    assert await metadata_store.create_media(existing)
+    fresh = [classified(make_media("trap-a", timestamp=at(seconds=i)), Group.MAMMAL) for i in range(5)]
+    again = fresh[0].model_copy(update={"file_name": "same-bytes-again.jpg"})
+    created = await metadata_store.create_media_batch([*fresh, existing.model_copy(update={"deployment_id": "trap-a"}),
+                                                       again, make_media("trap-a")])
+    assert created == [True] * 5 + [False, False, True]
+    assert await metadata_store.group_counts() == {"trap-a": {Group.MAMMAL: 5}}
+    assert (await metadata_store.get_media(fresh[0].id)).file_name == fresh[0].file_name
+    assert await metadata_store.count_media(MediaFilter(deployment_id="trap-a")) == 6
+
+
+async def test_create_media_batch_of_many_days_counts_each_day(metadata_store: MetadataStore) -> None:
+    frames = [classified(make_media("trap-a", timestamp=at(minutes=60 * 24 * d)), Group.BIRD) for d in range(3)]
+    assert await metadata_store.create_media_batch(frames + [classified(make_media("trap-a"), Group.BIRD)]) == [True] * 4
+    per_day = await metadata_store.group_counts(per="day")
+    assert [c[Group.BIRD] for _, c in sorted(per_day.items())] == [2, 1, 1]
 
 
 async def test_get_media_missing_returns_none(metadata_store: MetadataStore) -> None:

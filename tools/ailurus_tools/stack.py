@@ -94,7 +94,7 @@ class Stack:
         env = {
             "preprocess": {"PREPROCESS_PORT": str(c.preprocess_port), "PREPROCESS_TRITON_URL": self.triton_grpc_url,
                            "PREPROCESS_MODEL_DIR": str(c.model_repository / "ailurus_classifier"),
-                           "PREPROCESS_AUTH_KEY_PATH": key},
+                           "PREPROCESS_AUTH_KEY_PATH": key, "PREPROCESS_BLOB_ROOT": str(data / "blobs")},
             "ingest": {"INGEST_PORT": str(c.ingest_port), "INGEST_SQLITE_PATH": str(data / "metadata.sqlite3"),
                        "INGEST_AUTH_KEY_PATH": key},
             "gateway": {"GATEWAY_PORT": str(c.gateway_port), "GATEWAY_INGEST_URL": self.ingest_url,
@@ -102,8 +102,9 @@ class Stack:
                         "GATEWAY_AUTH_KEY_PATH": key,
                         "GATEWAY_AUTH_USERS_PATH": str(self.auth_dir / "users.json")},
         }[name]
-        if self.azurite and name == "gateway":
-            env |= {"GATEWAY_BLOB_BACKEND": "azure", "GATEWAY_BLOB_CONNECTION_STRING": self.azurite.connection_string}
+        if self.azurite and name in ("gateway", "preprocess"):
+            prefix = name.upper()
+            env |= {f"{prefix}_BLOB_BACKEND": "azure", f"{prefix}_BLOB_CONNECTION_STRING": self.azurite.connection_string}
         if self.cosmos and name == "ingest":
             env |= {"INGEST_METADATA_BACKEND": "cosmos", "INGEST_COSMOS_ENDPOINT": self.cosmos.endpoint,
                     "INGEST_COSMOS_KEY": self.cosmos.key}

@@ -1,8 +1,11 @@
-"""The one error type services raise, and its mapping to HTTP responses.
+"""The one error type services raise, the one list of error codes, and their mapping to
+HTTP responses.
 
-Every error carries a stable machine ``code`` and a human ``message``; the HTTP status
-is chosen once, here or in the subclass, never in a handler.
+Every error carries a stable machine ``code`` (an ``ErrorCode``) and a human ``message``;
+the HTTP status is chosen once, here or in the subclass, never in a handler.
 """
+
+from enum import StrEnum
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -10,15 +13,85 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
+class ErrorCode(StrEnum):
+    """Every code an Ailurus service answers with (``{error: {code, message}}``). Clients
+    switch on these; a code is never renamed or reused. ``docs/errors.md`` explains each."""
+
+    # request and framework
+    BAD_REQUEST = "bad_request"
+    INVALID_REQUEST = "invalid_request"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    CONFLICT = "conflict"
+    TOO_LARGE = "too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    RATE_LIMITED = "rate_limited"
+    HTTP_ERROR = "http_error"
+    SERVICE_UNAVAILABLE = "service_unavailable"
+    # auth
+    MISSING_TOKEN = "missing_token"
+    INVALID_TOKEN = "invalid_token"
+    TOKEN_EXPIRED = "token_expired"
+    TOKEN_NOT_YET_VALID = "token_not_yet_valid"
+    INVALID_AUDIENCE = "invalid_audience"
+    INVALID_ISSUER = "invalid_issuer"
+    UNKNOWN_SIGNING_KEY = "unknown_signing_key"
+    INVALID_CREDENTIALS = "invalid_credentials"
+    FORBIDDEN = "forbidden"
+    AUTH_UNAVAILABLE = "auth_unavailable"
+    LOCAL_SIGN_IN_DISABLED = "local_sign_in_disabled"
+    TOO_MANY_ATTEMPTS = "too_many_attempts"
+    # uploads and images
+    NO_FILES = "no_files"
+    NO_FILE = "no_file"
+    TOO_MANY_FILES = "too_many_files"
+    EMPTY_FILE = "empty_file"
+    UNSUPPORTED_FORMAT = "unsupported_format"
+    INVALID_IMAGE = "invalid_image"
+    CORRUPT_IMAGE = "corrupt_image"
+    TOO_MANY_PIXELS = "too_many_pixels"
+    BAD_DIMENSIONS = "bad_dimensions"
+    NOT_STORED = "not_stored"
+    UPLOAD_NOT_FOUND = "upload_not_found"
+    CLASSIFIER_UNAVAILABLE = "classifier_unavailable"
+    ORIGINAL_MISSING = "original_missing"
+    ORIGINAL_RESTRICTED = "original_restricted"
+    BLOB_NOT_FOUND = "blob_not_found"
+    # records
+    TRAP_NOT_FOUND = "trap_not_found"
+    TRAP_EXISTS = "trap_exists"
+    MEDIA_NOT_FOUND = "media_not_found"
+    DUPLICATE = "duplicate"
+    INVALID_QUERY = "invalid_query"
+    INVALID_CURSOR = "invalid_cursor"
+    INVALID_LIMIT = "invalid_limit"
+    # storage and internal services
+    STORAGE_UNAVAILABLE = "storage_unavailable"
+    CONTAINER_NOT_FOUND = "container_not_found"
+    INVALID_CONTAINER_NAME = "invalid_container_name"
+    INVALID_BLOB_NAME = "invalid_blob_name"
+    WRITE_CONTENTION = "write_contention"
+    UPSTREAM_UNAVAILABLE = "upstream_unavailable"
+    UPSTREAM_ERROR = "upstream_error"
+
+    @classmethod
+    def parse(cls, value: object) -> "ErrorCode":
+        """The code another service sent; ``upstream_error`` for one this build does not know."""
+        try:
+            return cls(str(value))
+        except ValueError:
+            return cls.UPSTREAM_ERROR
+
+
 class AilurusError(Exception):
     """Base class of every error a service reports to its caller."""
 
     status_code: int = 400
-    code: str = "bad_request"
+    code: ErrorCode = ErrorCode.BAD_REQUEST
     # Extra response headers (``WWW-Authenticate`` on 401s); ``Retry-After`` comes from ``retry_after_s``.
     headers: dict[str, str] | None = None
 
-    def __init__(self, message: str, *, code: str | None = None, status_code: int | None = None,
+    def __init__(self, message: str, *, code: ErrorCode | None = None, status_code: int | None = None,
                  retry_after_s: int | None = None) -> None:
         super().__init__(message)
         self.message = message
@@ -33,10 +106,10 @@ class ServiceUnavailable(AilurusError):
     """A dependency (Triton, a store) cannot serve now; the caller should retry later."""
 
     status_code = 503
-    code = "service_unavailable"
+    code = ErrorCode.SERVICE_UNAVAILABLE
 
 
-def error_response(status_code: int, code: str, message: str, *, retry_after_s: int | None = None,
+def error_response(status_code: int, code: ErrorCode, message: str, *, retry_after_s: int | None = None,
                    headers: dict[str, str] | None = None) -> JSONResponse:
     headers = dict(headers or {})
     if retry_after_s is not None:
@@ -45,9 +118,10 @@ def error_response(status_code: int, code: str, message: str, *, retry_after_s: 
 
 
 _HTTP_CODES = {
-    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-    422: "invalid_request", 429: "rate_limited", 503: "service_unavailable",
+    400: ErrorCode.BAD_REQUEST, 401: ErrorCode.MISSING_TOKEN, 403: ErrorCode.FORBIDDEN, 404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED, 409: ErrorCode.CONFLICT, 413: ErrorCode.TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE, 422: ErrorCode.INVALID_REQUEST, 429: ErrorCode.RATE_LIMITED,
+    503: ErrorCode.SERVICE_UNAVAILABLE,
 }
 
 
@@ -63,8 +137,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
-        return error_response(422, "invalid_request", f"{where}: {first.get('msg', 'invalid request')}")
+        return error_response(422, ErrorCode.INVALID_REQUEST, f"{where}: {first.get('msg', 'invalid request')}")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(exc.status_code, _HTTP_CODES.get(exc.status_code, "http_error"), str(exc.detail))
+        return error_response(exc.status_code, _HTTP_CODES.get(exc.status_code, ErrorCode.HTTP_ERROR), str(exc.detail))

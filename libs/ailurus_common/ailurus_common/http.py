@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ailurus_common.errors import AilurusError, error_response
+from ailurus_common.errors import AilurusError, ErrorCode, error_response
 
 HTTP_REQUEST_SECONDS = Histogram(
     "ailurus_http_request_duration_seconds", "HTTP request latency by route template and status.",
@@ -19,7 +19,7 @@ HTTP_REQUEST_SECONDS = Histogram(
 
 class PayloadTooLarge(AilurusError):
     status_code = 413
-    code = "too_large"
+    code = ErrorCode.TOO_LARGE
 
 
 class BodySizeLimitMiddleware:

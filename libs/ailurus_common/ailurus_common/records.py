@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from ailurus_common.domain import Group, MediaStatus
+from ailurus_common.errors import ErrorCode
 
 TRAP_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 MEDIA_ID_PATTERN = r"^[0-9a-f]{64}$"  # sha256 of the original bytes
@@ -79,7 +80,7 @@ class ModelRef(Record):
 
 
 class ErrorInfo(Record):
-    code: str
+    code: ErrorCode
     message: str
 
 
@@ -90,14 +91,28 @@ class Gps(Record):
 
 
 class ExifInfo(Record):
+    """What the file says about itself, as preprocess read it."""
+
     make: str | None = None
     model: str | None = None
-    captured_at_local: str | None = None  # as the camera wrote it (ISO, maybe with offset)
+    captured_at_local: str | None = Field(default=None, description=(
+        "EXIF capture time as the camera wrote it (ISO 8601; local camera time unless an offset is given)."))
     gps: Gps | None = None
     width: int | None = None
     height: int | None = None
     orientation: int | None = None
-    format: str | None = None
+    format: str | None = Field(default=None, description="Decoder that read the content (JPEG, PNG, WEBP, ...).")
+
+
+class MachinePrediction(Record):
+    """A classifier's answer for one image."""
+
+    group: Group = Field(description="Taxonomy group; 'blank' when no subject is likely.")
+    label: str = Field(description="Best model label within the group (top-1 label when blank).")
+    confidence: float = Field(ge=0, le=1, description="Summed probability of the group (of no subject, when blank).")
+    blank: bool
+    top_k: list[LabelScore]
+    model: ModelRef
 
 
 class Observation(Record):
@@ -106,7 +121,9 @@ class Observation(Record):
     id: str
     group: Group
     label: str | None = None
-    probability: float | None = Field(default=None, ge=0, le=1)
+    # Records written before the field was named like every other hop say "probability".
+    confidence: float | None = Field(default=None, ge=0, le=1,
+                                     validation_alias=AliasChoices("confidence", "probability"))
     blank: bool = False
     top_k: list[LabelScore] = Field(default_factory=list)
     method: Literal["machine", "human"]
@@ -170,7 +187,7 @@ class Media(Record):
             agrees = human[-1].group == machine[-1].group and human[-1].label in (None, machine[-1].label)
             review_state = "confirmed" if agrees else "corrected"
         return media.model_copy(update={
-            "group": current.group, "label": current.label, "confidence": current.probability,
+            "group": current.group, "label": current.label, "confidence": current.confidence,
             "model": machine[-1].model if machine else None,
             "model_key": f"{machine[-1].model.name}:{machine[-1].model.version}" if machine and machine[-1].model else None,
             "review_state": review_state,

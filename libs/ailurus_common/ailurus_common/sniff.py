@@ -1,4 +1,27 @@
-"""Media type from the first bytes of a file: content decides, never the name."""
+"""The image formats Ailurus accepts, and the media type of a file from its first bytes:
+content decides, never the name. Every other list of formats derives from ``IMAGE_FORMATS``."""
+
+from typing import NamedTuple
+
+
+class ImageFormat(NamedTuple):
+    decoder: str  # Pillow's format name: the only decoders preprocess tries
+    media_type: str
+    label: str  # as people write it
+
+
+IMAGE_FORMATS = (
+    ImageFormat("JPEG", "image/jpeg", "JPEG"),
+    ImageFormat("PNG", "image/png", "PNG"),
+    ImageFormat("WEBP", "image/webp", "WebP"),
+    ImageFormat("TIFF", "image/tiff", "TIFF"),
+    ImageFormat("BMP", "image/bmp", "BMP"),
+    ImageFormat("GIF", "image/gif", "GIF"),
+    ImageFormat("HEIF", "image/heic", "HEIC/HEIF"),
+)
+IMAGE_MEDIA_TYPES = frozenset(f.media_type for f in IMAGE_FORMATS)
+DECODERS = tuple(f.decoder for f in IMAGE_FORMATS)
+SUPPORTED_TEXT = ", ".join(f.label for f in IMAGE_FORMATS)
 
 _SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg"),

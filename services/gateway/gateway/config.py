@@ -2,16 +2,16 @@
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from ailurus_common.auth.settings import AuthSettings
 from ailurus_common.settings import ServiceSettings
+from ailurus_common.storage.settings import BlobSettings
 
 
-class GatewaySettings(ServiceSettings, AuthSettings):
+class GatewaySettings(ServiceSettings, AuthSettings, BlobSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", frozen=True)
 
     port: int = 8080
@@ -20,13 +20,6 @@ class GatewaySettings(ServiceSettings, AuthSettings):
     ingest_timeout_s: float = Field(default=15.0, gt=0)
     preprocess_timeout_s: float = Field(default=60.0, gt=0)
 
-    # local: a folder (the embedded default); azure: Blob Storage or Azurite.
-    blob_backend: Literal["local", "azure"] = "local"
-    blob_root: Path = Path("var/data/blobs")
-    # Emulators only; on Azure leave it unset and give the account URL (workload identity).
-    blob_connection_string: SecretStr | None = None
-    blob_account_url: str | None = None
-
     max_body_bytes: int = Field(default=1024 * 1024 * 1024, gt=0)
     max_file_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     max_files_per_request: int = Field(default=1000, ge=1)
@@ -34,6 +27,8 @@ class GatewaySettings(ServiceSettings, AuthSettings):
     # only adds contention: 4 measured best on 2 cores (make bench). With a GPU Triton, raise
     # it (16-32) so the dynamic batcher gets full batches.
     fanout_concurrency: int = Field(default=4, ge=1)
+    # Files of one request recorded in one ingest write (the rest once all are classified).
+    record_batch: int = Field(default=100, ge=1, le=1000)
 
     # Dashboard map tiles: a Leaflet URL template (https://... or a path on this host);
     # empty = no base map (markers and heat on a plain background, works offline). The
@@ -73,12 +68,6 @@ class GatewaySettings(ServiceSettings, AuthSettings):
     def _auth_configured(self) -> "GatewaySettings":
         if self.auth_mode == "entra" and not self.entra_client_id:
             raise ValueError("auth_mode=entra needs GATEWAY_ENTRA_CLIENT_ID (the dashboard's sign-in)")
-        return self
-
-    @model_validator(mode="after")
-    def _blob_configured(self) -> "GatewaySettings":
-        if self.blob_backend == "azure" and not (self.blob_connection_string or self.blob_account_url):
-            raise ValueError("GATEWAY_BLOB_CONNECTION_STRING or GATEWAY_BLOB_ACCOUNT_URL is required for azure blobs")
         return self
 
 

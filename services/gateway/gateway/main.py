@@ -8,15 +8,15 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from ailurus_common.auth import Role
 from ailurus_common.auth.service import ServiceTokens
+from ailurus_common.clients.ingest import IngestClient
+from ailurus_common.clients.preprocess import PreprocessClient
 from ailurus_common.errors import install_error_handlers
 from ailurus_common.http import BodySizeLimitMiddleware, HttpMetricsMiddleware, add_metrics_route
 from ailurus_common.logging import configure_logging
 from ailurus_common.request_context import RequestIdMiddleware
-from ailurus_common.storage.factory import open_blob_store
 from gateway.api.routes import analytics, dashboard, health, images, maps, media, traps, uploads
 from gateway.api.routes import auth as auth_routes
 from gateway.auth import open_auth, require
-from gateway.clients import IngestClient, PreprocessClient
 from gateway.config import GatewaySettings, get_settings
 from gateway.progress import ProgressHub
 from gateway.throttle import LoginThrottle
@@ -38,17 +38,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.state.token_validator = app.state.auth.validator  # what the shared auth dependencies read
         app.state.login_throttle = LoginThrottle(max_failures=settings.login_max_failures,
                                                  window_s=settings.login_window_s)
-        blobs = open_blob_store(
-            backend=settings.blob_backend, root=settings.blob_root, account_url=settings.blob_account_url,
-            connection_string=settings.blob_connection_string.get_secret_value()
-            if settings.blob_connection_string else None)
+        blobs = settings.open_blob_store()
         await blobs.ensure_containers()
         tokens = ServiceTokens(settings)  # the gateway's own calls to ingest and preprocess
         pipeline = UploadPipeline(
             blobs=blobs, ingest=IngestClient(settings.ingest_url, timeout_s=settings.ingest_timeout_s, tokens=tokens),
             preprocess=PreprocessClient(settings.preprocess_url, timeout_s=settings.preprocess_timeout_s,
                                         max_connections=settings.fanout_concurrency * 2, tokens=tokens),
-            max_file_bytes=settings.max_file_bytes)
+            max_file_bytes=settings.max_file_bytes, record_batch=settings.record_batch)
         app.state.pipeline = pipeline
         app.state.progress = ProgressHub()
         worker = asyncio.create_task(PendingWorker(pipeline, settings).run_forever()) if settings.worker_enabled else None

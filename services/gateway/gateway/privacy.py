@@ -1,11 +1,14 @@
 """Location privacy: the red panda is Endangered, so exact trap positions with sightings
-are poaching intelligence. Callers without the right to exact positions get every trap
-position snapped to the centre of a grid cell, sensitive sightings aggregated per cell
-(cells under a minimum count hidden) and GPS removed from media records.
-"""
+are poaching intelligence. This is the grid arithmetic coarse callers get: positions
+snapped to the centre of a grid cell, sensitive sightings only in cells with at least a
+minimum count, query boxes grown to whole cells. ``gateway.views`` applies it."""
 
 import math
 from dataclasses import dataclass
+
+from ailurus_common.domain import Group
+
+Cell = tuple[float, float]  # (latitude, longitude) of a cell's centre
 
 
 @dataclass(frozen=True)
@@ -18,46 +21,17 @@ class PrivacyPolicy:
     def precision(self) -> str:
         return f"cell:{self.cell_deg:g}deg"
 
-    def snap(self, latitude: float, longitude: float) -> tuple[float, float]:
+    def snap(self, latitude: float, longitude: float) -> Cell:
         """The centre of the grid cell holding the point."""
         def centre(value: float, limit: float) -> float:
             cell = math.floor(value / self.cell_deg) * self.cell_deg + self.cell_deg / 2
             return round(max(-limit, min(limit, cell)), 6)
         return centre(latitude, 90.0), centre(longitude, 180.0)
 
-    def _counts(self, counts: dict[str, int], cell_totals: dict[str, int]) -> dict[str, int]:
+    def counts(self, counts: dict[Group, int], cell_totals: dict[Group, int]) -> dict[Group, int]:
         """Counts with sensitive groups dropped where their cell has fewer than ``min_count``."""
         return {g: n for g, n in counts.items()
                 if g not in self.sensitive_groups or cell_totals.get(g, 0) >= self.min_count}
-
-    def trap(self, doc: dict) -> dict:
-        """A trap (deployment) as a coarse caller may see it."""
-        latitude, longitude = self.snap(doc["latitude"], doc["longitude"])
-        # Elevation and notes can pin a trap down inside its cell.
-        coarse = {**doc, "latitude": latitude, "longitude": longitude, "elevation_m": None, "notes": None,
-                  "location_precision": self.precision}
-        if "counts" in doc:
-            coarse["counts"] = self._counts(doc["counts"], doc["counts"])
-        return coarse
-
-    def trap_collection(self, collection: dict) -> dict:
-        snapped = []
-        cell_totals: dict[tuple[float, float], dict[str, int]] = {}
-        for feature in collection["features"]:
-            lon, lat = feature["geometry"]["coordinates"]
-            cell = self.snap(lat, lon)
-            snapped.append((cell, feature))
-            totals = cell_totals.setdefault(cell, {})
-            for group, n in feature["properties"].get("counts", {}).items():
-                totals[group] = totals.get(group, 0) + n
-        features = []
-        for (lat, lon), feature in snapped:
-            counts = self._counts(feature["properties"].get("counts", {}), cell_totals[(lat, lon)])
-            properties = {**feature["properties"], "counts": counts, "total": sum(counts.values()),
-                          "elevation_m": None, "location_precision": self.precision}
-            features.append({**feature, "geometry": {**feature["geometry"], "coordinates": [lon, lat]},
-                             "properties": properties})
-        return {**collection, "features": features}
 
     def bbox(self, bbox: str | None) -> str | None:
         """The box grown outward to whole cells, so tiny boxes cannot probe inside a cell."""
@@ -74,18 +48,6 @@ class PrivacyPolicy:
         clamped = [max(-abs(lim), min(abs(lim), round(v, 6))) for v, lim in zip(grown, limits, strict=True)]
         return ",".join(f"{v:g}" for v in clamped)
 
-    def heatmap(self, heat: dict) -> dict:
-        """Points summed per cell; for sensitive groups, cells under ``min_count`` vanish."""
-        cells: dict[tuple[float, float], int] = {}
-        for lat, lon, weight in heat["points"]:
-            key = self.snap(lat, lon)
-            cells[key] = cells.get(key, 0) + weight
-        floor = self.min_count if heat.get("group") in self.sensitive_groups else 1
-        points = [[lat, lon, n] for (lat, lon), n in sorted(cells.items()) if n >= floor]
-        return {**heat, "points": points, "precision": self.precision}
-
-    @staticmethod
-    def media(doc: dict) -> dict:
-        """A media record without the camera's GPS position."""
-        exif = doc.get("exif") or {}
-        return {**doc, "exif": {**exif, "gps": None}} if exif.get("gps") else doc
+    def heat_floor(self, group: Group) -> int:
+        """The weight under which a cell's heat is not shown."""
+        return self.min_count if group in self.sensitive_groups else 1

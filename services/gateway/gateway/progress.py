@@ -13,14 +13,14 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from ailurus_common.errors import AilurusError
+from ailurus_common.errors import AilurusError, ErrorCode
 
 UPLOAD_ID_PATTERN = r"^[0-9a-f]{32}$"
 
 
 class UploadNotYours(AilurusError):
     status_code = 404
-    code = "upload_not_found"
+    code = ErrorCode.UPLOAD_NOT_FOUND
 
 
 @dataclass

@@ -1,14 +1,217 @@
-"""Public response bodies of the gateway (the contract partners code against)."""
+"""Public response bodies of the gateway: the contract partners code against.
 
+Every response is an allow-list. Where a record carries a position, each precision has its
+own model: ``*Exact`` for signed-in reviewers and admins, ``*Coarse`` for everyone else
+(viewers, uploaders, every app-only token). A field that is not in a coarse model cannot
+reach a coarse caller, whichever route returns it; ``extra="forbid"`` makes building one
+from anything else fail loudly. ``gateway.views`` is the only place that builds them.
+"""
+
+from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from ailurus_common.contracts import MachinePrediction
-from ailurus_common.records import ErrorInfo
+from ailurus_common.domain import Group, MediaStatus
+from ailurus_common.errors import ErrorCode
+from ailurus_common.records import Gps, LabelScore, MachinePrediction, ModelRef
+
+EXACT = "exact"
+COARSE_PATTERN = r"^cell:"
+Coarse = Field(pattern=COARSE_PATTERN, description="Grid cell the position was snapped to, e.g. cell:0.1deg.")
 
 
-class FileResult(BaseModel):
+class Public(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# errors --------------------------------------------------------------------------------
+class ErrorBody(Public):
+    code: ErrorCode
+    message: str
+
+
+class ErrorResponse(Public):
+    """Every 4xx/5xx: ``{error: {code, message}}``; ``Retry-After`` on 429 and 503."""
+
+    error: ErrorBody
+
+
+# traps ---------------------------------------------------------------------------------
+class _TrapCommon(Public):
+    id: str
+    name: str
+    timezone: str
+    start: datetime | None = None
+    end: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class TrapExact(_TrapCommon):
+    latitude: float
+    longitude: float
+    elevation_m: float | None = None
+    clock_offset_s: float = 0.0
+    notes: str | None = None
+    location_precision: Literal["exact"] = EXACT
+
+
+class TrapCoarse(_TrapCommon):
+    latitude: float = Field(description="Centre of the grid cell holding the trap.")
+    longitude: float = Field(description="Centre of the grid cell holding the trap.")
+    location_precision: str = Coarse
+
+
+class TrapDetailExact(TrapExact):
+    counts: dict[Group, int] = Field(description="Classified media per taxonomy group.")
+    media_count: int
+
+
+class TrapDetailCoarse(TrapCoarse):
+    counts: dict[Group, int] = Field(description="Classified media per group; sensitive groups only where their "
+                                                 "cell has the minimum count.")
+
+
+class TrapPageExact(Public):
+    items: list[TrapExact]
+
+
+class TrapPageCoarse(Public):
+    items: list[TrapCoarse]
+
+
+# media ---------------------------------------------------------------------------------
+class _ExifCommon(Public):
+    make: str | None = None
+    model: str | None = None
+    captured_at_local: str | None = None
+    width: int | None = None
+    height: int | None = None
+    orientation: int | None = None
+    format: str | None = None
+
+
+class ExifExact(_ExifCommon):
+    gps: Gps | None = None
+
+
+class ExifCoarse(_ExifCommon):
+    """No GPS: the camera's position is the trap's exact position."""
+
+
+class ObservationOut(Public):
+    id: str
+    group: Group
+    label: str | None = None
+    confidence: float | None = None
+    blank: bool = False
+    top_k: list[LabelScore]
+    method: Literal["machine", "human"]
+    classified_by: str
+    model: ModelRef | None = None
+    classified_at: datetime
+
+
+class _MediaCommon(Public):
+    id: str
+    deployment_id: str
+    file_name: str
+    media_type: str
+    size_bytes: int
+    timestamp: datetime
+    timestamp_source: Literal["exif", "upload"]
+    uploaded_at: datetime
+    uploaded_by: str
+    status: MediaStatus
+    error: ErrorBody | None = None
+    sequence_id: str | None = None
+    capture_hour: int | None = None
+    observations: list[ObservationOut]
+    group: Group | None = None
+    label: str | None = None
+    confidence: float | None = None
+    model: ModelRef | None = None
+    review_state: Literal["confirmed", "corrected"] | None = None
+    has_thumbnail: bool
+    updated_at: datetime
+
+
+class MediaExact(_MediaCommon):
+    exif: ExifExact
+    location_precision: Literal["exact"] = EXACT
+
+
+class MediaCoarse(_MediaCommon):
+    exif: ExifCoarse
+    location_precision: str = Coarse
+
+
+class MediaPageExact(Public):
+    items: list[MediaExact]
+    next_cursor: str | None
+
+
+class MediaPageCoarse(Public):
+    items: list[MediaCoarse]
+    next_cursor: str | None
+
+
+# map -----------------------------------------------------------------------------------
+class Point(Public):
+    type: Literal["Point"] = "Point"
+    coordinates: tuple[float, float] = Field(description="[longitude, latitude] (GeoJSON order).")
+
+
+class _TrapPropertiesCommon(Public):
+    id: str
+    name: str
+    counts: dict[Group, int]
+    total: int
+
+
+class TrapPropertiesExact(_TrapPropertiesCommon):
+    elevation_m: float | None = None
+    location_precision: Literal["exact"] = EXACT
+
+
+class TrapPropertiesCoarse(_TrapPropertiesCommon):
+    location_precision: str = Coarse
+
+
+class TrapFeatureExact(Public):
+    type: Literal["Feature"] = "Feature"
+    id: str
+    geometry: Point
+    properties: TrapPropertiesExact
+
+
+class TrapFeatureCoarse(Public):
+    type: Literal["Feature"] = "Feature"
+    id: str
+    geometry: Point = Field(description="The centre of the trap's grid cell.")
+    properties: TrapPropertiesCoarse
+
+
+class TrapMapExact(Public):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[TrapFeatureExact]
+
+
+class TrapMapCoarse(Public):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[TrapFeatureCoarse]
+
+
+class HeatmapOut(Public):
+    group: Group
+    points: list[tuple[float, float, int]] = Field(description="[latitude, longitude, weight]: one per trap (exact) "
+                                                               "or per grid cell (coarse).")
+    precision: str = Field(description="'exact', or the grid cell the points were summed in.")
+
+
+# uploads -------------------------------------------------------------------------------
+class FileResult(Public):
     """One uploaded file's outcome, in request order."""
 
     filename: str
@@ -16,9 +219,15 @@ class FileResult(BaseModel):
         description="classified: stored, recorded and labelled; duplicate: same bytes recorded before (no new record); "
                     "pending: stored and recorded, labelled later; rejected: not stored, see error.")
     media_id: str | None = None
-    error: ErrorInfo | None = None
+    error: ErrorBody | None = None
     prediction: MachinePrediction | None = None
 
 
-class UploadResponse(BaseModel):
+class UploadResponse(Public):
     results: list[FileResult]
+
+
+# dashboard -----------------------------------------------------------------------------
+class UiConfig(Public):
+    tile_url: str = Field(description="Leaflet tile URL template; empty: no base map.")
+    tile_attribution: str

@@ -5,12 +5,12 @@ failure leaves the window. In process memory: each gateway replica brakes on its
 import time
 from collections import OrderedDict, deque
 
-from ailurus_common.errors import AilurusError
+from ailurus_common.errors import AilurusError, ErrorCode
 
 
 class TooManyAttempts(AilurusError):
     status_code = 429
-    code = "too_many_attempts"
+    code = ErrorCode.TOO_MANY_ATTEMPTS
 
 
 class LoginThrottle:

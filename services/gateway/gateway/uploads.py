@@ -1,24 +1,28 @@
-"""The upload path for one file: store the original, record it, classify, record the
-result. The original is in ``uploads/`` and recorded (pending) before the response
-acknowledges it; a classification that cannot happen now leaves it pending for the
-retry worker."""
+"""The upload path: store each original, classify it, then record the request's files in
+ingest in as few writes as possible (one per ``record_batch`` files). The original is in
+``uploads/`` and recorded before the response acknowledges it; a file that cannot be
+classified now is recorded pending and finished by the retry worker."""
 
+import asyncio
 import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from ailurus_common.contracts import ClassificationIn, FailureIn, MachinePrediction, MediaCreate
-from ailurus_common.errors import AilurusError
-from ailurus_common.records import ErrorInfo, ExifInfo, Gps, ModelRef
-from ailurus_common.sniff import sniff_image_type
-from ailurus_common.storage.blob import PROCESSED, UPLOADS, BlobStore
-from gateway.clients import Classified, IngestClient, PreprocessClient, Rejected, Unavailable
+from ailurus_common.clients.ingest import IngestClient
+from ailurus_common.clients.preprocess import PreprocessClient, Rejected, Unavailable
+from ailurus_common.contracts.ingest import Classification, MediaBatch, NewMedia
+from ailurus_common.errors import AilurusError, ErrorCode
+from ailurus_common.records import ErrorInfo, ModelRef
+from ailurus_common.sniff import SUPPORTED_TEXT, sniff_image_type
+from ailurus_common.storage.blob import UPLOADS, BlobStore
 from gateway.metrics import IN_FLIGHT_FILES, TRAP_LAST_UPLOAD, UPLOAD_FILES, UPLOAD_STAGE_SECONDS
-from gateway.schemas import FileResult
+from gateway.schemas import ErrorBody, FileResult
 
 log = logging.getLogger(__name__)
+
+Notify = Callable[[dict], None]
 
 
 def original_blob_name(media_id: str) -> str:
@@ -26,26 +30,67 @@ def original_blob_name(media_id: str) -> str:
     return f"{media_id[:2]}/{media_id}"
 
 
-def _prediction(outcome: Classified) -> MachinePrediction:
-    """The part of preprocess's answer that is recorded and returned to the uploader."""
-    p = outcome.body["prediction"]
-    return MachinePrediction(group=p["group"], label=p["label"], confidence=p["confidence"], blank=p["blank"],
-                             top_k=p["top_k"], model=p["model"])
+def _rejected(filename: str, code: ErrorCode, message: str) -> FileResult:
+    return FileResult(filename=filename, status="rejected", error=ErrorBody(code=code, message=message))
 
 
-def _exif(outcome: Classified) -> ExifInfo:
-    image = outcome.body["image"]
-    gps = image.get("gps")
-    return ExifInfo(make=image.get("make"), model=image.get("model"), captured_at_local=image.get("captured_at"),
-                    gps=Gps(**gps) if gps else None, width=image.get("width"), height=image.get("height"),
-                    orientation=image.get("orientation"), format=image.get("format"))
+@dataclass
+class _Staged:
+    """A stored (and maybe classified) original waiting for its ingest write."""
+
+    item: NewMedia
+    result: FileResult
+    model: ModelRef | None
+    done: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
-Notify = Callable[[dict], None]
+class UploadRecorder:
+    """Collects one request's staged files and records them in ingest ``batch`` at a time,
+    and the rest once every file of the request has been seen (writes run one after the
+    other: each sees the bursts the previous one made)."""
 
+    def __init__(self, ingest: IngestClient, trap_id: str, *, files: int, batch: int) -> None:
+        self._ingest, self._trap_id, self._batch = ingest, trap_id, batch
+        self._unseen = files
+        self._waiting: list[_Staged] = []
+        self._lock = asyncio.Lock()
 
-def _no_progress(_: dict) -> None:
-    return None
+    async def add(self, staged: _Staged) -> FileResult:
+        """Queue a staged file; returns its result once it is recorded."""
+        self._waiting.append(staged)
+        await self.skip()
+        return await staged.done
+
+    async def skip(self) -> None:
+        """A file that needs no write (rejected, duplicate) has been seen."""
+        self._unseen -= 1
+        if len(self._waiting) >= self._batch or (self._unseen <= 0 and self._waiting):
+            await self._flush()
+
+    async def _flush(self) -> None:
+        async with self._lock:
+            batch, self._waiting = self._waiting, []
+            if not batch:
+                return
+            t0 = time.perf_counter()
+            try:
+                answer = await self._ingest.record_media(self._trap_id, MediaBatch(items=[s.item for s in batch]))
+                statuses = [r.status for r in answer.items]
+            except Exception as exc:  # noqa: BLE001 - every waiting file must get its answer
+                # Not recorded, so not acknowledged: the caller uploads again (stored bytes are reused).
+                log.warning("upload of %d files not recorded: %s", len(batch), exc)
+                error = exc if isinstance(exc, AilurusError) else AilurusError(f"ingest write failed: {exc}")
+                statuses = [error] * len(batch)
+            per_file_s = (time.perf_counter() - t0) / len(batch)
+            for staged, status in zip(batch, statuses, strict=True):
+                result = staged.result
+                if isinstance(status, AilurusError):
+                    result = _rejected(result.filename, ErrorCode.NOT_STORED,
+                                       f"not stored, upload again: {status.message}")
+                elif status == "duplicate":
+                    result = FileResult(filename=result.filename, status="duplicate", media_id=staged.item.id)
+                _observe_stages({"record": per_file_s}, staged.model)
+                staged.done.set_result(result)
 
 
 @dataclass
@@ -54,99 +99,86 @@ class UploadPipeline:
     ingest: IngestClient
     preprocess: PreprocessClient
     max_file_bytes: int
+    record_batch: int = 100
 
-    async def finish(self, media_id: str, outcome: Classified | Rejected | Unavailable, *,
-                     from_worker: bool) -> FileResult | None:
-        """Record what classification gave. Returns the result for an upload response;
-        ``None`` means the media stays pending."""
-        if isinstance(outcome, Classified):
-            thumbnail_blob = None
-            if outcome.thumbnail_jpeg:
-                thumbnail_blob = f"{media_id}.jpg"
-                await self.blobs.put(PROCESSED, thumbnail_blob, outcome.thumbnail_jpeg, content_type="image/jpeg",
-                                     overwrite=True)
-            prediction = _prediction(outcome)
-            await self.ingest.put_classification(media_id, ClassificationIn(
-                exif=_exif(outcome), prediction=prediction, blob_thumbnail=thumbnail_blob))
-            return FileResult(filename="", status="classified", media_id=media_id, prediction=prediction)
-        if isinstance(outcome, Rejected):
-            if from_worker:  # acknowledged earlier: keep it, visible as failed
-                await self.ingest.put_failure(media_id, FailureIn(error=ErrorInfo(code=outcome.code,
-                                                                                  message=outcome.message), final=True))
-            else:  # refused in the same request: nothing of it is kept
-                await self.ingest.delete_media(media_id)
-                await self.blobs.delete(UPLOADS, original_blob_name(media_id))
-            return FileResult(filename="", status="rejected", error=ErrorInfo(code=outcome.code, message=outcome.message))
-        await self.ingest.put_failure(media_id, FailureIn(error=ErrorInfo(code="classifier_unavailable",
-                                                                          message=outcome.message), final=False))
-        return None
+    def recorder(self, trap_id: str, *, files: int) -> UploadRecorder:
+        """The recorder of one request of ``files`` files."""
+        return UploadRecorder(self.ingest, trap_id, files=files, batch=self.record_batch)
 
-    async def regroup(self, results: list[FileResult]) -> None:
-        """Let ingest group the new frames into bursts with each other and with frames
-        already stored, now that all are recorded (best effort: a miss leaves each frame
-        its own burst, never loses data)."""
-        media_ids = [r.media_id for r in results if r.status == "classified" and r.media_id]
-        if media_ids:
-            try:
-                await self.ingest.rebuild_sequences(media_ids)
-            except AilurusError as exc:
-                log.warning("burst regrouping skipped: %s", exc.message)
-
-    async def upload_one(self, trap_id: str, filename: str, data: bytes, *, user: str,
-                         notify: Notify = _no_progress) -> FileResult:
-        """Store, record and classify one file; never raises for a bad file. ``notify``
-        hears ``stored`` and the final result (live progress)."""
+    async def stage(self, trap_id: str, filename: str, data: bytes, *, user: str,
+                    notify: Notify) -> "FileResult | _Staged":
+        """Store and classify one file; never raises for a bad file. ``notify`` hears
+        ``stored``. A final result (rejected, duplicate) or a file for ``finish`` to record."""
         IN_FLIGHT_FILES.inc()
         try:
-            result = await self._upload_one(trap_id, filename, data, user=user, notify=notify)
+            return await self._stage(trap_id, filename, data, user=user, notify=notify)
         finally:
             IN_FLIGHT_FILES.dec()
+
+    async def finish(self, recorder: UploadRecorder, outcome: "FileResult | _Staged", *,
+                     notify: Notify) -> FileResult:
+        """Record a staged file (in its request's batch). ``notify`` hears its result as
+        soon as it is known (live progress), and again if recording changed it."""
+        if isinstance(outcome, _Staged):
+            notify(outcome.result.model_dump(mode="json", exclude_none=True))
+            result = await recorder.add(outcome)
+            if result != outcome.result:
+                notify(result.model_dump(mode="json", exclude_none=True))
+        else:
+            result = outcome
+            notify(result.model_dump(mode="json", exclude_none=True))
+            await recorder.skip()
         UPLOAD_FILES.labels(result.status, result.prediction.group if result.prediction else "").inc()
-        result = result.model_copy(update={"filename": filename})
-        notify(result.model_dump(mode="json", exclude_none=True))
         return result
 
-    async def _upload_one(self, trap_id: str, filename: str, data: bytes, *, user: str, notify: Notify) -> FileResult:
-        def rejected(code: str, message: str) -> FileResult:
-            return FileResult(filename=filename, status="rejected", error=ErrorInfo(code=code, message=message))
-
+    async def _stage(self, trap_id: str, filename: str, data: bytes, *, user: str,
+                     notify: Notify) -> FileResult | _Staged:
         if not data:
-            return rejected("empty_file", "the file is empty (0 bytes)")
+            return _rejected(filename, ErrorCode.EMPTY_FILE, "the file is empty (0 bytes)")
         if len(data) > self.max_file_bytes:
-            return rejected("too_large", f"the file has {len(data)} bytes; the limit is {self.max_file_bytes}")
-        media_type = sniff_image_type(data)
+            return _rejected(filename, ErrorCode.TOO_LARGE,
+                             f"the file has {len(data)} bytes; the limit is {self.max_file_bytes}")
+        media_type = sniff_image_type(data)  # decided here, once: ingest records it as is
         if media_type is None:
-            return rejected("unsupported_format", "not an image in a supported format "
-                                                  "(JPEG, PNG, WebP, TIFF, BMP, GIF, HEIC)")
+            return _rejected(filename, ErrorCode.UNSUPPORTED_FORMAT, f"not an image in a supported format "
+                                                                     f"({SUPPORTED_TEXT})")
         media_id = hashlib.sha256(data).hexdigest()
         blob_name = original_blob_name(media_id)
         t0 = time.perf_counter()
         try:
-            await self.blobs.put(UPLOADS, blob_name, data, content_type=media_type)
-            t1 = time.perf_counter()
-            created = await self.ingest.create_media(MediaCreate(
-                id=media_id, deployment_id=trap_id, file_name=filename[:255], media_type=media_type,
-                size_bytes=len(data), blob_original=f"{UPLOADS}/{blob_name}", uploaded_by=user))
+            # The store is the cheap duplicate check: only bytes stored before are looked up.
+            if not await self.blobs.put(UPLOADS, blob_name, data, content_type=media_type) \
+                    and await self.ingest.find_media(media_id) is not None:
+                return FileResult(filename=filename, status="duplicate", media_id=media_id)
         except AilurusError as exc:
-            # Not acknowledged: the caller must upload it again (the stored bytes are reused).
-            return rejected(exc.code, f"not stored, upload again: {exc.message}")
-        t2 = time.perf_counter()
+            return _rejected(filename, ErrorCode.NOT_STORED, f"not stored, upload again: {exc.message}")
+        t1 = time.perf_counter()
         TRAP_LAST_UPLOAD.labels(trap_id).set_to_current_time()
-        if not created:
-            _observe_stages({"store": t1 - t0, "record": t2 - t1}, None)
-            return FileResult(filename=filename, status="duplicate", media_id=media_id)
         notify({"filename": filename, "status": "stored", "media_id": media_id})
-        outcome = await self.preprocess.classify(data)
-        t3 = time.perf_counter()
+        outcome = await self.preprocess.classify(data, media_id=media_id)
+        t2 = time.perf_counter()
+        item = NewMedia(id=media_id, file_name=filename[:255], media_type=media_type, size_bytes=len(data),
+                        blob_original=f"{UPLOADS}/{blob_name}", uploaded_by=user)
+        if isinstance(outcome, Rejected):  # refused in the same request: nothing of it is kept
+            await self._forget(blob_name)
+            return _rejected(filename, outcome.code, outcome.message)
+        if isinstance(outcome, Unavailable):
+            log.warning("media %s stays pending: %s", media_id, outcome.message)
+            item.error = ErrorInfo(code=ErrorCode.CLASSIFIER_UNAVAILABLE, message=outcome.message)
+            _observe_stages({"store": t1 - t0, "classify": t2 - t1}, None)
+            return _Staged(item, FileResult(filename=filename, status="pending", media_id=media_id), None)
+        item.classification = Classification(exif=outcome.exif, prediction=outcome.prediction,
+                                             blob_thumbnail=outcome.blob_thumbnail)
+        model = outcome.prediction.model
+        _observe_stages({"store": t1 - t0, "classify": t2 - t1}, model)
+        return _Staged(item, FileResult(filename=filename, status="classified", media_id=media_id,
+                                        prediction=outcome.prediction), model)
+
+    async def _forget(self, blob_name: str) -> None:
         try:
-            result = await self.finish(media_id, outcome, from_worker=False)
-        except AilurusError as exc:
-            log.warning("media %s stays pending: %s", media_id, exc.message)
-            result = None
-        model = result.prediction.model if result and result.prediction else None
-        _observe_stages({"store": t1 - t0, "record": t2 - t1, "classify": t3 - t2,
-                         "finish": time.perf_counter() - t3}, model)
-        return result or FileResult(filename=filename, status="pending", media_id=media_id)
+            await self.blobs.delete(UPLOADS, blob_name)
+        except AilurusError as exc:  # an unreferenced original costs space, never correctness
+            log.warning("rejected original %s not deleted: %s", blob_name, exc.message)
 
 
 def _observe_stages(seconds: dict[str, float], model: ModelRef | None) -> None:

@@ -4,10 +4,10 @@ every record: there is no GROUP BY on Cosmos DB)."""
 import asyncio
 from datetime import datetime
 
+from ailurus_common.contracts.ingest import Analytics, DayCounts, HistogramBin, ReviewShare, TrapCounts
 from ailurus_common.domain import MediaStatus
 from ailurus_common.records import MediaFilter
-from ailurus_common.storage.metadata import MetadataStore
-from ingest.schemas import Analytics, HistogramBin, ReviewShare, TrapCounts
+from ingest.store.base import MetadataStore
 
 CONFIDENCE_BINS = 10
 
@@ -35,8 +35,8 @@ async def analytics(store: MetadataStore, *, trap_id: str | None, start: datetim
     )
     names = {d.id: d.name for d in deployments}
     return Analytics(
-        per_day=[{"day": day, "counts": {g.value: n for g, n in c.items()}} for day, c in sorted(per_day.items())],
-        per_trap=[TrapCounts(trap_id=t, name=names.get(t, t), counts={g.value: n for g, n in c.items()})
+        per_day=[DayCounts(day=day, counts=c) for day, c in sorted(per_day.items())],
+        per_trap=[TrapCounts(trap_id=t, name=names.get(t, t), counts=c)
                   for t, c in per_trap.items()],
         by_hour=list(by_hour),
         confidence_histogram=[HistogramBin(lo=lo, hi=hi, count=n) for lo, hi, n in zip(edges, edges[1:], histogram,

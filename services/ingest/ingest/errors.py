@@ -1,23 +1,23 @@
 """Errors ingest reports (storage errors come from the shared library)."""
 
-from ailurus_common.errors import AilurusError
+from ailurus_common.errors import AilurusError, ErrorCode
 
 
 class TrapNotFound(AilurusError):
     status_code = 404
-    code = "trap_not_found"
+    code = ErrorCode.TRAP_NOT_FOUND
 
 
 class MediaNotFound(AilurusError):
     status_code = 404
-    code = "media_not_found"
+    code = ErrorCode.MEDIA_NOT_FOUND
 
 
 class TrapExists(AilurusError):
     status_code = 409
-    code = "trap_exists"
+    code = ErrorCode.TRAP_EXISTS
 
 
 class InvalidQuery(AilurusError):
     status_code = 400
-    code = "invalid_query"
+    code = ErrorCode.INVALID_QUERY

@@ -11,9 +11,9 @@ from ailurus_common.errors import install_error_handlers
 from ailurus_common.http import HttpMetricsMiddleware, add_metrics_route
 from ailurus_common.logging import configure_logging
 from ailurus_common.request_context import RequestIdMiddleware
-from ailurus_common.storage.factory import open_metadata_store
 from ingest.api.routes import analytics, health, maps, media, traps
 from ingest.config import IngestSettings, get_settings
+from ingest.store.factory import open_metadata_store
 
 SERVICE = "ingest"
 

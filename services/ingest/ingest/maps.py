@@ -3,11 +3,11 @@
 import asyncio
 from datetime import datetime
 
+from ailurus_common.contracts.ingest import Heatmap, PointGeometry, TrapCollection, TrapFeature, TrapProperties
 from ailurus_common.domain import Group
 from ailurus_common.records import Deployment, MediaFilter
-from ailurus_common.storage.metadata import MetadataStore
 from ingest.errors import InvalidQuery
-from ingest.schemas import Heatmap, PointGeometry, TrapCollection, TrapFeature
+from ingest.store.base import MetadataStore
 
 
 def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
@@ -35,11 +35,11 @@ async def trap_collection(store: MetadataStore, *, start: datetime | None, end: 
     counts = await store.group_counts(start_day=start.date() if start else None, end_day=end.date() if end else None)
     features = []
     for d in deployments:
-        per_group = {g.value: n for g, n in counts.get(d.id, {}).items() if n and (group is None or g == group)}
+        per_group = {g: n for g, n in counts.get(d.id, {}).items() if n and (group is None or g == group)}
         features.append(TrapFeature(
             id=d.id, geometry=PointGeometry(coordinates=(d.longitude, d.latitude)),
-            properties={"id": d.id, "name": d.name, "elevation_m": d.elevation_m, "counts": per_group,
-                        "total": sum(per_group.values())},
+            properties=TrapProperties(id=d.id, name=d.name, elevation_m=d.elevation_m, counts=per_group,
+                                      total=sum(per_group.values())),
         ))
     return TrapCollection(features=features)
 
@@ -57,5 +57,5 @@ async def heatmap(store: MetadataStore, *, group: Group, start: datetime | None,
                                                        min_confidence=min_confidence, status="classified"))
 
     weights = await asyncio.gather(*(count(d) for d in deployments))
-    return Heatmap(group=group.value,
+    return Heatmap(group=group,
                    points=[(d.latitude, d.longitude, n) for d, n in zip(deployments, weights, strict=True) if n])

@@ -1,17 +1,29 @@
-"""State changes of a media record: classification, failure, retry, review."""
+"""State changes of media records: an upload's originals, a later classification, a
+failure, a review. Burst grouping is ingest's own rule: it happens here, whenever
+classified media are recorded, and nobody else calls it."""
 
-import asyncio
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ailurus_common.contracts import ClassificationIn, FailureIn, ReviewIn
+from ailurus_common.contracts.ingest import (
+    Classification,
+    FailureIn,
+    MediaBatch,
+    MediaBatchResult,
+    NewMedia,
+    Recorded,
+    Review,
+)
 from ailurus_common.domain import MediaStatus
-from ailurus_common.records import Media, Observation, utc_now
-from ailurus_common.storage.metadata import MetadataStore
+from ailurus_common.records import Deployment, Media, Observation, utc_now
 from ingest.errors import MediaNotFound, TrapNotFound
 from ingest.metrics import RECORDED
+from ingest.store.base import MetadataStore
 from ingest.timeline import capture_time_utc, regroup
+
+# Frames up to this many gaps beyond the new ones are read, so a burst reaching past them is seen whole.
+_WINDOW_GAPS = 3
 
 
 async def media_or_404(store: MetadataStore, media_id: str) -> Media:
@@ -22,66 +34,104 @@ async def media_or_404(store: MetadataStore, media_id: str) -> Media:
     return media
 
 
-async def record_classification(store: MetadataStore, media_id: str, body: ClassificationIn) -> Media:
-    """Store what preprocess found. Idempotent: the same model version classifying the
-    same media twice (a retry after a lost response) adds no second observation."""
+async def deployment_or_404(store: MetadataStore, deployment_id: str) -> Deployment:
+    deployment = await store.get_deployment(deployment_id)
+    if deployment is None:
+        raise TrapNotFound(f"no trap {deployment_id}")
+    return deployment
+
+
+def _classified(media: Media, classification: Classification, deployment: Deployment) -> Media:
+    """``media`` with the classification applied: capture time in the trap's zone, the
+    machine observation (model name and version), status classified."""
+    captured = capture_time_utc(classification.exif.captured_at_local, deployment)
+    p = classification.prediction
+    media = media.model_copy(update={
+        "exif": classification.exif, "status": MediaStatus.CLASSIFIED, "error": None,
+        "timestamp": captured or media.uploaded_at, "timestamp_source": "exif" if captured else "upload",
+        "capture_hour": captured.astimezone(ZoneInfo(deployment.timezone)).hour if captured else None,
+        "blob_thumbnail": classification.blob_thumbnail or media.blob_thumbnail,
+        "sequence_id": media.sequence_id or media.id,
+    })
+    return media.with_observation(Observation(
+        id=uuid.uuid4().hex, group=p.group, label=p.label, confidence=p.confidence, blank=p.blank, top_k=p.top_k,
+        method="machine", classified_by=f"{p.model.name}:{p.model.version}", model=p.model,
+    ))
+
+
+def _new_media(deployment: Deployment, item: NewMedia, now: datetime) -> Media:
+    media = Media(id=item.id, deployment_id=deployment.id, file_name=item.file_name, media_type=item.media_type,
+                  size_bytes=item.size_bytes, blob_original=item.blob_original, uploaded_by=item.uploaded_by,
+                  timestamp=now, uploaded_at=now, updated_at=now)
+    if item.classification is not None:
+        return _classified(media, item.classification, deployment)
+    if item.error is not None:  # classification could not happen now: the retry worker finishes it
+        return media.model_copy(update={"error": item.error, "attempts": 1})
+    return media
+
+
+async def _neighbours(store: MetadataStore, deployment_id: str, frames: list[Media], gap_s: float) -> list[Media]:
+    """Classified media already stored near ``frames`` in time (one query)."""
+    if not frames:
+        return []
+    gap = timedelta(seconds=gap_s * _WINDOW_GAPS)
+    ids = {m.id for m in frames}
+    window = await store.media_near(deployment_id, min(m.timestamp for m in frames) - gap,
+                                    max(m.timestamp for m in frames) + gap)
+    return [m for m in window if m.status is MediaStatus.CLASSIFIED and m.id not in ids]
+
+
+async def _store_sequences(store: MetadataStore, frames: list[Media], sequences: dict[str, str]) -> int:
+    """Write the frames whose burst changed; returns how many."""
+    changed = [m.model_copy(update={"sequence_id": sequences[m.id]}) for m in frames
+               if m.sequence_id != sequences[m.id]]
+    for media in changed:
+        await store.replace_media(media)
+    return len(changed)
+
+
+async def record_upload(store: MetadataStore, deployment_id: str, batch: MediaBatch, *,
+                        sequence_gap_s: float) -> MediaBatchResult:
+    """Record the originals of one upload in one write, each classified or pending, and
+    group the classified ones into bursts with each other and with stored neighbours."""
+    deployment = await deployment_or_404(store, deployment_id)
+    now = utc_now()
+    media = [_new_media(deployment, item, now) for item in batch.items]
+    fresh = [m for m in media if m.status is MediaStatus.CLASSIFIED]
+    neighbours = await _neighbours(store, deployment.id, fresh, sequence_gap_s)
+    sequences = regroup(neighbours + fresh, sequence_gap_s)
+    media = [m.model_copy(update={"sequence_id": sequences[m.id]}) if m.id in sequences else m for m in media]
+    created = await store.create_media_batch(media)
+    stored = [m for m, ok in zip(media, created, strict=True) if ok and m.status is MediaStatus.CLASSIFIED]
+    if len(stored) != len(fresh):  # a duplicate took no place in a burst after all
+        sequences = regroup(neighbours + stored, sequence_gap_s)
+    await _store_sequences(store, neighbours + stored, sequences)
+    for m, ok in zip(media, created, strict=True):
+        if ok:
+            RECORDED.labels(m.status.value, m.group.value if m.group else "").inc()
+    return MediaBatchResult(items=[Recorded(id=m.id, status="recorded" if ok else "duplicate")
+                                   for m, ok in zip(media, created, strict=True)])
+
+
+async def record_classification(store: MetadataStore, media_id: str, body: Classification, *,
+                                sequence_gap_s: float) -> Media:
+    """Store what preprocess found for a pending media and regroup its burst. Idempotent:
+    the same model version classifying the same media twice (a retry after a lost
+    response) adds no second observation."""
     media = await media_or_404(store, media_id)
-    model = body.prediction.model
-    if any(o.method == "machine" and o.model == model for o in media.observations):
+    if any(o.method == "machine" and o.model == body.prediction.model for o in media.observations):
         return media
     deployment = await store.get_deployment(media.deployment_id)
     if deployment is None:
         raise TrapNotFound(f"media {media_id} belongs to a trap that no longer exists")
-    captured = capture_time_utc(body.exif.captured_at_local, deployment)
-    media = media.model_copy(update={
-        "exif": body.exif, "status": MediaStatus.CLASSIFIED, "error": None,
-        "timestamp": captured or media.uploaded_at, "timestamp_source": "exif" if captured else "upload",
-        "capture_hour": captured.astimezone(ZoneInfo(deployment.timezone)).hour if captured else None,
-        "blob_thumbnail": body.blob_thumbnail or media.blob_thumbnail,
-        "media_type": _media_type(body.exif.format) or media.media_type,
-    })
-    # A frame starts as its own burst; rebuild_sequences (called by the gateway once the
-    # files of a request are recorded) joins it to its neighbours.
-    media = media.model_copy(update={"sequence_id": media.sequence_id or media.id})
-    p = body.prediction
-    media = media.with_observation(Observation(
-        id=uuid.uuid4().hex, group=p.group, label=p.label, probability=p.confidence, blank=p.blank, top_k=p.top_k,
-        method="machine", classified_by=f"{model.name}:{model.version}", model=model,
-    ))
+    media = _classified(media, body, deployment)
+    neighbours = await _neighbours(store, deployment.id, [media], sequence_gap_s)
+    sequences = regroup([*neighbours, media], sequence_gap_s)
+    media = media.model_copy(update={"sequence_id": sequences[media.id]})
     await store.replace_media(media)
+    await _store_sequences(store, neighbours, sequences)
     RECORDED.labels(media.status.value, media.group.value if media.group else "").inc()
     return media
-
-
-def _media_type(image_format: str | None) -> str | None:
-    formats = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "TIFF": "image/tiff",
-               "BMP": "image/bmp", "GIF": "image/gif", "HEIF": "image/heic"}
-    return formats.get((image_format or "").upper())
-
-
-async def rebuild_sequences(store: MetadataStore, media_ids: list[str], *, sequence_gap_s: float) -> int:
-    """Recompute burst sequences around these media, once they are all recorded.
-
-    Frames classified concurrently cannot see each other while they are recorded; this
-    pass over the time span they cover makes the grouping exact. Returns how many media
-    changed sequence.
-    """
-    found = [m for m in await asyncio.gather(*(store.get_media(i) for i in media_ids))
-             if m and m.status is MediaStatus.CLASSIFIED]
-    changed = 0
-    gap = timedelta(seconds=sequence_gap_s)
-    for deployment_id in {m.deployment_id for m in found}:
-        times = [m.timestamp for m in found if m.deployment_id == deployment_id]
-        # Widen the window by the gap on each side so a burst reaching past it is seen whole.
-        window = await store.media_near(deployment_id, min(times) - 3 * gap, max(times) + 3 * gap)
-        frames = [m for m in window if m.status is MediaStatus.CLASSIFIED]
-        sequences = regroup(frames, sequence_gap_s)
-        for frame in frames:
-            sequence = sequences[frame.id]
-            if frame.sequence_id != sequence:
-                await store.replace_media(frame.model_copy(update={"sequence_id": sequence}))
-                changed += 1
-    return changed
 
 
 async def record_failure(store: MetadataStore, media_id: str, body: FailureIn) -> Media:
@@ -99,12 +149,12 @@ async def record_failure(store: MetadataStore, media_id: str, body: FailureIn) -
     return media
 
 
-async def record_review(store: MetadataStore, media_id: str, body: ReviewIn) -> Media:
+async def record_review(store: MetadataStore, media_id: str, body: Review) -> Media:
     """A human observation beside the machine ones; the current label becomes the human one."""
     media = await media_or_404(store, media_id)
     media = media.with_observation(Observation(
-        id=uuid.uuid4().hex, group=body.group, label=body.label, probability=1.0, method="human",
-        classified_by=body.reviewer or "unknown",
+        id=uuid.uuid4().hex, group=body.group, label=body.label, confidence=1.0, method="human",
+        classified_by=body.reviewer,
     ))
     await store.replace_media(media)
     RECORDED.labels("reviewed", body.group.value).inc()

@@ -9,9 +9,10 @@ from pydantic_settings import SettingsConfigDict
 
 from ailurus_common.auth.settings import AuthSettings
 from ailurus_common.settings import ServiceSettings
+from ailurus_common.storage.settings import BlobSettings
 
 
-class PreprocessSettings(ServiceSettings, AuthSettings):
+class PreprocessSettings(ServiceSettings, AuthSettings, BlobSettings):
     model_config = SettingsConfigDict(env_prefix="PREPROCESS_", frozen=True)
 
     port: int = 8081
@@ -37,6 +38,7 @@ class PreprocessSettings(ServiceSettings, AuthSettings):
     # Eval crop: central square of crop_fraction x the short side, resized to input_size_px.
     input_size_px: int = 224
     crop_fraction: float = Field(default=0.875, gt=0, le=1)
+    # Thumbnails go straight to processed/ in the blob store (PREPROCESS_BLOB_*).
     thumbnail_px: int = Field(default=320, ge=32)
 
     top_k: int = Field(default=5, ge=1, le=50)

@@ -13,13 +13,10 @@ import numpy as np
 import pillow_heif
 from PIL import Image, UnidentifiedImageError
 
-from ailurus_common.sniff import sniff_image_type
+from ailurus_common.sniff import DECODERS, SUPPORTED_TEXT, sniff_image_type
 from preprocess.errors import BadDimensions, CorruptImage, EmptyFile, TooLarge, TooManyPixels, UnsupportedFormat
 from preprocess.exif import ExifFacts, read_exif
 
-# Content decides the format, never the file name: only these decoders are tried
-# (multi-picture MPO files open through the JPEG decoder).
-ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "TIFF", "BMP", "GIF", "HEIF")
 _TRANSPOSE = {
     2: [Image.Transpose.FLIP_LEFT_RIGHT],
     3: [Image.Transpose.ROTATE_180],
@@ -68,12 +65,14 @@ def _open(data: bytes, limits: DecodeLimits) -> Image.Image:
     if len(data) > limits.max_bytes:
         raise TooLarge(f"the file has {len(data)} bytes; the limit is {limits.max_bytes}")
     try:
-        return Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
+        # Content decides the format, never the file name: only the accepted decoders are
+        # tried (multi-picture MPO files open through the JPEG decoder).
+        return Image.open(io.BytesIO(data), formats=DECODERS)
     except UnidentifiedImageError:
         # Starts like an image we accept but does not parse: broken, not foreign.
         if sniff_image_type(data):
             raise CorruptImage("the file starts like an image but its header is broken") from None
-        raise UnsupportedFormat(f"not an image in a supported format ({', '.join(ALLOWED_FORMATS)})") from None
+        raise UnsupportedFormat(f"not an image in a supported format ({SUPPORTED_TEXT})") from None
     except Image.DecompressionBombError:
         raise TooManyPixels(f"the image has more than {limits.max_pixels} pixels") from None
     except Exception as exc:  # noqa: BLE001 - any parser failure on hostile input is a 4xx

@@ -1,44 +1,44 @@
 """Errors preprocess reports, each with a stable code (clients switch on the code)."""
 
-from ailurus_common.errors import AilurusError, ServiceUnavailable
+from ailurus_common.errors import AilurusError, ErrorCode, ServiceUnavailable
 
 
 class ImageError(AilurusError):
     """The uploaded bytes are not an image this service can classify (a 4xx)."""
 
     status_code = 422
-    code = "invalid_image"
+    code = ErrorCode.INVALID_IMAGE
 
 
 class EmptyFile(ImageError):
     status_code = 400
-    code = "empty_file"
+    code = ErrorCode.EMPTY_FILE
 
 
 class TooLarge(ImageError):
     status_code = 413
-    code = "too_large"
+    code = ErrorCode.TOO_LARGE
 
 
 class UnsupportedFormat(ImageError):
     status_code = 415
-    code = "unsupported_format"
+    code = ErrorCode.UNSUPPORTED_FORMAT
 
 
 class CorruptImage(ImageError):
     status_code = 422
-    code = "corrupt_image"
+    code = ErrorCode.CORRUPT_IMAGE
 
 
 class TooManyPixels(ImageError):
     status_code = 413
-    code = "too_many_pixels"
+    code = ErrorCode.TOO_MANY_PIXELS
 
 
 class BadDimensions(ImageError):
     status_code = 422
-    code = "bad_dimensions"
+    code = ErrorCode.BAD_DIMENSIONS
 
 
 class ClassifierUnavailable(ServiceUnavailable):
-    code = "classifier_unavailable"
+    code = ErrorCode.CLASSIFIER_UNAVAILABLE

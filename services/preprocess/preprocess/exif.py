@@ -20,7 +20,7 @@ _MAX_TEXT_CHARS = 64
 @dataclass(frozen=True)
 class ExifFacts:
     orientation: int = 1
-    captured_at: str | None = None  # ISO 8601; local camera time unless the file has an offset
+    captured_at_local: str | None = None  # ISO 8601; local camera time unless the file has an offset
     latitude: float | None = None
     longitude: float | None = None
     altitude_m: float | None = None
@@ -91,7 +91,7 @@ def read_exif(image: Image.Image) -> ExifFacts:
         latitude = longitude = None
     return ExifFacts(
         orientation=orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1,
-        captured_at=_capture_time(ifd.get(_DATETIME_ORIGINAL) or exif.get(_DATETIME), ifd.get(_OFFSET_TIME_ORIGINAL)),
+        captured_at_local=_capture_time(ifd.get(_DATETIME_ORIGINAL) or exif.get(_DATETIME), ifd.get(_OFFSET_TIME_ORIGINAL)),
         latitude=latitude,
         longitude=longitude,
         altitude_m=_altitude(gps.get(6), gps.get(5)) if gps and gps.get(6) is not None and latitude is not None else None,

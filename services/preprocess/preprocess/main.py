@@ -41,12 +41,15 @@ def create_app(settings: PreprocessSettings | None = None) -> FastAPI:
         configure_decoders(max_pixels=settings.max_pixels)
         executor = ThreadPoolExecutor(max_workers=settings.decode_threads, thread_name_prefix="decode")
         classifier = build_classifier(settings)
-        app.state.pipeline = Pipeline(settings, classifier, Taxonomy.load(settings.model_dir), executor)
+        blobs = settings.open_blob_store()
+        await blobs.ensure_containers()
+        app.state.pipeline = Pipeline(settings, classifier, Taxonomy.load(settings.model_dir), executor, blobs)
         app.state.token_validator = await asyncio.to_thread(open_validator, settings)
         try:
             yield
         finally:
             await classifier.close()
+            await blobs.close()
             executor.shutdown(wait=True)
             await app.state.token_validator.close()
 

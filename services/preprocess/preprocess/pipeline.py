@@ -1,19 +1,28 @@
-"""One image through the stages: decode (worker thread), infer (classifier), summarise."""
+"""One image through the stages: decode (worker thread), infer (classifier), summarise,
+and store its thumbnail in ``processed/`` (it never travels back through the gateway)."""
 
 import asyncio
-import base64
 import time
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
-from ailurus_common.records import LabelScore, ModelRef
+from ailurus_common.contracts.classify import ClassifyResult, Timings, thumbnail_blob_name
+from ailurus_common.records import ExifInfo, Gps, LabelScore, MachinePrediction, ModelRef
+from ailurus_common.storage.blob import PROCESSED, BlobStore
 from ailurus_common.taxonomy import Taxonomy
 from preprocess.classifier.base import Classifier
 from preprocess.config import PreprocessSettings
-from preprocess.decode import DecodeLimits, decode
+from preprocess.decode import DecodedImage, DecodeLimits, decode
 from preprocess.errors import ClassifierUnavailable, ImageError
 from preprocess.metrics import IMAGES, IN_FLIGHT, MODEL_INFO, STAGE_SECONDS
-from preprocess.schemas import ClassifyResponse, Gps, ImageFacts, Prediction, Timings
+
+
+def _exif(decoded: DecodedImage) -> ExifInfo:
+    facts = decoded.exif
+    gps = (Gps(latitude=facts.latitude, longitude=facts.longitude, altitude_m=facts.altitude_m)
+           if facts.latitude is not None and facts.longitude is not None else None)
+    return ExifInfo(make=facts.make, model=facts.model, captured_at_local=facts.captured_at_local, gps=gps,
+                    width=decoded.width, height=decoded.height, orientation=facts.orientation, format=decoded.format)
 
 
 @dataclass
@@ -22,6 +31,7 @@ class Pipeline:
     classifier: Classifier
     taxonomy: Taxonomy
     decode_executor: Executor
+    blobs: BlobStore
     _model_seen: ModelRef | None = None
 
     @property
@@ -30,8 +40,9 @@ class Pipeline:
         return DecodeLimits(max_bytes=s.max_body_bytes, max_pixels=s.max_pixels, min_side_px=s.min_side_px,
                             max_aspect_ratio=s.max_aspect_ratio)
 
-    async def classify(self, data: bytes, *, thumbnail: bool = False) -> ClassifyResponse:
-        """Decode, classify and summarise one image; raises ``ImageError`` for bad input."""
+    async def classify(self, data: bytes, *, media_id: str | None = None) -> ClassifyResult:
+        """Decode, classify and summarise one image; with ``media_id``, store its thumbnail
+        as ``processed/<media_id>.jpg``. Raises ``ImageError`` for bad input."""
         s = self.settings
         IN_FLIGHT.inc()
         try:
@@ -40,16 +51,20 @@ class Pipeline:
                 decoded = await asyncio.get_running_loop().run_in_executor(
                     self.decode_executor, lambda: decode(data, self.limits, input_size_px=s.input_size_px,
                                                          crop_fraction=s.crop_fraction,
-                                                         thumbnail_px=s.thumbnail_px if thumbnail else None))
+                                                         thumbnail_px=s.thumbnail_px if media_id else None))
             except ImageError as exc:
                 IMAGES.labels("rejected", "", exc.code).inc()
                 raise
             t1 = time.perf_counter()
+            # The thumbnail is written while Triton works on the pixels.
+            thumbnail = asyncio.ensure_future(self._store_thumbnail(media_id, decoded.thumbnail_jpeg))
             try:
                 probabilities, model = await self.classifier.classify(decoded.pixels[None])
             except ClassifierUnavailable as exc:
                 IMAGES.labels("unavailable", "", exc.code).inc()
                 raise
+            finally:
+                blob_thumbnail = await thumbnail
             t2 = time.perf_counter()
             summary = self.taxonomy.summarize(probabilities[0], top_k=s.top_k, blank_threshold=s.blank_threshold)
             t3 = time.perf_counter()
@@ -62,24 +77,22 @@ class Pipeline:
             MODEL_INFO.clear()
             MODEL_INFO.labels(model.name, model.version, self.taxonomy.version).set(1)
             self._model_seen = model
-        exif = decoded.exif
-        return ClassifyResponse(
-            image=ImageFacts(
-                format=decoded.format, width=decoded.width, height=decoded.height, frames=decoded.frames,
-                orientation=exif.orientation, orientation_applied=exif.orientation != 1,
-                decode_scale=decoded.decode_scale, captured_at=exif.captured_at,
-                gps=Gps(latitude=exif.latitude, longitude=exif.longitude, altitude_m=exif.altitude_m)
-                if exif.latitude is not None else None,
-                make=exif.make, model=exif.model,
-            ),
-            prediction=Prediction(
+        return ClassifyResult(
+            exif=_exif(decoded), frames=decoded.frames, orientation_applied=decoded.exif.orientation != 1,
+            decode_scale=decoded.decode_scale,
+            prediction=MachinePrediction(
                 group=summary.group, label=summary.label, confidence=round(summary.confidence, 6),
-                blank=summary.blank,
-                top_k=[LabelScore(label=label, score=round(score, 6)) for label, score in summary.top_k],
-                group_scores=summary.group_scores, model=model,
-                taxonomy_version=self.taxonomy.version,
-            ),
-            thumbnail_jpeg=base64.b64encode(decoded.thumbnail_jpeg).decode() if decoded.thumbnail_jpeg else None,
+                blank=summary.blank, top_k=[LabelScore(label=label, score=round(score, 6))
+                                            for label, score in summary.top_k], model=model),
+            group_scores=summary.group_scores, taxonomy_version=self.taxonomy.version,
+            blob_thumbnail=blob_thumbnail,
             timings=Timings(decode_ms=round((t1 - t0) * 1e3, 3), infer_ms=round((t2 - t1) * 1e3, 3),
                             postprocess_ms=round((t3 - t2) * 1e3, 3), total_ms=round((t3 - t0) * 1e3, 3)),
         )
+
+    async def _store_thumbnail(self, media_id: str | None, jpeg: bytes | None) -> str | None:
+        if not media_id or not jpeg:
+            return None
+        name = thumbnail_blob_name(media_id)
+        await self.blobs.put(PROCESSED, name, jpeg, content_type="image/jpeg", overwrite=True)
+        return name

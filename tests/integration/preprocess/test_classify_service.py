@@ -1,10 +1,12 @@
 """preprocess over HTTP, against the real Triton server started by the session fixture."""
 
+import hashlib
 import time
 
 import httpx
 import pytest
 
+from ailurus_common.contracts.classify import ClassifyResult
 from ailurus_tools.processes import free_port
 from tests.conftest import start_preprocess
 from tests.support.samples import sample, sample_files
@@ -45,7 +47,7 @@ def test_classify_sample_returns_prediction(client, path):
     assert prediction["model"] == {"name": "ailurus_classifier", "version": "1"}
     assert len(prediction["top_k"]) == 5
     assert 0 <= prediction["confidence"] <= 1
-    assert sum(prediction["group_scores"].values()) == pytest.approx(1, abs=1e-3)
+    assert sum(body["group_scores"].values()) == pytest.approx(1, abs=1e-3)
     assert body["timings"]["total_ms"] > 0
 
 
@@ -65,17 +67,17 @@ def test_classify_orientation_samples_agree_with_upright(client):
     reference = classify(client, sample("exif/orient_Landscape_1.jpg")).json()
     for orientation in (3, 6, 8):
         body = classify(client, sample(f"exif/orient_Landscape_{orientation}.jpg")).json()
-        assert body["image"]["orientation_applied"] is True
-        assert (body["image"]["width"], body["image"]["height"]) == (reference["image"]["width"],
-                                                                     reference["image"]["height"])
+        assert body["orientation_applied"] is True
+        assert (body["exif"]["width"], body["exif"]["height"]) == (reference["exif"]["width"],
+                                                                   reference["exif"]["height"])
         assert body["prediction"]["top_k"][0]["label"] == reference["prediction"]["top_k"][0]["label"]
 
 
 def test_classify_heic_yields_gps(client):
     body = classify(client, sample("exif/exifsamples_IMG_5195.HEIC"), multipart=True).json()
-    assert body["image"]["format"] == "HEIF"
-    assert body["image"]["gps"]["latitude"] == pytest.approx(39.05, abs=0.01)
-    assert body["image"]["gps"]["longitude"] == pytest.approx(-94.29, abs=0.01)
+    assert body["exif"]["format"] == "HEIF"
+    assert body["exif"]["gps"]["latitude"] == pytest.approx(39.05, abs=0.01)
+    assert body["exif"]["gps"]["longitude"] == pytest.approx(-94.29, abs=0.01)
 
 
 @pytest.mark.parametrize("name", sorted(BAD_INPUT_CODES))
@@ -158,3 +160,27 @@ def test_classify_with_token_from_another_key_is_401(preprocess_url, tmp_path):
     stranger = LocalIssuer.from_key_file(tmp_path / "other.pem").issue("mallory", [Role.ADMIN])
     response = httpx.post(f"{preprocess_url}/v1/classify", content=b"x", headers={"Authorization": f"Bearer {stranger}"})
     assert response.status_code == 401
+
+
+def test_classify_answer_is_the_shared_contract(client):
+    body = classify(client, sample("exif/exifsamples_DSCN0010.jpg")).json()
+    result = ClassifyResult.model_validate(body)  # extra="forbid": no field outside the contract
+    assert result.exif.captured_at_local and result.exif.gps is not None
+    assert result.blob_thumbnail is None  # no media id: nothing stored
+
+
+def test_classify_with_media_id_stores_thumbnail_in_processed(client, logs_dir):
+    data = sample("animals/skeydan_red_panda.jpg").read_bytes()
+    media_id = hashlib.sha256(data).hexdigest()
+    response = client.post("/v1/classify", params={"media_id": media_id}, content=data)
+    assert response.status_code == 200
+    assert response.json()["blob_thumbnail"] == f"{media_id}.jpg"
+    thumbnail = (logs_dir.parent / "preprocess-blobs" / "processed" / f"{media_id}.jpg").read_bytes()
+    assert thumbnail[:3] == b"\xff\xd8\xff" and len(thumbnail) < len(data)
+
+
+def test_classify_with_malformed_media_id_is_422_not_an_image_error(client):
+    response = client.post("/v1/classify", params={"media_id": "../../etc"},
+                           content=sample("animals/skeydan_red_panda.jpg").read_bytes())
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_request"

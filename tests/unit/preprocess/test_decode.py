@@ -65,7 +65,7 @@ def test_decode_heic_reads_gps_and_capture_time():
     assert decoded.exif.latitude == pytest.approx(39.05, abs=0.01)
     assert decoded.exif.longitude == pytest.approx(-94.29, abs=0.01)
     assert decoded.exif.make == "Apple"
-    assert decoded.exif.captured_at.startswith("2021-04-11T15:47:53")
+    assert decoded.exif.captured_at_local.startswith("2021-04-11T15:47:53")
 
 
 @pytest.mark.parametrize(("name", "code"), [

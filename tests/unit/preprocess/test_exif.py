@@ -16,12 +16,12 @@ def test_read_exif_camera_gps_as_decimal_degrees():
     assert facts.latitude == pytest.approx(43.4674, abs=1e-3)
     assert facts.longitude == pytest.approx(11.8851, abs=1e-3)
     assert (facts.make, facts.model) == ("NIKON", "COOLPIX P6000")
-    assert facts.captured_at == "2008-10-22T16:28:39"
+    assert facts.captured_at_local == "2008-10-22T16:28:39"
 
 
 def test_read_exif_camera_trap_capture_time_is_local_without_offset():
     facts = read_exif(open_sample("cameratrap/2021-08-08_RCNX0063_fox.JPG"))
-    assert facts.captured_at == "2021-08-09T03:55:47"
+    assert facts.captured_at_local == "2021-08-09T03:55:47"
     assert facts.make == "RECONYX"
 
 
@@ -34,7 +34,7 @@ def test_read_exif_malformed_block_yields_defaults():
 def test_read_exif_no_exif_yields_defaults():
     image = Image.new("RGB", (64, 64))
     facts = read_exif(image)
-    assert facts.captured_at is None and facts.make is None and facts.orientation == 1
+    assert facts.captured_at_local is None and facts.make is None and facts.orientation == 1
 
 
 def test_read_exif_southern_western_refs_are_negative():

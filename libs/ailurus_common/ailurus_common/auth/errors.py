@@ -1,6 +1,6 @@
 """Auth errors: a stable code each; 401s tell the client to send a Bearer token (RFC 6750)."""
 
-from ailurus_common.errors import AilurusError, ServiceUnavailable
+from ailurus_common.errors import AilurusError, ErrorCode, ServiceUnavailable
 
 REALM = "ailurus"
 
@@ -9,7 +9,7 @@ class AuthError(AilurusError):
     """The request is not authenticated: 401 with ``WWW-Authenticate: Bearer``."""
 
     status_code = 401
-    code = "invalid_token"
+    code = ErrorCode.INVALID_TOKEN
     # RFC 6750 error attribute; None when no credentials were sent at all.
     bearer_error: str | None = "invalid_token"
 
@@ -22,38 +22,38 @@ class AuthError(AilurusError):
 
 
 class MissingToken(AuthError):
-    code = "missing_token"
+    code = ErrorCode.MISSING_TOKEN
     bearer_error = None
 
 
 class InvalidToken(AuthError):
-    code = "invalid_token"
+    code = ErrorCode.INVALID_TOKEN
 
 
 class TokenExpired(AuthError):
-    code = "token_expired"
+    code = ErrorCode.TOKEN_EXPIRED
 
 
 class TokenNotYetValid(AuthError):
-    code = "token_not_yet_valid"
+    code = ErrorCode.TOKEN_NOT_YET_VALID
 
 
 class InvalidAudience(AuthError):
-    code = "invalid_audience"
+    code = ErrorCode.INVALID_AUDIENCE
 
 
 class InvalidIssuer(AuthError):
-    code = "invalid_issuer"
+    code = ErrorCode.INVALID_ISSUER
 
 
 class UnknownSigningKey(AuthError):
-    code = "unknown_signing_key"
+    code = ErrorCode.UNKNOWN_SIGNING_KEY
 
 
 class InvalidCredentials(AuthError):
     """Local sign-in: wrong user name or password (never says which)."""
 
-    code = "invalid_credentials"
+    code = ErrorCode.INVALID_CREDENTIALS
     bearer_error = None
 
 
@@ -61,18 +61,18 @@ class Forbidden(AuthError):
     """Authenticated, but without the role the route needs."""
 
     status_code = 403
-    code = "forbidden"
+    code = ErrorCode.FORBIDDEN
     bearer_error = "insufficient_scope"
 
 
 class AuthUnavailable(ServiceUnavailable):
     """The signing keys (the identity provider's JWKS, the local users file) cannot be read now."""
 
-    code = "auth_unavailable"
+    code = ErrorCode.AUTH_UNAVAILABLE
 
 
 class LocalSignInDisabled(AilurusError):
     """Password sign-in exists only in local mode; with Entra ID users sign in with MSAL."""
 
     status_code = 404
-    code = "local_sign_in_disabled"
+    code = ErrorCode.LOCAL_SIGN_IN_DISABLED

@@ -1,2 +1,2 @@
-"""Storage seams: ``BlobStore`` for bytes, ``MetadataStore`` for records; one backend
-each for the embedded default (folder, SQLite) and for Azure (Blob Storage, Cosmos DB)."""
+"""The ``BlobStore`` seam for bytes: a folder for the embedded default, Azure Blob Storage
+in production. (Records live behind ingest's own ``MetadataStore``.)"""

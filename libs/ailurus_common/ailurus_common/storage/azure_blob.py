@@ -14,6 +14,7 @@ from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsE
 from azure.storage.blob import ContentSettings
 from azure.storage.blob.aio import BlobServiceClient
 
+from ailurus_common.errors import ErrorCode
 from ailurus_common.storage.blob import CONTAINERS, UPLOADS, validate_blob_name, validate_container_name
 from ailurus_common.storage.errors import NotFound, StorageError
 
@@ -85,7 +86,7 @@ class AzureBlobStore:
             except ResourceExistsError:
                 return False
             except ResourceNotFoundError as exc:
-                raise StorageError(f"container {container!r} does not exist", code="container_not_found") from exc
+                raise StorageError(f"container {container!r} does not exist", code=ErrorCode.CONTAINER_NOT_FOUND) from exc
         return True
 
     async def get(self, container: str, name: str) -> bytes:

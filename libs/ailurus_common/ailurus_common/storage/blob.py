@@ -4,6 +4,7 @@ rules every backend applies (a name that works locally works on Azure, and the o
 import re
 from typing import Protocol
 
+from ailurus_common.errors import ErrorCode
 from ailurus_common.storage.errors import StorageError
 
 # Containers every deployment has (created on start if missing).
@@ -22,7 +23,7 @@ _CONTAINER_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$")
 def validate_container_name(container: str) -> None:
     """Raises ``StorageError`` (400, ``invalid_container_name``) unless Azure would accept it."""
     if not _CONTAINER_NAME.match(container):
-        raise StorageError(f"invalid container name {container!r}", code="invalid_container_name", status_code=400)
+        raise StorageError(f"invalid container name {container!r}", code=ErrorCode.INVALID_CONTAINER_NAME, status_code=400)
 
 
 def validate_blob_name(name: str) -> None:
@@ -46,7 +47,7 @@ def validate_blob_name(name: str) -> None:
         problem = f"has a segment longer than {MAX_SEGMENT_BYTES} bytes"
     if problem:
         shown = name if len(name) <= 80 else name[:80] + "..."
-        raise StorageError(f"blob name {shown!r} {problem}", code="invalid_blob_name", status_code=400)
+        raise StorageError(f"blob name {shown!r} {problem}", code=ErrorCode.INVALID_BLOB_NAME, status_code=400)
 
 
 class BlobStore(Protocol):

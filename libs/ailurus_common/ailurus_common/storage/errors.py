@@ -1,18 +1,18 @@
 """Storage errors: backends translate their SDK's exceptions into these."""
 
-from ailurus_common.errors import AilurusError
+from ailurus_common.errors import AilurusError, ErrorCode
 
 
 class StorageError(AilurusError):
     status_code = 503
-    code = "storage_unavailable"
+    code = ErrorCode.STORAGE_UNAVAILABLE
 
 
 class NotFound(StorageError):
     status_code = 404
-    code = "not_found"
+    code = ErrorCode.NOT_FOUND
 
 
 class Conflict(StorageError):
     status_code = 409
-    code = "conflict"
+    code = ErrorCode.CONFLICT

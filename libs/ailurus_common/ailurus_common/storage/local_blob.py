@@ -17,6 +17,7 @@ import os
 import uuid
 from pathlib import Path
 
+from ailurus_common.errors import ErrorCode
 from ailurus_common.storage.blob import CONTAINERS, validate_blob_name, validate_container_name
 from ailurus_common.storage.errors import Conflict, NotFound, StorageError
 
@@ -63,7 +64,7 @@ class LocalBlobStore:
     def _put_sync(self, container: str, path: Path, data: bytes, overwrite: bool) -> bool:
         # Checked first so that creating the blob's folders never creates a container.
         if not (self.root / container).is_dir():
-            raise StorageError(f"container {container!r} does not exist", code="container_not_found")
+            raise StorageError(f"container {container!r} does not exist", code=ErrorCode.CONTAINER_NOT_FOUND)
         folder = path.parent
         try:
             folder.mkdir(parents=True, exist_ok=True)

@@ -5,13 +5,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from ailurus_common.auth import Principal, Role
+from ailurus_common.clients.ingest import IngestClient
 from ailurus_common.storage.blob import BlobStore
 from gateway.auth import GatewayAuth, current_principal, get_auth
-from gateway.clients import IngestClient
 from gateway.config import GatewaySettings, get_settings
 from gateway.privacy import PrivacyPolicy
 from gateway.progress import ProgressHub
 from gateway.uploads import UploadPipeline
+from gateway.views import CoarseView, ExactView, View
 
 
 def get_pipeline(request: Request) -> UploadPipeline:
@@ -39,18 +40,18 @@ def get_user(principal: CurrentPrincipal) -> str:
     return principal.subject
 
 
-def get_privacy(principal: CurrentPrincipal,
-                settings: Annotated[GatewaySettings, Depends(get_settings)]) -> PrivacyPolicy | None:
-    """None for callers who may see exact positions (reviewers and admins signed in as
-    people); the coarsening policy for everyone else, partners' app tokens included."""
+def get_view(principal: CurrentPrincipal, settings: Annotated[GatewaySettings, Depends(get_settings)]) -> View:
+    """Exact for callers who may see exact positions (reviewers and admins signed in as
+    people); coarse for everyone else, partners' app tokens included. Decided here once:
+    every route answers through the view it is given."""
     if principal.has(Role.REVIEWER) and not principal.app_only:
-        return None
-    return PrivacyPolicy(cell_deg=settings.privacy_cell_deg, min_count=settings.privacy_min_count,
-                         sensitive_groups=frozenset(settings.privacy_sensitive_groups))
+        return ExactView()
+    return CoarseView(PrivacyPolicy(cell_deg=settings.privacy_cell_deg, min_count=settings.privacy_min_count,
+                                    sensitive_groups=frozenset(settings.privacy_sensitive_groups)))
 
 
 SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]
-PrivacyDep = Annotated[PrivacyPolicy | None, Depends(get_privacy)]
+ViewDep = Annotated[View, Depends(get_view)]
 PipelineDep = Annotated[UploadPipeline, Depends(get_pipeline)]
 IngestDep = Annotated[IngestClient, Depends(get_ingest)]
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]

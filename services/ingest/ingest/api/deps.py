@@ -4,8 +4,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from ailurus_common.storage.metadata import MetadataStore
 from ingest.config import IngestSettings, get_settings
+from ingest.store.base import MetadataStore
 
 
 def get_store(request: Request) -> MetadataStore:

@@ -6,18 +6,22 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from ailurus_common.auth import Role
+from ailurus_common.contracts.ingest import Analytics
 from ailurus_common.records import TRAP_ID_PATTERN
-from gateway.api.deps import IngestDep
+from gateway.api.deps import IngestDep, ViewDep
 from gateway.auth import require
 
 router = APIRouter(tags=["analytics"])
 
 
-@router.get("/analytics", dependencies=[Depends(require(Role.VIEWER))])
-async def get_analytics(ingest: IngestDep, trap_id: Annotated[str | None, Query(pattern=TRAP_ID_PATTERN)] = None,
+@router.get("/analytics", response_model=Analytics, dependencies=[Depends(require(Role.VIEWER))])
+async def get_analytics(ingest: IngestDep, view: ViewDep,
+                        trap_id: Annotated[str | None, Query(pattern=TRAP_ID_PATTERN)] = None,
                         start: Annotated[datetime | None, Query(alias="from")] = None,
-                        end: Annotated[datetime | None, Query(alias="to")] = None) -> dict:
+                        end: Annotated[datetime | None, Query(alias="to")] = None) -> Analytics:
     """Images per group per day and per trap, activity by hour of day, confidence
-    histogram, and the share of machine labels reviewers confirmed or corrected per model."""
-    params = {"trap_id": trap_id, "from": start.isoformat() if start else None, "to": end.isoformat() if end else None}
-    return await ingest.call("GET", "/v1/analytics", params=params)
+    histogram, and the share of machine labels reviewers confirmed or corrected per model.
+    It names no position; coarse callers get per-trap counts under the map's cell rule."""
+    analytics = await ingest.analytics(trap_id=trap_id, start=start, end=end)
+    traps = await ingest.list_traps() if view.needs_traps_for_analytics else None
+    return view.analytics(analytics, traps)

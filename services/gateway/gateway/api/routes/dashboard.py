@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from gateway.api.deps import SettingsDep
+from gateway.schemas import UiConfig
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 
@@ -73,11 +74,11 @@ async def index(settings: SettingsDep) -> FileResponse | PlainTextResponse:
     return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8", headers=headers)
 
 
-@router.get("/api/v1/ui/config", tags=["dashboard"])
-async def ui_config(settings: SettingsDep) -> dict:
+@router.get("/api/v1/ui/config", tags=["dashboard"], response_model=UiConfig)
+async def ui_config(settings: SettingsDep) -> UiConfig:
     """Map tiles for the dashboard: ``tile_url`` empty means no base map (markers and
     heat on a plain background, e.g. offline in the field office)."""
-    return {"tile_url": settings.ui_tile_url, "tile_attribution": settings.ui_tile_attribution}
+    return UiConfig(tile_url=settings.ui_tile_url, tile_attribution=settings.ui_tile_attribution)
 
 
 router.mount("/static", _StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")

@@ -33,7 +33,7 @@ async def upload_images(request: Request, pipeline: PipelineDep, ingest: IngestD
     progress streams from ``GET /api/v1/uploads/{upload_id}/events`` while this runs.
     """
     start = time.perf_counter()
-    await ingest.call("GET", f"/v1/traps/{trap_id}")  # 404 before reading any file
+    await ingest.get_trap(trap_id)  # 404 before reading any file; ingest checks it again on its one write
     async with request.form(max_files=settings.max_files_per_request + 1, max_fields=16) as form:
         files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
         if not files:
@@ -41,6 +41,7 @@ async def upload_images(request: Request, pipeline: PipelineDep, ingest: IngestD
         if len(files) > settings.max_files_per_request:
             raise TooManyFiles(f"at most {settings.max_files_per_request} files per request")
         limiter = asyncio.Semaphore(settings.fanout_concurrency)
+        recorder = pipeline.recorder(trap_id, files=len(files))
 
         def notifier(index: int):
             if upload_id is None:
@@ -52,13 +53,13 @@ async def upload_images(request: Request, pipeline: PipelineDep, ingest: IngestD
             notifier(index)({"filename": name, "status": "received"})
             async with limiter:  # bounds memory too: a file is read only when its turn comes
                 data = await upload.read()
-                return await pipeline.upload_one(trap_id, name, data, user=user, notify=notifier(index))
+                staged = await pipeline.stage(trap_id, name, data, user=user, notify=notifier(index))
+            return await pipeline.finish(recorder, staged, notify=notifier(index))
 
         try:
             results = list(await asyncio.gather(*(one(i, f) for i, f in enumerate(files))))
         finally:
             if upload_id is not None:
                 progress.finish(upload_id, user)
-    await pipeline.regroup(results)
     UPLOAD_BATCH_SECONDS.observe(time.perf_counter() - start)
     return UploadResponse(results=results)

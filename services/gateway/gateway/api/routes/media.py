@@ -1,4 +1,5 @@
-"""``/api/v1/media``: records from ingest, original and thumbnail bytes from the blob store."""
+"""``/api/v1/media``: records from ingest (through the caller's view), original and
+thumbnail bytes from the blob store."""
 
 from datetime import datetime
 from typing import Annotated
@@ -7,26 +8,29 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from ailurus_common.auth import Role
-from ailurus_common.contracts import ReviewIn
+from ailurus_common.contracts.ingest import Review, ReviewIn
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.records import MEDIA_ID_PATTERN, TRAP_ID_PATTERN
+from ailurus_common.sniff import IMAGE_MEDIA_TYPES
 from ailurus_common.storage.blob import PROCESSED
 from ailurus_common.storage.errors import NotFound
-from gateway.api.deps import BlobsDep, IngestDep, PrivacyDep, UserDep
+from gateway.api.deps import BlobsDep, IngestDep, UserDep, ViewDep
 from gateway.auth import require
 from gateway.errors import BlobMissing, OriginalRestricted
+from gateway.schemas import MediaCoarse, MediaExact, MediaPageCoarse, MediaPageExact
+from gateway.views import ExactView
 
 router = APIRouter(prefix="/media", tags=["media"])
 MediaId = Path(pattern=MEDIA_ID_PATTERN)
 # Stored bytes are only ever served as an image, never sniffed into HTML or script.
 _SAFE_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox",
                  "Cache-Control": "private, max-age=86400, immutable"}
-_IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp", "image/tiff", "image/bmp", "image/gif", "image/heic"}
+_IMAGE_RESPONSE = {200: {"content": {t: {} for t in sorted(IMAGE_MEDIA_TYPES)}, "description": "The image bytes."}}
 
 
-@router.get("", dependencies=[Depends(require(Role.VIEWER))])
+@router.get("", response_model=MediaPageExact | MediaPageCoarse, dependencies=[Depends(require(Role.VIEWER))])
 async def list_media(
-    ingest: IngestDep, privacy: PrivacyDep,
+    ingest: IngestDep, view: ViewDep,
     trap_id: Annotated[str | None, Query(pattern=TRAP_ID_PATTERN)] = None,
     group: Group | None = None, label: Annotated[str | None, Query(max_length=200)] = None,
     status: MediaStatus | None = None,
@@ -35,18 +39,15 @@ async def list_media(
     min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
-) -> dict:
-    params = {"trap_id": trap_id, "group": group, "label": label, "status": status,
-              "from": start.isoformat() if start else None, "to": end.isoformat() if end else None,
-              "min_confidence": min_confidence, "limit": limit, "cursor": cursor}
-    page = await ingest.call("GET", "/v1/media", params=params)
-    return {**page, "items": [privacy.media(m) for m in page["items"]]} if privacy else page
+) -> MediaPageExact | MediaPageCoarse:
+    page = await ingest.list_media(trap_id=trap_id, group=group, label=label, status=status, start=start, end=end,
+                                   min_confidence=min_confidence, limit=limit, cursor=cursor)
+    return view.media_page(page)
 
 
-@router.get("/{media_id}", dependencies=[Depends(require(Role.VIEWER))])
-async def get_media(ingest: IngestDep, privacy: PrivacyDep, media_id: str = MediaId) -> dict:
-    media = await ingest.call("GET", f"/v1/media/{media_id}")
-    return privacy.media(media) if privacy else media
+@router.get("/{media_id}", response_model=MediaExact | MediaCoarse, dependencies=[Depends(require(Role.VIEWER))])
+async def get_media(ingest: IngestDep, view: ViewDep, media_id: str = MediaId) -> MediaExact | MediaCoarse:
+    return view.media(await ingest.get_media(media_id))
 
 
 async def _blob_response(blobs, container: str, name: str, media_type: str) -> Response:
@@ -54,31 +55,35 @@ async def _blob_response(blobs, container: str, name: str, media_type: str) -> R
         data = await blobs.get(container, name)
     except NotFound:
         raise BlobMissing(f"{container}/{name} is not stored") from None
-    safe_type = media_type if media_type in _IMAGE_TYPES else "application/octet-stream"
+    safe_type = media_type if media_type in IMAGE_MEDIA_TYPES else "application/octet-stream"
     return Response(data, media_type=safe_type, headers=_SAFE_HEADERS)
 
 
-@router.get("/{media_id}/original", response_class=Response, dependencies=[Depends(require(Role.REVIEWER))])
-async def get_original(ingest: IngestDep, blobs: BlobsDep, privacy: PrivacyDep, media_id: str = MediaId) -> Response:
+@router.get("/{media_id}/original", response_class=Response, responses=_IMAGE_RESPONSE,
+            dependencies=[Depends(require(Role.REVIEWER))])
+async def get_original(ingest: IngestDep, blobs: BlobsDep, view: ViewDep, media_id: str = MediaId) -> Response:
     """The exact uploaded bytes (reviewers and admins: they carry the camera's GPS)."""
-    if privacy:  # a partner's app token with the reviewer role
+    if not isinstance(view, ExactView):  # a partner's app token with the reviewer role
         raise OriginalRestricted("originals carry exact positions: signed-in reviewers and admins only; "
                                  "use the thumbnail")
-    media = await ingest.call("GET", f"/v1/media/{media_id}")
-    container, _, name = media["blob_original"].partition("/")
-    return await _blob_response(blobs, container, name, media["media_type"])
+    media = await ingest.get_media(media_id)
+    container, _, name = media.blob_original.partition("/")
+    return await _blob_response(blobs, container, name, media.media_type)
 
 
-@router.get("/{media_id}/thumbnail", response_class=Response, dependencies=[Depends(require(Role.VIEWER))])
+@router.get("/{media_id}/thumbnail", response_class=Response, responses=_IMAGE_RESPONSE,
+            dependencies=[Depends(require(Role.VIEWER))])
 async def get_thumbnail(ingest: IngestDep, blobs: BlobsDep, media_id: str = MediaId) -> Response:
-    media = await ingest.call("GET", f"/v1/media/{media_id}")
-    if not media.get("blob_thumbnail"):
+    media = await ingest.get_media(media_id)
+    if not media.blob_thumbnail:
         raise BlobMissing("no thumbnail yet (the image is not classified)")
-    return await _blob_response(blobs, PROCESSED, media["blob_thumbnail"], "image/jpeg")
+    return await _blob_response(blobs, PROCESSED, media.blob_thumbnail, "image/jpeg")
 
 
-@router.post("/{media_id}/review", status_code=201, dependencies=[Depends(require(Role.REVIEWER))])
-async def review(body: ReviewIn, ingest: IngestDep, user: UserDep, media_id: str = MediaId) -> dict:
+@router.post("/{media_id}/review", status_code=201, response_model=MediaExact | MediaCoarse,
+             dependencies=[Depends(require(Role.REVIEWER))])
+async def review(body: ReviewIn, ingest: IngestDep, view: ViewDep, user: UserDep,
+                 media_id: str = MediaId) -> MediaExact | MediaCoarse:
     """Confirm or correct the label: adds a human observation beside the machine one."""
-    review_body = body.model_copy(update={"reviewer": user})
-    return await ingest.call("POST", f"/v1/media/{media_id}/review", json=review_body.model_dump(mode="json"))
+    media = await ingest.review(media_id, Review(**body.model_dump(), reviewer=user))
+    return view.media(media)

@@ -17,7 +17,8 @@ router = APIRouter(tags=["images"])
 async def upload_events(progress: ProgressDep, user: UserDep,
                         upload_id: str = Path(pattern=UPLOAD_ID_PATTERN)) -> StreamingResponse:
     """Server-Sent Events, one ``data:`` JSON per file step (``received``, ``stored``,
-    then its final result) and ``event: done`` at the end. May be opened before the upload
+    then its result once classified; a later event for the same index replaces it when
+    recording changed it, e.g. to ``duplicate``) and ``event: done`` at the end. May be opened before the upload
     starts. Only the uploader sees them."""
     stream = progress.events(upload_id, user)
     return StreamingResponse(stream, media_type="text/event-stream",

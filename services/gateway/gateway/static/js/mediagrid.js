@@ -52,7 +52,7 @@ export function mediaGrid({ filters, ctx, pageSize = 24, emptyText = "No images 
   ctx.onCleanup(() => observer.disconnect());
 
   function loadThumb(media, box) {
-    if (!media.blob_thumbnail) {
+    if (!media.has_thumbnail) {
       box.append(h("div", { class: "thumb-missing" }, media.status === "failed" ? "could not be read" : "no thumbnail yet"));
       return;
     }

@@ -5,9 +5,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from ailurus_common.contracts.ingest import Analytics
 from ingest.analytics import analytics
 from ingest.api.deps import SettingsDep, StoreDep
-from ingest.schemas import Analytics
 
 router = APIRouter(prefix="/v1", tags=["analytics"])
 

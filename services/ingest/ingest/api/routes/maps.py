@@ -5,10 +5,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from ailurus_common.contracts.ingest import Heatmap, TrapCollection
 from ailurus_common.domain import Group
 from ingest.api.deps import SettingsDep, StoreDep
 from ingest.maps import heatmap, trap_collection
-from ingest.schemas import Heatmap, TrapCollection
 
 router = APIRouter(prefix="/v1/map", tags=["map"])
 From = Annotated[datetime | None, Query(alias="from")]

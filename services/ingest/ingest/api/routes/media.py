@@ -1,36 +1,18 @@
-"""Media records: create (pending), classification results, failures, reviews, listing."""
+"""Media records: later classification results, failures, reviews, listing, deletion."""
 
 from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from ailurus_common.contracts import ClassificationIn, FailureIn, MediaCreate, ReviewIn, SequenceRebuild
+from ailurus_common.contracts.ingest import Classification, FailureIn, MediaPage, PendingCount, Review
 from ailurus_common.domain import Group, MediaStatus
-from ailurus_common.errors import AilurusError
 from ailurus_common.records import Media, MediaFilter, utc_now
 from ingest.api.deps import SettingsDep, StoreDep
-from ingest.errors import InvalidQuery, MediaNotFound, TrapNotFound
-from ingest.recording import media_or_404, rebuild_sequences, record_classification, record_failure, record_review
-from ingest.schemas import MediaPage
+from ingest.errors import InvalidQuery, MediaNotFound
+from ingest.recording import media_or_404, record_classification, record_failure, record_review
 
 router = APIRouter(prefix="/v1", tags=["media"])
-
-
-class Duplicate(AilurusError):
-    status_code = 409
-    code = "duplicate"
-
-
-@router.post("/media", status_code=201, response_model=Media)
-async def create_media(body: MediaCreate, store: StoreDep) -> Media:
-    if await store.get_deployment(body.deployment_id) is None:
-        raise TrapNotFound(f"no trap {body.deployment_id}")
-    now = utc_now()
-    media = Media(**body.model_dump(), timestamp=now, uploaded_at=now, updated_at=now)
-    if not await store.create_media(media):
-        raise Duplicate(f"media {body.id} exists (same bytes uploaded before)")
-    return media
 
 
 @router.get("/media/{media_id}", response_model=Media)
@@ -65,22 +47,23 @@ async def list_media(
     return MediaPage(items=items, next_cursor=next_cursor)
 
 
-@router.get("/pending", response_model=list[Media])
+@router.get("/pending", response_model=MediaPage)
 async def list_pending(store: StoreDep, older_than_s: Annotated[float, Query(ge=0)] = 30,
-                       limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[Media]:
+                       limit: Annotated[int, Query(ge=1, le=500)] = 50) -> MediaPage:
     """Pending media untouched for ``older_than_s``: the retry worker's queue."""
-    return await store.list_pending(updated_before=utc_now() - timedelta(seconds=older_than_s), limit=limit)
+    items = await store.list_pending(updated_before=utc_now() - timedelta(seconds=older_than_s), limit=limit)
+    return MediaPage(items=items, next_cursor=None)
 
 
-@router.get("/pending/count")
-async def count_pending(store: StoreDep) -> dict:
+@router.get("/pending/count", response_model=PendingCount)
+async def count_pending(store: StoreDep) -> PendingCount:
     """How many media are pending in all (the retry worker's backlog gauge)."""
-    return {"pending": await store.count_media(MediaFilter(status=MediaStatus.PENDING))}
+    return PendingCount(pending=await store.count_media(MediaFilter(status=MediaStatus.PENDING)))
 
 
 @router.put("/media/{media_id}/classification", response_model=Media)
-async def put_classification(media_id: str, body: ClassificationIn, store: StoreDep) -> Media:
-    return await record_classification(store, media_id, body)
+async def put_classification(media_id: str, body: Classification, store: StoreDep, settings: SettingsDep) -> Media:
+    return await record_classification(store, media_id, body, sequence_gap_s=settings.sequence_gap_s)
 
 
 @router.put("/media/{media_id}/failure", response_model=Media)
@@ -89,11 +72,5 @@ async def put_failure(media_id: str, body: FailureIn, store: StoreDep) -> Media:
 
 
 @router.post("/media/{media_id}/review", response_model=Media, status_code=201)
-async def post_review(media_id: str, body: ReviewIn, store: StoreDep) -> Media:
+async def post_review(media_id: str, body: Review, store: StoreDep) -> Media:
     return await record_review(store, media_id, body)
-
-
-@router.post("/sequences/rebuild")
-async def post_sequences_rebuild(body: SequenceRebuild, store: StoreDep, settings: SettingsDep) -> dict:
-    """Regroup burst sequences around media recorded concurrently (see ``rebuild_sequences``)."""
-    return {"changed": await rebuild_sequences(store, body.media_ids, sequence_gap_s=settings.sequence_gap_s)}

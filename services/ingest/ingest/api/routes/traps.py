@@ -1,15 +1,15 @@
-"""Camera traps (Camtrap DP deployments)."""
+"""Camera traps (Camtrap DP deployments) and the originals uploaded to them."""
 
 import re
 
 from fastapi import APIRouter, Response
 
-from ailurus_common.contracts import TrapCreate, TrapUpdate
+from ailurus_common.contracts.ingest import MediaBatch, MediaBatchResult, TrapCreate, TrapDetail, TrapList, TrapUpdate
 from ailurus_common.records import Deployment, MediaFilter, utc_now
 from ailurus_common.storage.errors import Conflict
-from ingest.api.deps import StoreDep
+from ingest.api.deps import SettingsDep, StoreDep
 from ingest.errors import InvalidQuery, TrapExists, TrapNotFound
-from ingest.schemas import Trap, TrapList
+from ingest.recording import deployment_or_404, record_upload
 
 router = APIRouter(prefix="/v1/traps", tags=["traps"])
 
@@ -36,24 +36,24 @@ async def list_traps(store: StoreDep) -> TrapList:
     return TrapList(items=await store.list_deployments())
 
 
-async def _deployment(store, trap_id: str) -> Deployment:
-    deployment = await store.get_deployment(trap_id)
-    if deployment is None:
-        raise TrapNotFound(f"no trap {trap_id}")
-    return deployment
+@router.get("/{trap_id}", response_model=Deployment)
+async def get_trap(trap_id: str, store: StoreDep) -> Deployment:
+    """The trap alone: one read (the upload path's existence check)."""
+    return await deployment_or_404(store, trap_id)
 
 
-@router.get("/{trap_id}", response_model=Trap)
-async def get_trap(trap_id: str, store: StoreDep) -> Trap:
-    deployment = await _deployment(store, trap_id)
+@router.get("/{trap_id}/detail", response_model=TrapDetail)
+async def get_trap_detail(trap_id: str, store: StoreDep) -> TrapDetail:
+    """The trap with its counts per group and its number of media."""
+    deployment = await deployment_or_404(store, trap_id)
     counts = (await store.group_counts(deployment_id=trap_id)).get(trap_id, {})
     media_count = await store.count_media(MediaFilter(deployment_id=trap_id))
-    return Trap(**deployment.model_dump(), counts={g.value: n for g, n in counts.items() if n}, media_count=media_count)
+    return TrapDetail(**deployment.model_dump(), counts={g: n for g, n in counts.items() if n}, media_count=media_count)
 
 
 @router.patch("/{trap_id}", response_model=Deployment)
 async def update_trap(trap_id: str, body: TrapUpdate, store: StoreDep) -> Deployment:
-    deployment = await _deployment(store, trap_id)
+    deployment = await deployment_or_404(store, trap_id)
     changes = body.model_dump(exclude_unset=True)
     updated = Deployment.model_validate({**deployment.model_dump(), **changes, "updated_at": utc_now()})
     await store.replace_deployment(updated)
@@ -65,3 +65,10 @@ async def delete_trap(trap_id: str, store: StoreDep) -> Response:
     if not await store.delete_deployment(trap_id):
         raise TrapNotFound(f"no trap {trap_id}")
     return Response(status_code=204)
+
+
+@router.post("/{trap_id}/media", response_model=MediaBatchResult)
+async def record_media(trap_id: str, body: MediaBatch, store: StoreDep, settings: SettingsDep) -> MediaBatchResult:
+    """Record the originals of one upload (classified, or pending with the error that
+    stopped them) in one write; bursts are grouped here."""
+    return await record_upload(store, trap_id, body, sequence_gap_s=settings.sequence_gap_s)

@@ -1,20 +1,23 @@
 """``POST /v1/classify``: one image, as a raw body or as the single file of a multipart form."""
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from starlette.datastructures import UploadFile
 
+from ailurus_common.contracts.classify import CLASSIFY_PATH, MEDIA_ID_QUERY_PATTERN, ClassifyResult
+from ailurus_common.errors import ErrorCode
 from preprocess.api.deps import PipelineDep
 from preprocess.errors import EmptyFile, ImageError
-from preprocess.schemas import ClassifyResponse
 
 router = APIRouter(tags=["classify"])
 
 _ERROR_RESPONSES = {
-    400: {"description": "empty_file, bad_request"},
+    400: {"description": "empty_file, no_file, bad_request"},
     413: {"description": "too_large, too_many_pixels"},
     415: {"description": "unsupported_format"},
-    422: {"description": "corrupt_image, bad_dimensions"},
-    503: {"description": "classifier_unavailable (with Retry-After)"},
+    422: {"description": "corrupt_image, bad_dimensions, invalid_request"},
+    503: {"description": "classifier_unavailable, storage_unavailable (with Retry-After)"},
 }
 
 
@@ -26,17 +29,19 @@ async def _read_image_bytes(request: Request) -> bytes:
     async with request.form(max_files=1, max_fields=4) as form:
         files = [v for v in form.values() if isinstance(v, UploadFile)]
         if not files:
-            raise ImageError("the multipart form holds no file", code="no_file", status_code=400)
+            raise ImageError("the multipart form holds no file", code=ErrorCode.NO_FILE, status_code=400)
         return await files[0].read()
 
 
-@router.post("/v1/classify", response_model=ClassifyResponse, responses=_ERROR_RESPONSES)
-async def classify(request: Request, pipeline: PipelineDep, thumbnail: bool = False) -> ClassifyResponse:
-    """Decode, orient, read EXIF, resize and classify one image.
+@router.post(CLASSIFY_PATH, response_model=ClassifyResult, responses=_ERROR_RESPONSES)
+async def classify(request: Request, pipeline: PipelineDep,
+                   media_id: Annotated[str | None, Query(pattern=MEDIA_ID_QUERY_PATTERN)] = None) -> ClassifyResult:
+    """Decode, orient, read EXIF, resize and classify one image; with ``media_id`` (the
+    sha256 of the bytes) also store its thumbnail as ``processed/<media_id>.jpg``.
 
     The format is sniffed from the content; the file name and declared type are not trusted.
     """
     data = await _read_image_bytes(request)
     if not data:
         raise EmptyFile("the file is empty (0 bytes)")
-    return await pipeline.classify(data, thumbnail=thumbnail)
+    return await pipeline.classify(data, media_id=media_id)

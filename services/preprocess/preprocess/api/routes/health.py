@@ -1,4 +1,4 @@
-"""Readiness of preprocess: the classifier (Triton) can serve now."""
+"""Readiness of preprocess: the classifier (Triton) can serve now and thumbnails can be stored."""
 
 from fastapi import Request
 
@@ -7,8 +7,9 @@ from ailurus_common.http import health_router
 
 async def readiness(request: Request) -> tuple[bool, dict]:
     pipeline = request.app.state.pipeline
-    ready = await pipeline.classifier.is_ready()
-    return ready, {"classifier": pipeline.settings.classifier, "model": pipeline.settings.model_name}
+    classifier_ready, blobs_ready = await pipeline.classifier.is_ready(), await pipeline.blobs.is_ready()
+    return classifier_ready and blobs_ready, {"classifier": pipeline.settings.classifier,
+                                              "model": pipeline.settings.model_name, "blobs": blobs_ready}
 
 
 router = health_router(readiness)

@@ -24,7 +24,7 @@ function figure(media, ctx) {
   const show = (src, alt) => box.replaceChildren(h("img", { src, alt }));
   const alt = `${media.label || "unlabelled"} — ${media.file_name}`;
   (async () => {
-    if (media.blob_thumbnail) {
+    if (media.has_thumbnail) {
       try {
         show(await ctx.blob(`/media/${media.id}/thumbnail`), alt);
       } catch (error) {
@@ -41,7 +41,7 @@ function figure(media, ctx) {
       if (isAbort(error)) return;
       note.textContent = error.status === 403 ? "Your role may see the thumbnail only."
         : `Original not available: ${error.message}`;
-      if (!media.blob_thumbnail) box.replaceChildren(h("div", { class: "text-white-50 p-5" }, "No image yet"));
+      if (!media.has_thumbnail) box.replaceChildren(h("div", { class: "text-white-50 p-5" }, "No image yet"));
     }
   })();
   return h("div", {}, box, note);
@@ -64,7 +64,7 @@ function observationsList(media) {
     dataset: { method: o.method, group: o.group } },
   h("div", { class: "d-flex flex-wrap align-items-center gap-2" }, groupBadge(o.group),
     h("span", { class: "overflow-anywhere" }, o.label || "—"),
-    h("span", { class: "text-muted ms-auto" }, fmtPercent(o.probability))),
+    h("span", { class: "text-muted ms-auto" }, fmtPercent(o.confidence))),
   h("div", { class: "small text-muted d-flex flex-wrap gap-2 mt-1" },
     o.method === "human" ? h("span", { class: "badge text-bg-info" }, "human")
       : h("span", { class: "badge text-bg-secondary" }, "machine"),

@@ -49,7 +49,7 @@ export async function render(root, { params, ctx }) {
         ])))),
       h("div", { class: "col-12 col-lg-6" }, h("div", { class: "card h-100" }, h("div", { class: "card-body" },
         h("div", { class: "d-flex align-items-baseline gap-2 mb-2" },
-          h("span", { class: "display-6", id: "trap-media-count" }, String(trap.media_count ?? 0)),
+          h("span", { class: "display-6", id: "trap-media-count" }, String(trap.media_count ?? Object.values(trap.counts || {}).reduce((a, b) => a + b, 0))),
           h("span", { class: "text-muted" }, "images")),
         counts.length
           ? h("div", { class: "d-flex flex-wrap gap-2", id: "trap-counts" }, counts.map(([g, n]) =>

@@ -16,9 +16,10 @@ from typing import Any, Literal
 import aiosqlite
 
 from ailurus_common.domain import Group, MediaStatus
+from ailurus_common.errors import ErrorCode
 from ailurus_common.records import Deployment, Media, MediaFilter
 from ailurus_common.storage.errors import Conflict, NotFound, StorageError
-from ailurus_common.storage.metadata import (
+from ingest.store.base import (
     CounterKey,
     counter_key,
     decode_cursor,
@@ -222,6 +223,18 @@ class SqliteMetadataStore:
             await self._adjust(db, None, media_counter_key(media))
             return True
 
+    async def create_media_batch(self, media: list[Media]) -> list[bool]:
+        created = []
+        async with self._transaction() as db:  # one transaction: one fsync for the whole upload
+            for item in media:
+                cursor = await db.execute(
+                    f"INSERT INTO media ({_MEDIA_COLUMNS}) VALUES ({', '.join('?' * 10)}) ON CONFLICT (id) DO NOTHING",
+                    _media_row(item))
+                created.append(cursor.rowcount == 1)
+                if cursor.rowcount == 1:
+                    await self._adjust(db, None, media_counter_key(item))
+        return created
+
     async def get_media(self, media_id: str) -> Media | None:
         row = await self._read_one("SELECT doc FROM media WHERE id = ?", (media_id,))
         return Media.model_validate_json(row[0]) if row else None
@@ -251,7 +264,7 @@ class SqliteMetadataStore:
     async def list_media(self, filters: MediaFilter, *, limit: int,
                          cursor: str | None = None) -> tuple[list[Media], str | None]:
         if limit < 1:
-            raise StorageError("limit must be at least 1", code="invalid_limit", status_code=400)
+            raise StorageError("limit must be at least 1", code=ErrorCode.INVALID_LIMIT, status_code=400)
         clauses, params = _media_where(filters)
         if cursor is not None:
             clauses.append("sort_key < ?")

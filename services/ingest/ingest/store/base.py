@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Literal, Protocol
 
 from ailurus_common.domain import Group, MediaStatus
+from ailurus_common.errors import ErrorCode
 from ailurus_common.records import Deployment, Media, MediaFilter, utc_text
 from ailurus_common.storage.errors import StorageError
 
@@ -48,6 +49,11 @@ class MetadataStore(Protocol):
     async def create_media(self, media: Media) -> bool:
         """Insert; returns False (and stores nothing) when a media with this id exists
         in ANY deployment (same bytes = one record)."""
+
+    async def create_media_batch(self, media: list[Media]) -> list[bool]:
+        """``create_media`` for each, in order, with the counters adjusted once per key
+        (an upload's frames share a day counter). A later item with the id of an earlier
+        one is a duplicate too."""
 
     async def get_media(self, media_id: str) -> Media | None: ...
 
@@ -104,7 +110,7 @@ def decode_cursor(cursor: str) -> str:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         sort_key = ""
     if not _SORT_KEY.fullmatch(sort_key):
-        raise StorageError("cursor is not valid for this listing", code="invalid_cursor", status_code=400)
+        raise StorageError("cursor is not valid for this listing", code=ErrorCode.INVALID_CURSOR, status_code=400)
     return sort_key
 
 

@@ -37,9 +37,10 @@ from azure.cosmos.exceptions import (
 from azure.identity.aio import DefaultAzureCredential
 
 from ailurus_common.domain import Group, MediaStatus
+from ailurus_common.errors import ErrorCode
 from ailurus_common.records import Deployment, Media, MediaFilter
 from ailurus_common.storage.errors import Conflict, NotFound, StorageError
-from ailurus_common.storage.metadata import (
+from ingest.store.base import (
     CounterKey,
     counter_key,
     decode_cursor,
@@ -51,6 +52,7 @@ from ailurus_common.storage.metadata import (
 _DEPLOYMENT_EXTRAS = frozenset({"type", "deployment_id"})
 _MEDIA_EXTRAS = frozenset({"type", "sort_key"})
 _DELETE_CONCURRENCY = 16
+_WRITE_CONCURRENCY = 16
 _REPLACE_BACKOFF_S = 0.005
 
 P = ParamSpec("P")
@@ -305,6 +307,35 @@ class CosmosMetadataStore:
         return True
 
     @_translate_errors
+    async def create_media_batch(self, media: list[Media]) -> list[bool]:
+        limiter = asyncio.Semaphore(_WRITE_CONCURRENCY)
+        first = {}
+        for index, item in enumerate(media):
+            first.setdefault(item.id, index)
+
+        async def create(index: int, item: Media) -> bool:
+            if first[item.id] != index:  # the same bytes twice in one upload
+                return False
+            async with limiter:
+                if await self._count("SELECT VALUE COUNT(1) FROM c WHERE c.type = 'media' AND c.id = @id",
+                                     {"@id": item.id}):
+                    return False
+                try:
+                    await self._c.create_item(_media_doc(item))
+                except CosmosResourceExistsError:
+                    return False
+                return True
+
+        created = list(await asyncio.gather(*(create(i, m) for i, m in enumerate(media))))
+        # One patch per counter, not per frame: an upload's frames mostly share one day.
+        deltas: dict[CounterKey, int] = {}
+        for item, ok in zip(media, created, strict=True):
+            if ok and (key := media_counter_key(item)) is not None:
+                deltas[key] = deltas.get(key, 0) + 1
+        await asyncio.gather(*(self._increment(key, delta) for key, delta in deltas.items()))
+        return created
+
+    @_translate_errors
     async def get_media(self, media_id: str) -> Media | None:
         docs = await self._query("SELECT * FROM c WHERE c.type = 'media' AND c.id = @id", {"@id": media_id})
         return _media(docs[0]) if docs else None
@@ -329,7 +360,7 @@ class CosmosMetadataStore:
             await self._adjust(_stored_key(stored), media_counter_key(media))
             return
         raise StorageError(f"media {media.id!r} changed concurrently {self.max_replace_attempts} times",
-                           code="write_contention", retry_after_s=1)
+                           code=ErrorCode.WRITE_CONTENTION, retry_after_s=1)
 
     @_translate_errors
     async def delete_media(self, media_id: str) -> bool:
@@ -353,13 +384,13 @@ class CosmosMetadataStore:
             await self._adjust(_stored_key(stored), None)
             return True
         raise StorageError(f"media {media_id!r} changed concurrently {self.max_replace_attempts} times",
-                           code="write_contention", retry_after_s=1)
+                           code=ErrorCode.WRITE_CONTENTION, retry_after_s=1)
 
     @_translate_errors
     async def list_media(self, filters: MediaFilter, *, limit: int,
                          cursor: str | None = None) -> tuple[list[Media], str | None]:
         if limit < 1:
-            raise StorageError("limit must be at least 1", code="invalid_limit", status_code=400)
+            raise StorageError("limit must be at least 1", code=ErrorCode.INVALID_LIMIT, status_code=400)
         clauses, params = _media_where(filters)
         if cursor is not None:
             clauses.append("c.sort_key < @cursor")

@@ -1,0 +1,118 @@
+"""``IngestClient``: one method per ingest endpoint (``/v1/...``), contract models in and out."""
+
+from datetime import datetime
+
+from ailurus_common.auth.service import ServiceTokens
+from ailurus_common.clients.base import ServiceClient, UpstreamError
+from ailurus_common.contracts.ingest import (
+    Analytics,
+    Classification,
+    FailureIn,
+    Heatmap,
+    MediaBatch,
+    MediaBatchResult,
+    MediaPage,
+    PendingCount,
+    Review,
+    TrapCollection,
+    TrapCreate,
+    TrapDetail,
+    TrapList,
+    TrapUpdate,
+)
+from ailurus_common.domain import Group, MediaStatus
+from ailurus_common.errors import ErrorCode
+from ailurus_common.records import Deployment, Media
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+class IngestClient(ServiceClient):
+    service = "ingest"
+
+    def __init__(self, base_url: str, *, timeout_s: float, tokens: ServiceTokens, max_connections: int = 64) -> None:
+        super().__init__(base_url, timeout_s=timeout_s, max_connections=max_connections, tokens=tokens)
+
+    # traps -------------------------------------------------------------------------
+    async def create_trap(self, body: TrapCreate) -> Deployment:
+        return await self._call("POST", "/v1/traps", Deployment, body=body)
+
+    async def list_traps(self) -> TrapList:
+        return await self._call("GET", "/v1/traps", TrapList)
+
+    async def get_trap(self, trap_id: str) -> Deployment:
+        """The trap alone (cheap: no counts); ``UpstreamError`` 404 ``trap_not_found``."""
+        return await self._call("GET", f"/v1/traps/{trap_id}", Deployment)
+
+    async def trap_detail(self, trap_id: str) -> TrapDetail:
+        """The trap with its counts per group."""
+        return await self._call("GET", f"/v1/traps/{trap_id}/detail", TrapDetail)
+
+    async def update_trap(self, trap_id: str, body: TrapUpdate) -> Deployment:
+        return await self._call("PATCH", f"/v1/traps/{trap_id}", Deployment, body=body)
+
+    async def delete_trap(self, trap_id: str) -> None:
+        await self._call("DELETE", f"/v1/traps/{trap_id}")
+
+    # media -------------------------------------------------------------------------
+    async def record_media(self, trap_id: str, body: MediaBatch) -> MediaBatchResult:
+        """Record the originals of one upload (classified or pending) in one write."""
+        return await self._call("POST", f"/v1/traps/{trap_id}/media", MediaBatchResult, body=body)
+
+    async def get_media(self, media_id: str) -> Media:
+        return await self._call("GET", f"/v1/media/{media_id}", Media)
+
+    async def find_media(self, media_id: str) -> Media | None:
+        """The media, or None when ingest has no record of it."""
+        try:
+            return await self.get_media(media_id)
+        except UpstreamError as exc:
+            if exc.code is ErrorCode.MEDIA_NOT_FOUND:
+                return None
+            raise
+
+    async def list_media(self, *, trap_id: str | None = None, group: Group | None = None, label: str | None = None,
+                         status: MediaStatus | None = None, start: datetime | None = None,
+                         end: datetime | None = None, min_confidence: float | None = None, limit: int = 50,
+                         cursor: str | None = None) -> MediaPage:
+        params = {"trap_id": trap_id, "group": group, "label": label, "status": status, "from": _iso(start),
+                  "to": _iso(end), "min_confidence": min_confidence, "limit": limit, "cursor": cursor}
+        return await self._call("GET", "/v1/media", MediaPage, params=params)
+
+    async def delete_media(self, media_id: str) -> None:
+        await self._call("DELETE", f"/v1/media/{media_id}")
+
+    async def record_classification(self, media_id: str, body: Classification) -> Media:
+        """A pending media's classification (the retry worker); ingest regroups its burst."""
+        return await self._call("PUT", f"/v1/media/{media_id}/classification", Media, body=body)
+
+    async def record_failure(self, media_id: str, body: FailureIn) -> Media:
+        return await self._call("PUT", f"/v1/media/{media_id}/failure", Media, body=body)
+
+    async def review(self, media_id: str, body: Review) -> Media:
+        return await self._call("POST", f"/v1/media/{media_id}/review", Media, body=body)
+
+    async def pending(self, *, older_than_s: float, limit: int) -> MediaPage:
+        """Pending media untouched for ``older_than_s``, oldest first (one page, no cursor)."""
+        return await self._call("GET", "/v1/pending", MediaPage, params={"older_than_s": older_than_s, "limit": limit})
+
+    async def pending_count(self) -> int:
+        return (await self._call("GET", "/v1/pending/count", PendingCount)).pending
+
+    # map and analytics ---------------------------------------------------------------
+    async def map_traps(self, *, start: datetime | None = None, end: datetime | None = None,
+                        group: Group | None = None) -> TrapCollection:
+        return await self._call("GET", "/v1/map/traps", TrapCollection,
+                                params={"from": _iso(start), "to": _iso(end), "group": group})
+
+    async def heatmap(self, *, group: Group, start: datetime | None = None, end: datetime | None = None,
+                      bbox: str | None = None, min_confidence: float | None = None) -> Heatmap:
+        params = {"group": group, "from": _iso(start), "to": _iso(end), "bbox": bbox, "min_confidence": min_confidence}
+        return await self._call("GET", "/v1/map/heatmap", Heatmap, params=params)
+
+    async def analytics(self, *, trap_id: str | None = None, start: datetime | None = None,
+                        end: datetime | None = None) -> Analytics:
+        return await self._call("GET", "/v1/analytics", Analytics,
+                                params={"trap_id": trap_id, "from": _iso(start), "to": _iso(end)})

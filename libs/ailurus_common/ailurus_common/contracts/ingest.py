@@ -1,0 +1,188 @@
+"""gateway -> ingest: the bodies the gateway sends and the answers ingest returns.
+
+These carry exact positions: they never leave the cluster. The gateway turns every answer
+into its own public model for the caller's precision (``gateway.views``).
+"""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ailurus_common.domain import Group
+from ailurus_common.records import (
+    MEDIA_ID_PATTERN,
+    TRAP_ID_PATTERN,
+    Deployment,
+    ErrorInfo,
+    ExifInfo,
+    MachinePrediction,
+    Media,
+    TrapFields,
+)
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# traps ---------------------------------------------------------------------------------
+class TrapCreate(TrapFields):
+    """``POST /traps``; the id is derived from the name when omitted."""
+
+    id: str | None = Field(default=None, pattern=TRAP_ID_PATTERN)
+
+
+class TrapUpdate(Body):
+    """``PATCH /traps/{id}``: only the fields sent change."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    elevation_m: float | None = Field(default=None, ge=-500, le=9000)
+    timezone: str | None = None
+    clock_offset_s: float | None = Field(default=None, ge=-10 * 365 * 86400, le=10 * 365 * 86400)
+    start: datetime | None = None
+    end: datetime | None = None
+    notes: str | None = Field(default=None, max_length=4000)
+
+
+class TrapDetail(Deployment):
+    """A deployment with what it has recorded (``GET /v1/traps/{id}?counts=true``)."""
+
+    counts: dict[Group, int] = Field(default_factory=dict, description="Classified media per taxonomy group.")
+    media_count: int = 0
+
+
+class TrapList(Body):
+    items: list[Deployment]
+
+
+# media ---------------------------------------------------------------------------------
+class Classification(Body):
+    """What preprocess found, recorded by ingest (idempotent per model version)."""
+
+    exif: ExifInfo
+    prediction: MachinePrediction
+    blob_thumbnail: str | None = None
+
+
+class NewMedia(Body):
+    """A stored original and what became of it in the same upload: classified, or pending
+    with the transient error that stopped it (the retry worker finishes it)."""
+
+    id: str = Field(pattern=MEDIA_ID_PATTERN)
+    file_name: str = Field(max_length=255)
+    media_type: str
+    size_bytes: int = Field(ge=0)
+    blob_original: str
+    uploaded_by: str
+    classification: Classification | None = None
+    error: ErrorInfo | None = None
+
+
+class MediaBatch(Body):
+    """``POST /v1/traps/{trap_id}/media``: the originals of one upload, recorded in one
+    write; ingest puts capture times in the trap's time zone and groups bursts."""
+
+    items: list[NewMedia] = Field(min_length=1, max_length=1000)
+
+
+class Recorded(Body):
+    id: str
+    status: Literal["recorded", "duplicate"] = Field(
+        description="duplicate: a media with these bytes exists (in any trap); nothing was changed.")
+
+
+class MediaBatchResult(Body):
+    items: list[Recorded] = Field(description="One per item sent, in order.")
+
+
+class FailureIn(Body):
+    error: ErrorInfo
+    final: bool = Field(description="True: status failed. False: stays pending, retried later.")
+
+
+class ReviewIn(Body):
+    """A reviewer confirms or corrects the label: a human observation is added."""
+
+    group: Group
+    label: str | None = Field(default=None, max_length=200)
+
+
+class Review(ReviewIn):
+    """What the gateway sends ingest: the review and who made it (from the token)."""
+
+    reviewer: str = Field(max_length=200)
+
+
+class MediaPage(Body):
+    items: list[Media]
+    next_cursor: str | None
+
+
+class PendingCount(Body):
+    pending: int
+
+
+# map and analytics ---------------------------------------------------------------------
+class PointGeometry(Body):
+    type: Literal["Point"] = "Point"
+    coordinates: tuple[float, float] = Field(description="[longitude, latitude] (GeoJSON order).")
+
+
+class TrapProperties(Body):
+    id: str
+    name: str
+    elevation_m: float | None = None
+    counts: dict[Group, int] = Field(description="Classified media per group in the window.")
+    total: int
+
+
+class TrapFeature(Body):
+    type: Literal["Feature"] = "Feature"
+    id: str
+    geometry: PointGeometry
+    properties: TrapProperties
+
+
+class TrapCollection(Body):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[TrapFeature]
+
+
+class Heatmap(Body):
+    group: Group
+    points: list[tuple[float, float, int]] = Field(description="[latitude, longitude, weight] per trap with sightings.")
+
+
+class DayCounts(Body):
+    day: str = Field(description="YYYY-MM-DD (UTC).")
+    counts: dict[Group, int]
+
+
+class TrapCounts(Body):
+    trap_id: str
+    name: str
+    counts: dict[Group, int]
+
+
+class HistogramBin(Body):
+    lo: float
+    hi: float
+    count: int
+
+
+class ReviewShare(Body):
+    model: str = Field(description="Model name:version that made the machine labels.")
+    machine: int = Field(description="Media whose latest machine label came from this model.")
+    confirmed: int = Field(description="...of which a reviewer confirmed the label.")
+    corrected: int = Field(description="...of which a reviewer changed the label.")
+
+
+class Analytics(Body):
+    per_day: list[DayCounts] = Field(description="Oldest first.")
+    per_trap: list[TrapCounts]
+    by_hour: list[int] = Field(description="Classified media per local hour of capture, 0-23.")
+    confidence_histogram: list[HistogramBin]
+    review_share: list[ReviewShare]

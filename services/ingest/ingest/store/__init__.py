@@ -1,0 +1,2 @@
+"""The metadata store: ingest is its only owner. ``MetadataStore`` is the seam; SQLite is
+the embedded default, Cosmos DB the Azure backend."""

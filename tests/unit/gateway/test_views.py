@@ -1,0 +1,136 @@
+"""Location privacy by construction: the coarse view builds only coarse models, whose
+field lists leave out everything that can pin a trap down."""
+
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import ValidationError
+
+from ailurus_common.contracts.ingest import (
+    Analytics,
+    Heatmap,
+    MediaPage,
+    PointGeometry,
+    TrapCollection,
+    TrapCounts,
+    TrapDetail,
+    TrapFeature,
+    TrapList,
+    TrapProperties,
+)
+from ailurus_common.domain import Group
+from ailurus_common.records import Deployment, ExifInfo, Gps, Media
+from gateway import schemas
+from gateway.privacy import PrivacyPolicy
+from gateway.views import CoarseView, ExactView
+
+POLICY = PrivacyPolicy(cell_deg=0.1, min_count=3, sensitive_groups=frozenset({"red_panda"}))
+COARSE = CoarseView(POLICY)
+NOW = datetime(2026, 5, 1, tzinfo=UTC)
+DEN = Deployment(id="den", name="Den", latitude=27.7123, longitude=88.1987, elevation_m=3120,
+                 notes="200 m north of the rhododendron", clock_offset_s=12.0)
+MEDIA = Media(id="a" * 64, deployment_id="den", file_name="x.jpg", media_type="image/jpeg", size_bytes=10,
+              blob_original="uploads/aa/" + "a" * 64, blob_thumbnail=f"{'a' * 64}.jpg", timestamp=NOW,
+              uploaded_by="u", exif=ExifInfo(make="X", gps=Gps(latitude=27.7123, longitude=88.1987)))
+
+
+def exact_text() -> list[str]:
+    return ["27.7123", "88.1987", "3120", "rhododendron"]
+
+
+def test_snap_point_goes_to_cell_centre():
+    assert POLICY.snap(27.7123, 88.1987) == (27.75, 88.15)
+    assert POLICY.snap(-0.01, -0.01) == (-0.05, -0.05)
+
+
+def test_snap_points_in_one_cell_are_indistinguishable():
+    assert POLICY.snap(27.701, 88.101) == POLICY.snap(27.799, 88.199)
+
+
+def test_coarse_trap_has_cell_position_and_no_elevation_notes_or_clock():
+    trap = COARSE.trap(DEN)
+    assert isinstance(trap, schemas.TrapCoarse)
+    assert (trap.latitude, trap.longitude) == (27.75, 88.15)
+    assert trap.location_precision == "cell:0.1deg"
+    assert not {"elevation_m", "notes", "clock_offset_s"} & set(trap.model_dump())
+    assert not [t for t in exact_text() if t in trap.model_dump_json()]
+
+
+def test_exact_trap_keeps_everything():
+    trap = ExactView().trap(DEN)
+    assert (trap.latitude, trap.elevation_m, trap.notes) == (27.7123, 3120, DEN.notes)
+    assert trap.location_precision == "exact"
+
+
+def test_coarse_models_cannot_carry_exact_only_fields():
+    with pytest.raises(ValidationError):
+        schemas.TrapCoarse.model_validate({**COARSE.trap(DEN).model_dump(), "elevation_m": 3120})
+    with pytest.raises(ValidationError):
+        schemas.ExifCoarse(make="X", gps={"latitude": 1, "longitude": 2})
+
+
+def test_every_coarse_model_leaves_out_positions_elevation_notes_and_gps():
+    coarse_models = [m for name, m in vars(schemas).items() if name.endswith("Coarse") and isinstance(m, type)]
+    assert len(coarse_models) >= 8
+    for model in coarse_models:
+        assert not {"elevation_m", "notes", "gps", "blob_original"} & set(model.model_fields), model.__name__
+
+
+def test_coarse_media_has_no_gps_and_no_storage_paths():
+    media = COARSE.media(MEDIA)
+    dumped = media.model_dump()
+    assert "gps" not in dumped["exif"] and "blob_original" not in dumped and media.has_thumbnail
+    assert ExactView().media(MEDIA).exif.gps == Gps(latitude=27.7123, longitude=88.1987)
+    page = COARSE.media_page(MediaPage(items=[MEDIA], next_cursor="c"))
+    assert not [t for t in exact_text() if t in page.model_dump_json()] and page.next_cursor == "c"
+
+
+def test_coarse_trap_detail_hides_sparse_sensitive_counts_and_media_count():
+    detail = TrapDetail(**DEN.model_dump(), counts={Group.RED_PANDA: 2, Group.BIRD: 4}, media_count=6)
+    coarse = COARSE.trap_detail(detail)
+    assert coarse.counts == {Group.BIRD: 4} and "media_count" not in coarse.model_dump()
+
+
+def _feature(trap_id: str, lat: float, counts: dict) -> TrapFeature:
+    return TrapFeature(id=trap_id, geometry=PointGeometry(coordinates=(88.11, lat)),
+                       properties=TrapProperties(id=trap_id, name=trap_id, elevation_m=3000, counts=counts,
+                                                 total=sum(counts.values())))
+
+
+def test_coarse_trap_map_snaps_geometry_and_drops_elevation():
+    feature = COARSE.trap_map(TrapCollection(features=[_feature("t", 27.7123, {Group.RED_PANDA: 4})])).features[0]
+    assert feature.geometry.coordinates == (88.15, 27.75)
+    assert "elevation_m" not in feature.properties.model_dump()
+
+
+def test_coarse_trap_map_hides_sensitive_counts_of_sparse_cells():
+    collection = TrapCollection(features=[_feature("a", 27.71, {Group.RED_PANDA: 1, Group.BIRD: 4}),
+                                          _feature("b", 27.72, {Group.RED_PANDA: 2}),
+                                          _feature("c", 27.91, {Group.RED_PANDA: 2, Group.BIRD: 1})])
+    a, b, c = COARSE.trap_map(collection).features
+    assert a.properties.counts == {Group.RED_PANDA: 1, Group.BIRD: 4}  # cell total 3 >= min_count
+    assert b.properties.counts == {Group.RED_PANDA: 2}
+    assert c.properties.counts == {Group.BIRD: 1} and c.properties.total == 1
+
+
+@pytest.mark.parametrize(("group", "expected"), [(Group.RED_PANDA, [(27.75, 88.15, 3)]),
+                                                 (Group.BIRD, [(27.75, 88.15, 3), (27.85, 88.15, 1)])])
+def test_heatmap_aggregates_cells_and_hides_small_sensitive_ones(group, expected):
+    heat = Heatmap(group=group, points=[(27.71, 88.11, 2), (27.72, 88.12, 1), (27.81, 88.11, 1)])
+    out = COARSE.heatmap(heat)
+    assert out.points == expected and out.precision == "cell:0.1deg"
+
+
+def test_coarse_analytics_hides_sensitive_per_trap_counts_of_sparse_cells():
+    analytics = Analytics(per_day=[], by_hour=[0] * 24, confidence_histogram=[], review_share=[],
+                          per_trap=[TrapCounts(trap_id="den", name="Den", counts={Group.RED_PANDA: 2, Group.BIRD: 1})])
+    out = COARSE.analytics(analytics, TrapList(items=[DEN]))
+    assert out.per_trap[0].counts == {Group.BIRD: 1}
+    assert ExactView().analytics(analytics, None).per_trap[0].counts[Group.RED_PANDA] == 2
+
+
+def test_bbox_grows_to_whole_cells():
+    assert COARSE.bbox("88.1234,27.7001,88.1235,27.7002") == "88.1,27.7,88.2,27.8"
+    assert COARSE.bbox(None) is None
+    assert COARSE.bbox("garbage") == "garbage"
+    assert ExactView().bbox("1,2,3,4") == "1,2,3,4"

@@ -1,0 +1,86 @@
+"""ingest's recording rules on a real SQLite store: an upload's originals in one write,
+bursts grouped as they are recorded (with each other and with stored neighbours)."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from ailurus_common.contracts.ingest import Classification, MediaBatch, NewMedia
+from ailurus_common.domain import Group, MediaStatus
+from ailurus_common.errors import ErrorCode
+from ailurus_common.records import Deployment, ErrorInfo, ExifInfo, LabelScore, MachinePrediction, ModelRef
+from ingest.errors import TrapNotFound
+from ingest.recording import record_classification, record_upload
+from ingest.store.sqlite import SqliteMetadataStore
+
+GAP_S = 60.0
+MODEL = ModelRef(name="m", version="1")
+
+
+@pytest.fixture
+async def store(tmp_path):
+    store = SqliteMetadataStore(tmp_path / "m.sqlite3")
+    await store.start()
+    await store.create_deployment(Deployment(id="t1", name="t1", latitude=27.0, longitude=88.0,
+                                             timezone="Asia/Kathmandu"))
+    yield store
+    await store.close()
+
+
+def classification(captured_at_local: str | None) -> Classification:
+    return Classification(exif=ExifInfo(captured_at_local=captured_at_local, format="JPEG"),
+                          prediction=MachinePrediction(group=Group.MAMMAL, label="deer", confidence=0.8, blank=False,
+                                                       top_k=[LabelScore(label="deer", score=0.8)], model=MODEL))
+
+
+def item(n: int, captured_at_local: str | None = None, *, pending: bool = False) -> NewMedia:
+    return NewMedia(id=f"{n:064x}", file_name=f"{n}.jpg", media_type="image/png", size_bytes=1,
+                    blob_original=f"uploads/{n}", uploaded_by="u",
+                    classification=None if pending else classification(captured_at_local),
+                    error=ErrorInfo(code=ErrorCode.CLASSIFIER_UNAVAILABLE, message="down") if pending else None)
+
+
+async def record(store, *items: NewMedia):
+    return await record_upload(store, "t1", MediaBatch(items=list(items)), sequence_gap_s=GAP_S)
+
+
+async def test_record_upload_groups_bursts_within_the_upload(store):
+    result = await record(store, item(1, "2024-05-01T12:00:00"), item(2, "2024-05-01T12:00:30"),
+                          item(3, "2024-05-01T12:10:00"))
+    assert [r.status for r in result.items] == ["recorded"] * 3
+    one, two, three = [await store.get_media(f"{n:064x}") for n in (1, 2, 3)]
+    assert one.sequence_id == two.sequence_id == one.id and three.sequence_id == three.id
+    assert one.timestamp == datetime(2024, 5, 1, 6, 15, tzinfo=UTC)  # Kathmandu is UTC+05:45
+    assert one.media_type == "image/png"  # as the gateway sniffed it, not re-derived from the decoder
+
+
+async def test_record_upload_joins_and_bridges_stored_bursts(store):
+    await record(store, item(1, "2024-05-01T12:00:00"))
+    await record(store, item(3, "2024-05-01T12:01:40"))
+    assert (await store.get_media(f"{3:064x}")).sequence_id == f"{3:064x}"
+    await record(store, item(2, "2024-05-01T12:00:50"))  # 50 s after 1, 50 s before 3: one burst now
+    assert {(await store.get_media(f"{n:064x}")).sequence_id for n in (1, 2, 3)} == {f"{1:064x}"}
+
+
+async def test_record_upload_duplicates_and_pending(store):
+    await record(store, item(1, "2024-05-01T12:00:00"))
+    result = await record(store, item(1, "2024-05-01T12:00:00"), item(4, pending=True))
+    assert [r.status for r in result.items] == ["duplicate", "recorded"]
+    pending = await store.get_media(f"{4:064x}")
+    assert pending.status is MediaStatus.PENDING and pending.attempts == 1 and pending.sequence_id is None
+    assert pending.error.code is ErrorCode.CLASSIFIER_UNAVAILABLE
+
+
+async def test_record_upload_unknown_trap_is_404(store):
+    with pytest.raises(TrapNotFound):
+        await record_upload(store, "nope", MediaBatch(items=[item(1)]), sequence_gap_s=GAP_S)
+
+
+async def test_record_classification_of_pending_joins_its_burst_once(store):
+    await record(store, item(1, "2024-05-01T12:00:00"), item(2, pending=True))
+    media = await record_classification(store, f"{2:064x}", classification("2024-05-01T12:00:20"),
+                                        sequence_gap_s=GAP_S)
+    assert media.status is MediaStatus.CLASSIFIED and media.sequence_id == f"{1:064x}"
+    again = await record_classification(store, f"{2:064x}", classification("2024-05-01T12:00:20"),
+                                        sequence_gap_s=GAP_S)
+    assert len(again.observations) == 1  # idempotent per model version
