@@ -1,5 +1,6 @@
 """The ceiling: decode + resize + ONNX Runtime in this process, one image at a time."""
 
+import resource
 import time
 from pathlib import Path
 
@@ -9,7 +10,8 @@ from preprocess.decode import DecodeLimits, configure_decoders, decode
 
 
 def bare_rate(images: list[tuple[str, bytes]], model_dir: Path, *, rounds: int) -> dict:
-    """images/s and mean per-stage ms for sequential decode+infer (batch 1, ORT on every core)."""
+    """images/s, mean per-stage ms and CPU ms per image for sequential decode+infer (batch 1,
+    ORT on every core)."""
     s = PreprocessSettings()
     configure_decoders(max_pixels=s.max_pixels)
     limits = DecodeLimits(s.max_body_bytes, s.max_pixels, s.min_side_px, s.max_aspect_ratio)
@@ -18,6 +20,7 @@ def bare_rate(images: list[tuple[str, bytes]], model_dir: Path, *, rounds: int) 
         classifier.run(decode(data, limits, input_size_px=s.input_size_px, crop_fraction=s.crop_fraction).pixels[None])
     decode_s = infer_s = 0.0
     count = 0
+    cpu_before = _cpu_s()
     start = time.perf_counter()
     for _ in range(rounds):
         for _, data in images:
@@ -29,5 +32,12 @@ def bare_rate(images: list[tuple[str, bytes]], model_dir: Path, *, rounds: int) 
             decode_s += t1 - t0
             count += 1
     elapsed_s = time.perf_counter() - start
+    cpu_ms = (_cpu_s() - cpu_before) * 1e3 / count
     return {"images": count, "images_per_s": count / elapsed_s, "decode_ms": decode_s / count * 1e3,
-            "infer_ms": infer_s / count * 1e3}
+            "infer_ms": infer_s / count * 1e3, "cpu_ms_per_image": cpu_ms}
+
+
+def _cpu_s() -> float:
+    """CPU seconds of this process, ONNX Runtime's threads included."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime

@@ -22,7 +22,11 @@ def group_cpu_s(pgid: int) -> float:
 
 
 def stack_cpu_s(stack) -> dict[str, float]:
-    """CPU seconds so far of Triton and each service of a running ``Stack``."""
+    """CPU seconds so far of Triton and each service of a running ``Stack`` (and of the
+    Azure stand-ins, Azurite and the Cosmos DB server, when it runs on them)."""
     parts = {"triton": stack.triton.process.process.pid} | {
         name: process.process.pid for name, process in stack.services.items()}
+    for name, standin in (("azurite", stack.azurite), ("cosmos", stack.cosmos)):
+        if standin is not None and standin.process is not None:
+            parts[name] = standin.process.process.pid
     return {name: group_cpu_s(pid) for name, pid in parts.items()}

@@ -1,8 +1,10 @@
 """``make bench``: every figure below is measured in this one run, on the same images.
 
 (a) bare in-process decode+resize+ONNX Runtime (the ceiling), (b) the preprocess service
-through the real Triton server, (c) the full HTTP upload path in batches of 20, (d) the
-naive baseline (one image per request, one at a time), with ratios and Triton's mean batch.
+through the real Triton server, (c) the full HTTP upload path in batches of 20 on both
+storage backends (folder + SQLite, and Azurite + the Cosmos DB stand-in: the production
+shape), (d) the naive baseline (one image per request, one at a time), with ratios,
+Triton's mean batch and the CPU each process spent per image.
 """
 
 import os
@@ -24,7 +26,9 @@ from benchmarks.service import service_rate, triton_counts
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_DIR = ROOT / "model_repository" / "ailurus_classifier"
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "10"))
+BACKENDS = os.environ.get("BENCH_BACKENDS", "local,azure").split(",")
 BATCH = 20
+SERVICES = ("triton", "preprocess", "ingest", "gateway")
 
 
 def _row(name: str, r: dict, bare: dict, extra: str = "-") -> str:
@@ -32,67 +36,94 @@ def _row(name: str, r: dict, bare: dict, extra: str = "-") -> str:
             f"{r.get('p50_ms', 0):.0f} | {r.get('p95_ms', 0):.0f} | {extra} |")
 
 
+def _stack(backend: str) -> Stack:
+    data_dir = Path(tempfile.mkdtemp(prefix=f"ailurus-bench-{backend}-"))
+    return Stack(StackConfig(backend=backend, data_dir=data_dir, gateway_port=free_port(), preprocess_port=free_port(),
+                             ingest_port=free_port(), triton_ports=(free_port(), free_port(), free_port()),
+                             blob_port=free_port(), queue_port=free_port(), cosmos_port=free_port(),
+                             extra_env={name: {f"{name.upper()}_LOG_LEVEL": "WARNING"}
+                                        for name in ("gateway", "preprocess", "ingest")}))
+
+
+def _full_path(stack: Stack, images, bare: dict, backend: str, auth: dict, rows: list[str]) -> dict[int, dict]:
+    metrics = stack.triton.metrics_url
+    httpx.post(f"{stack.gateway_url}/api/v1/traps", headers=auth, json={"id": "bench", "name": "bench",
+                                                                         "latitude": 27.7, "longitude": 88.1}
+               ).raise_for_status()
+    batches = max(4, ROUNDS)
+    batch_rate(stack.gateway_url, "bench", unique_batches(images, batch_size=BATCH, batches=2, tag=f"warm-{backend}"),
+               concurrency=1, headers=auth)
+    full = {}
+    for concurrency in (1, 2, 4):
+        before, cpu_before = triton_counts(metrics), stack_cpu_s(stack)
+        r = batch_rate(stack.gateway_url, "bench", unique_batches(
+            images, batch_size=BATCH, batches=batches, tag=f"{backend}-c{concurrency}"), concurrency=concurrency,
+            headers=auth)
+        after, cpu_after = triton_counts(metrics), stack_cpu_s(stack)
+        mean_batch = (after[0] - before[0]) / max(after[1] - before[1], 1)
+        r["cpu_ms_per_image"] = {k: (cpu_after[k] - cpu_before[k]) * 1e3 / r["images"] for k in cpu_after}
+        full[concurrency] = r
+        rows.append(_row(f"(c) full upload path on {backend}, batches of {BATCH}, {concurrency} in flight", r, bare,
+                         f"mean batch {mean_batch:.2f}"))
+    return full
+
+
+def _cpu_table(backend: str, full: dict[int, dict], bare: dict) -> None:
+    extra = [k for k in full[1]["cpu_ms_per_image"] if k not in SERVICES]  # the Azure stand-ins
+    print(f"\nCPU per image on the full path, {backend} (ms of one core; whole process groups; "
+          f"bare decode+infer: {bare['cpu_ms_per_image']:.1f}):")
+    print("| in flight | " + " | ".join(SERVICES) + " | total | x bare CPU |" + "".join(f" {k} |" for k in extra))
+    print("| ---: |" + " ---: |" * (len(SERVICES) + 2 + len(extra)))
+    for concurrency, r in full.items():
+        cpu = r["cpu_ms_per_image"]
+        total = sum(cpu[k] for k in SERVICES)
+        print(f"| {concurrency} | " + " | ".join(f"{cpu[k]:.1f}" for k in SERVICES)
+              + f" | {total:.1f} | {total / bare['cpu_ms_per_image']:.2f} |" + "".join(f" {cpu[k]:.1f} |" for k in extra))
+
+
 def main() -> int:
     images = camera_trap_jpegs(size=(2048, 1536))
     print(f"bench: {len(images)} camera-trap JPEGs of 2048x1536, {ROUNDS} rounds; {os.cpu_count()} cores "
-          f"{platform.machine()}, Python {platform.python_version()}", flush=True)
+          f"{platform.machine()}, Python {platform.python_version()}; backends {', '.join(BACKENDS)}", flush=True)
     bare = bare_rate(images, MODEL_DIR, rounds=ROUNDS)
-
-    data_dir = Path(tempfile.mkdtemp(prefix="ailurus-bench-"))
-    stack = Stack(StackConfig(data_dir=data_dir, gateway_port=free_port(), preprocess_port=free_port(),
-                              ingest_port=free_port(), triton_ports=(free_port(), free_port(), free_port()),
-                              extra_env={name: {f"{name.upper()}_LOG_LEVEL": "WARNING"}
-                                         for name in ("gateway", "preprocess", "ingest")}))
-    rows = []
-    try:
-        stack.start()
-        auth = {"Authorization": f"Bearer {stack.token('admin')}"}  # local-mode token signed with the stack's key
-        metrics = stack.triton.metrics_url
-        payloads = [data for _, data in images]
-        for concurrency in (1, 32):
-            r = service_rate(stack.preprocess_url, metrics, payloads, concurrency=concurrency,
-                             total=len(images) * ROUNDS, headers=auth)
-            rows.append(_row(f"(b) preprocess -> Triton, {concurrency} in flight", r, bare,
-                             f"mean batch {r['mean_batch']:.2f}"))
-        httpx.post(f"{stack.gateway_url}/api/v1/traps", headers=auth, json={"id": "bench", "name": "bench",
-                                                                             "latitude": 27.7, "longitude": 88.1}
-                   ).raise_for_status()
-        batches = max(4, ROUNDS)
-        batch_rate(stack.gateway_url, "bench", unique_batches(images, batch_size=BATCH, batches=2, tag="warm"),
-                   concurrency=1, headers=auth)
-        full = {}
-        for concurrency in (1, 2, 4):
-            before, cpu_before = triton_counts(metrics), stack_cpu_s(stack)
-            r = batch_rate(stack.gateway_url, "bench", unique_batches(
-                images, batch_size=BATCH, batches=batches, tag=f"c{concurrency}"), concurrency=concurrency, headers=auth)
-            after, cpu_after = triton_counts(metrics), stack_cpu_s(stack)
-            mean_batch = (after[0] - before[0]) / max(after[1] - before[1], 1)
-            r["cpu_ms_per_image"] = {k: (cpu_after[k] - cpu_before[k]) * 1e3 / r["images"] for k in cpu_after}
-            full[concurrency] = r
-            rows.append(_row(f"(c) full upload path, batches of {BATCH}, {concurrency} in flight", r, bare,
-                             f"mean batch {mean_batch:.2f}"))
-        naive = naive_rate(stack.gateway_url, "bench",
-                           unique_batches(images, batch_size=BATCH, batches=1, tag="naive")[0], headers=auth)
-        rows.append(_row("(d) naive: 1 image per request, sequential", naive, bare))
-    finally:
-        stack.stop()
+    rows: list[str] = []
+    full_by_backend: dict[str, dict[int, dict]] = {}
+    naive = None
+    for backend in BACKENDS:
+        stack = _stack(backend)
+        try:
+            stack.start()
+            auth = {"Authorization": f"Bearer {stack.token('admin')}"}  # local-mode token signed with the stack's key
+            if naive is None:  # (b) and (d) do not depend on the storage backend
+                for concurrency in (1, 32):
+                    r = service_rate(stack.preprocess_url, stack.triton.metrics_url, [d for _, d in images],
+                                     concurrency=concurrency, total=len(images) * ROUNDS, headers=auth)
+                    rows.append(_row(f"(b) preprocess -> Triton, {concurrency} in flight", r, bare,
+                                     f"mean batch {r['mean_batch']:.2f}"))
+            full_by_backend[backend] = _full_path(stack, images, bare, backend, auth, rows)
+            if naive is None:
+                naive = naive_rate(stack.gateway_url, "bench",
+                                   unique_batches(images, batch_size=BATCH, batches=1, tag="naive")[0], headers=auth)
+                rows.append(_row("(d) naive: 1 image per request, sequential", naive, bare))
+        finally:
+            stack.stop()
 
     print("\n| path | images/s | vs bare | p50 ms | p95 ms | notes |")
     print("| --- | ---: | ---: | ---: | ---: | --- |")
     print(f"| (a) bare decode+resize+ORT in-process, sequential | {bare['images_per_s']:.1f} | 1.00 | - | - | "
-          f"decode {bare['decode_ms']:.1f} ms + infer {bare['infer_ms']:.1f} ms per image |")
+          f"decode {bare['decode_ms']:.1f} ms + infer {bare['infer_ms']:.1f} ms per image, "
+          f"{bare['cpu_ms_per_image']:.1f} ms CPU |")
     print("\n".join(rows))
-    print("\nCPU per image on the full path (ms of one core; whole process groups):")
-    print("| in flight | " + " | ".join(full[1]["cpu_ms_per_image"]) + " | total |")
-    print("| ---: |" + " ---: |" * (len(full[1]["cpu_ms_per_image"]) + 1))
-    for concurrency, r in full.items():
-        cpu = r["cpu_ms_per_image"]
-        print(f"| {concurrency} | " + " | ".join(f"{v:.1f}" for v in cpu.values()) + f" | {sum(cpu.values()):.1f} |")
-    best = max(full.values(), key=lambda r: r["images_per_s"])
-    ratio = best["images_per_s"] / bare["images_per_s"]
-    print(f"\nfull path best {best['images_per_s']:.1f} images/s = {ratio:.2f} x bare, "
-          f"{best['images_per_s'] / naive['images_per_s']:.1f} x naive; batch of {BATCH} alone: "
-          f"p50 {full[1]['p50_ms']:.0f} ms (first prototype: 5000 ms)")
+    for backend, full in full_by_backend.items():
+        _cpu_table(backend, full, bare)
+    print()
+    for backend, full in full_by_backend.items():
+        best = max(full.values(), key=lambda r: r["images_per_s"])
+        total = sum(best["cpu_ms_per_image"][k] for k in SERVICES)
+        print(f"{backend}: full path best {best['images_per_s']:.1f} images/s = "
+              f"{best['images_per_s'] / bare['images_per_s']:.2f} x bare, "
+              f"{best['images_per_s'] / naive['images_per_s']:.1f} x naive, {total / bare['cpu_ms_per_image']:.2f} x "
+              f"bare CPU; batch of {BATCH} alone: p50 {full[1]['p50_ms']:.0f} ms (first prototype: 5000 ms)")
     return 0
 
 

@@ -80,12 +80,13 @@ class Stack:
         """Local sign-in: the gateway's signing key, users file and first passwords."""
         return self.config.data_dir / "auth"
 
-    def token(self, role: str = "admin", *, subject: str | None = None) -> str:
-        """A bearer token for this stack's gateway (local auth mode), signed with its key."""
+    def token(self, role: str = "admin", *, subject: str | None = None, app_only: bool = False) -> str:
+        """A bearer token for this stack's gateway (local auth mode), signed with its key;
+        ``app_only``: as a partner's client-credentials token."""
         env = self._env("gateway")
         issuer = LocalIssuer.from_key_file(Path(env["GATEWAY_AUTH_KEY_PATH"]),
                                            audience=env.get("GATEWAY_AUTH_AUDIENCE", DEFAULT_AUDIENCE))
-        return issuer.issue(subject or f"stack-{role}", [Role(role)])
+        return issuer.issue(subject or f"stack-{role}", [Role(role)], app_only=app_only)
 
     def _env(self, name: str) -> dict[str, str]:
         c = self.config

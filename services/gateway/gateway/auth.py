@@ -51,5 +51,5 @@ def open_auth(settings: GatewaySettings) -> GatewayAuth:
                        users=users)
 
 
-def get_auth(request: Request) -> GatewayAuth:
+async def get_auth(request: Request) -> GatewayAuth:
     return request.app.state.auth

@@ -19,12 +19,18 @@ from gateway.api.routes import auth as auth_routes
 from gateway.auth import open_auth, require
 from gateway.config import GatewaySettings, get_settings
 from gateway.progress import ProgressHub
+from gateway.schemas import ErrorResponse
 from gateway.throttle import LoginThrottle
 from gateway.uploads import UploadPipeline
 from gateway.worker import PendingWorker
 
 SERVICE = "gateway"
 API_PREFIX = "/api/v1"
+# Every error is {error: {code, message}} (codes: ailurus_common.errors.ErrorCode, docs/errors.md).
+ERROR_RESPONSES = {status: {"model": ErrorResponse, "description": description} for status, description in (
+    (400, "Bad request"), (401, "Missing or invalid token"), (403, "Role or precision does not allow it"),
+    (404, "Not found"), (409, "Conflict"), (413, "Too large"), (415, "Unsupported media type"),
+    (422, "Invalid request"), (429, "Too many requests (Retry-After)"), (503, "Unavailable now (Retry-After)"))}
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -64,18 +70,22 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     app = FastAPI(title="Ailurus API", version="1.0.0", lifespan=lifespan, openapi_url=f"{API_PREFIX}/openapi.json",
                   docs_url=f"{API_PREFIX}/docs", redoc_url=None)
-    app.dependency_overrides[get_settings] = lambda: settings
+
+    async def _settings():  # async: FastAPI runs a sync dependency in a worker thread, on every request
+        return settings
+
+    app.dependency_overrides[get_settings] = _settings
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(HttpMetricsMiddleware, service=SERVICE)
     app.add_middleware(RequestIdMiddleware)
     # Default deny: every API route needs at least a viewer token; routes add stricter roles.
     # Only the sign-in routes below (and the OpenAPI document) are public.
-    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require(Role.VIEWER))])
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require(Role.VIEWER))], responses=ERROR_RESPONSES)
     for router in (traps.router, images.router, uploads.router, media.router, maps.router, analytics.router):
         api.include_router(router)
     app.include_router(api)
-    app.include_router(auth_routes.router, prefix=API_PREFIX)
+    app.include_router(auth_routes.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(health.router)
     app.include_router(dashboard.router)  # the web dashboard: /, /static, /api/v1/ui/config
     add_metrics_route(app)

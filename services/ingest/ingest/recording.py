@@ -51,7 +51,6 @@ def _classified(media: Media, classification: Classification, deployment: Deploy
         "timestamp": captured or media.uploaded_at, "timestamp_source": "exif" if captured else "upload",
         "capture_hour": captured.astimezone(ZoneInfo(deployment.timezone)).hour if captured else None,
         "blob_thumbnail": classification.blob_thumbnail or media.blob_thumbnail,
-        "sequence_id": media.sequence_id or media.id,
     })
     return media.with_observation(Observation(
         id=uuid.uuid4().hex, group=p.group, label=p.label, confidence=p.confidence, blank=p.blank, top_k=p.top_k,

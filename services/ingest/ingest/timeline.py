@@ -24,14 +24,20 @@ def capture_time_utc(captured_at_local: str | None, deployment: Deployment) -> d
 
 
 def regroup(frames: list[Media], gap_s: float) -> dict[str, str]:
-    """Burst sequences over frames of one trap, oldest first: a new sequence starts
-    where two consecutive frames are more than ``gap_s`` apart; it is named after its
-    first frame. Returns media id -> sequence id."""
-    sequences: dict[str, str] = {}
-    current, previous = "", None
+    """Burst sequences over frames of one trap: a new sequence starts where two consecutive
+    frames (oldest first) are more than ``gap_s`` apart. A burst keeps the sequence id its
+    stored frames already carry (the earliest one's), so recording new frames into a stored
+    burst rewrites none of the old ones; a burst of new frames only is named after its first
+    frame. Returns media id -> sequence id."""
+    bursts: list[list[Media]] = []
+    previous = None
     for frame in sorted(frames, key=lambda m: (m.timestamp, m.id)):
         if previous is None or (frame.timestamp - previous).total_seconds() > gap_s:
-            current = frame.id
-        sequences[frame.id] = current
+            bursts.append([])
+        bursts[-1].append(frame)
         previous = frame.timestamp
+    sequences: dict[str, str] = {}
+    for burst in bursts:
+        name = next((f.sequence_id for f in burst if f.sequence_id), burst[0].id)
+        sequences.update((f.id, name) for f in burst)
     return sequences

@@ -54,7 +54,11 @@ def create_app(settings: PreprocessSettings | None = None) -> FastAPI:
             await app.state.token_validator.close()
 
     app = FastAPI(title="Ailurus preprocess", version="1.0.0", lifespan=lifespan)
-    app.dependency_overrides[get_settings] = lambda: settings
+
+    async def _settings():  # async: FastAPI runs a sync dependency in a worker thread, on every request
+        return settings
+
+    app.dependency_overrides[get_settings] = _settings
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(HttpMetricsMiddleware, service=SERVICE)

@@ -314,3 +314,28 @@ async def test_require_role_missing_is_forbidden(make_validator, keys):
     error = Forbidden("this needs the reviewer role")
     assert (error.status_code, error.code) == (403, "forbidden")
     assert isinstance(MissingToken("x"), AuthError)
+
+
+async def test_validate_token_passed_once_is_taken_from_cache_for_a_while(make_validator, keys, monkeypatch):
+    now = [1000.0]
+    validator = make_validator(clock=lambda: now[0])
+    token = make_token(keys["key-a"])
+    await validator.validate(token)
+    checks = []
+    original = validator._check
+    monkeypatch.setattr(validator, "_check", lambda t: checks.append(t) or original(t))
+    await validator.validate(token)
+    assert checks == []  # no second signature check
+    now[0] += 61  # VALID_CACHE_S later: checked again
+    await validator.validate(token)
+    assert checks == [token]
+
+
+async def test_validate_token_cached_is_never_honoured_past_exp(make_validator, keys):
+    now = [1000.0]
+    validator = make_validator(clock=lambda: now[0], leeway_s=0)
+    token = make_token(keys["key-a"], exp=int(time.time()) + 2)
+    await validator.validate(token)
+    now[0] += 3
+    time.sleep(2.1)
+    await assert_rejected(validator, token, "token_expired")

@@ -48,3 +48,17 @@ def test_regroup_splits_bursts_on_gap():
 def test_regroup_order_independent():
     frames = [frame(1, 0), frame(2, 2), frame(3, 50)]
     assert regroup(frames, 60) == regroup(list(reversed(frames)), 60)
+
+
+def test_regroup_keeps_a_stored_burst_name_when_earlier_frames_join():
+    stored = [frame(5, 10).model_copy(update={"sequence_id": "burst-x"}),
+              frame(6, 20).model_copy(update={"sequence_id": "burst-x"})]
+    sequences = regroup([*stored, frame(1, 10), frame(2, 0)], gap_s=60)  # same time, smaller id; earlier
+    assert set(sequences.values()) == {"burst-x"}
+
+
+def test_regroup_merged_bursts_take_the_earliest_stored_name():
+    first = frame(1, 0).model_copy(update={"sequence_id": "a"})
+    second = frame(3, 100).model_copy(update={"sequence_id": "b"})
+    sequences = regroup([first, second, frame(2, 50)], gap_s=60)
+    assert set(sequences.values()) == {"a"}

@@ -24,7 +24,9 @@ class TritonSettings(BaseSettings):
     metrics_port: int = 8002
     # CPU: batch 1 is already cheapest; a long wait to fill batches only adds latency.
     max_queue_delay_us: int = 100
-    intra_op_threads: int = 2
+    # One ONNX Runtime thread per inference: 16.6 ms of CPU per image against 20.3 ms with two
+    # (measured here, spinning off); concurrent requests keep both cores busy anyway.
+    intra_op_threads: int = 1
     startup_timeout_s: float = 180.0
     stop_timeout_s: float = 20.0
 

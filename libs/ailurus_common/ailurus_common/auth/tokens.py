@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 ALGORITHMS = ("RS256",)
 MIN_RSA_BITS = 2048
 REQUIRED_CLAIMS = ["exp", "iss", "aud"]
+VALID_CACHE_S = 60.0  # how long a token that passed is taken without a new signature check
+VALID_CACHE_ENTRIES = 4096
 
 
 def parse_jwks(document: Mapping[str, Any]) -> dict[str, RSAPublicKey]:
@@ -90,13 +92,31 @@ class TokenValidator:
         self._attempted_at: float | None = None
         self._lock = asyncio.Lock()
         self._http = httpx.AsyncClient(timeout=timeout_s, follow_redirects=False) if metadata_url else None
+        # token -> (principal, monotonic time the entry ends): internal services see the same
+        # service token on every call, and an RS256 check per image is measurable CPU.
+        self._valid: dict[str, tuple[Principal, float]] = {}
 
     async def close(self) -> None:
         if self._http:
             await self._http.aclose()
 
     async def validate(self, token: str | None) -> Principal:
-        """The principal of a valid token; raises an ``AuthError`` (401) saying what is wrong."""
+        """The principal of a valid token; raises an ``AuthError`` (401) saying what is wrong.
+
+        A token that passed is remembered for at most ``VALID_CACHE_S`` (never past its
+        ``exp``), so a withdrawn signing key stops being honoured within that time."""
+        if token and (hit := self._valid.get(token)) is not None:
+            if hit[1] > self._clock():
+                return hit[0]
+            del self._valid[token]
+        principal, expires_at = await self._check(token)
+        if len(self._valid) >= VALID_CACHE_ENTRIES:
+            self._valid.pop(next(iter(self._valid)))  # the oldest entry
+        self._valid[token] = (principal, self._clock() + min(VALID_CACHE_S, expires_at - time.time()))
+        return principal
+
+    async def _check(self, token: str | None) -> tuple[Principal, float]:
+        """Verify signature and claims; the principal and the token's ``exp`` (Unix time)."""
         if not token:
             raise MissingToken("send an access token: 'Authorization: Bearer <token>'")
         try:
@@ -127,7 +147,7 @@ class TokenValidator:
             raise InvalidToken("the token signature or claims are invalid") from None
         if not isinstance(claims.get("oid") or claims.get("sub"), str):
             raise InvalidToken("the token has no subject (sub/oid)")
-        return Principal.from_claims(claims)
+        return Principal.from_claims(claims), float(claims["exp"])
 
     async def _key(self, kid: str) -> RSAPublicKey:
         if self._metadata_url is not None:

@@ -3,7 +3,7 @@ outcome (a bad image, or an outage that leaves the file pending)."""
 
 from dataclasses import dataclass
 
-from ailurus_common.clients.base import ServiceClient, UpstreamUnavailable, error_of
+from ailurus_common.clients.base import ServiceClient, UpstreamUnavailable
 from ailurus_common.contracts.classify import CLASSIFY_PATH, MEDIA_ID_PARAM, ClassifyResult
 from ailurus_common.errors import ErrorCode
 
@@ -38,7 +38,7 @@ class PreprocessClient(ServiceClient):
             return Unavailable(exc.message)
         if response.status_code == 200:
             return ClassifyResult.model_validate_json(response.content)
-        code, message = error_of(response)
+        code, message = response.error()
         if 400 <= response.status_code < 500 and code in IMAGE_ERRORS:
             return Rejected(code, message)
         return Unavailable(f"{response.status_code} {code}: {message}")

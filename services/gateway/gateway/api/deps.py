@@ -15,32 +15,32 @@ from gateway.uploads import UploadPipeline
 from gateway.views import CoarseView, ExactView, View
 
 
-def get_pipeline(request: Request) -> UploadPipeline:
+async def get_pipeline(request: Request) -> UploadPipeline:
     return request.app.state.pipeline
 
 
-def get_ingest(request: Request) -> IngestClient:
+async def get_ingest(request: Request) -> IngestClient:
     return request.app.state.pipeline.ingest
 
 
-def get_blobs(request: Request) -> BlobStore:
+async def get_blobs(request: Request) -> BlobStore:
     return request.app.state.pipeline.blobs
 
 
-def get_progress(request: Request) -> ProgressHub:
+async def get_progress(request: Request) -> ProgressHub:
     return request.app.state.progress
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def get_user(principal: CurrentPrincipal) -> str:
+async def get_user(principal: CurrentPrincipal) -> str:
     """The caller's stable id (Entra ``oid``/``sub``, the user name locally), recorded as
     uploader or reviewer."""
     return principal.subject
 
 
-def get_view(principal: CurrentPrincipal, settings: Annotated[GatewaySettings, Depends(get_settings)]) -> View:
+async def get_view(principal: CurrentPrincipal, settings: Annotated[GatewaySettings, Depends(get_settings)]) -> View:
     """Exact for callers who may see exact positions (reviewers and admins signed in as
     people); coarse for everyone else, partners' app tokens included. Decided here once:
     every route answers through the view it is given."""

@@ -8,7 +8,7 @@ from ingest.config import IngestSettings, get_settings
 from ingest.store.base import MetadataStore
 
 
-def get_store(request: Request) -> MetadataStore:
+async def get_store(request: Request) -> MetadataStore:
     return request.app.state.store
 
 

@@ -8,7 +8,7 @@ from preprocess.config import PreprocessSettings, get_settings
 from preprocess.pipeline import Pipeline
 
 
-def get_pipeline(request: Request) -> Pipeline:
+async def get_pipeline(request: Request) -> Pipeline:
     return request.app.state.pipeline
 
 

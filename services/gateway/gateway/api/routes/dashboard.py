@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from gateway.api.deps import SettingsDep
-from gateway.schemas import UiConfig
+from gateway.schemas import ErrorResponse, UiConfig
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 
@@ -74,7 +74,8 @@ async def index(settings: SettingsDep) -> FileResponse | PlainTextResponse:
     return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8", headers=headers)
 
 
-@router.get("/api/v1/ui/config", tags=["dashboard"], response_model=UiConfig)
+@router.get("/api/v1/ui/config", tags=["dashboard"], response_model=UiConfig,
+            responses={503: {"model": ErrorResponse, "description": "Unavailable now"}})
 async def ui_config(settings: SettingsDep) -> UiConfig:
     """Map tiles for the dashboard: ``tile_url`` empty means no base map (markers and
     heat on a plain background, e.g. offline in the field office)."""
