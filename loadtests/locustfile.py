@@ -324,7 +324,7 @@ class DashboardReader(AilurusUser):
         if not page:
             return
         # Records still being classified by a running upload have no thumbnail yet.
-        ids = [m["id"] for m in page["items"] if m.get("status") == "classified" and m.get("blob_thumbnail")]
+        ids = [m["id"] for m in page["items"] if m.get("status") == "classified" and m.get("has_thumbnail")]
         for media_id in random.sample(ids, min(THUMBNAILS_PER_GALLERY, len(ids))):
             with self.client.get(f"{API}/media/{media_id}/thumbnail", name=f"{API}/media/[id]/thumbnail",
                                  timeout=READ_TIMEOUT_S, catch_response=True) as response:

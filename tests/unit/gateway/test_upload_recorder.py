@@ -1,0 +1,59 @@
+"""The upload recorder: a request's staged files go to ingest in batches, the last batch
+once every file has been seen; a failed write answers every waiting file (never hangs)."""
+
+import asyncio
+
+from ailurus_common.clients.base import UpstreamUnavailable
+from ailurus_common.contracts.ingest import MediaBatch, MediaBatchResult, NewMedia, Recorded
+from gateway.schemas import FileResult
+from gateway.uploads import UploadRecorder, _Staged
+
+
+class RecordingIngest:
+    """Answers ``record_media`` as ingest would; remembers the batches it was sent."""
+
+    def __init__(self, *, duplicates: frozenset[str] = frozenset(), down: bool = False) -> None:
+        self.batches: list[list[str]] = []
+        self.duplicates, self.down = duplicates, down
+
+    async def record_media(self, trap_id: str, body: MediaBatch) -> MediaBatchResult:
+        if self.down:
+            raise UpstreamUnavailable("ingest unreachable: ClientConnectorError")
+        self.batches.append([i.id for i in body.items])
+        return MediaBatchResult(items=[Recorded(id=i.id, status="duplicate" if i.id in self.duplicates else "recorded")
+                                       for i in body.items])
+
+
+def staged(n: int) -> _Staged:
+    media_id = f"{n:064x}"
+    item = NewMedia(id=media_id, file_name=f"{n}.jpg", media_type="image/jpeg", size_bytes=1,
+                    blob_original=f"uploads/{media_id}", uploaded_by="u")
+    return _Staged(item, FileResult(filename=f"{n}.jpg", status="pending", media_id=media_id), None)
+
+
+async def run(recorder: UploadRecorder, files: list) -> list[FileResult]:
+    async def one(entry):
+        if entry is None:  # a file rejected before it needed a write
+            await recorder.skip()
+            return None
+        return await recorder.add(entry)
+    return await asyncio.wait_for(asyncio.gather(*(one(f) for f in files)), timeout=5)
+
+
+async def test_recorder_writes_full_batches_then_the_rest_once_all_are_seen():
+    ingest = RecordingIngest()
+    results = await run(UploadRecorder(ingest, "t", files=5, batch=2), [staged(i) for i in range(4)] + [None])
+    assert [len(b) for b in ingest.batches] == [2, 2]
+    assert [r.status for r in results[:4]] == ["pending"] * 4
+
+
+async def test_recorder_reports_duplicates_found_by_ingest():
+    ingest = RecordingIngest(duplicates=frozenset({f"{1:064x}"}))
+    results = await run(UploadRecorder(ingest, "t", files=2, batch=100), [staged(0), staged(1)])
+    assert [r.status for r in results] == ["pending", "duplicate"]
+
+
+async def test_recorder_ingest_down_answers_every_file_not_stored():
+    results = await run(UploadRecorder(RecordingIngest(down=True), "t", files=3, batch=100),
+                        [staged(0), None, staged(1)])
+    assert [(r.status, r.error.code) for r in results if r] == [("rejected", "not_stored")] * 2
