@@ -141,3 +141,17 @@ def test_openapi_names_a_schema_for_every_answer(openapi_check, den):
     codes = document["components"]["schemas"]["ErrorCode"]["enum"]
     assert {"trap_not_found", "unsupported_format", "original_restricted"} <= set(codes)
     assert openapi_check.checked > 0
+
+
+@pytest.mark.parametrize("change", [{"latitude": None, "longitude": None}, {"name": None}, {"timezone": "Mars/Olympus"},
+                                    {"latitude": 91}, {"elevation_m": "high"}, {"unknown_field": 1}])
+def test_patch_trap_invalid_change_is_422_never_5xx(api, den, change):
+    response = api.patch(f"/api/v1/traps/{TRAP['id']}", json=change)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "invalid_request"
+
+
+def test_patch_trap_clears_optional_field_with_null(api, den):
+    response = api.patch(f"/api/v1/traps/{TRAP['id']}", json={"notes": None})
+    assert response.status_code == 200 and response.json()["notes"] is None
+    assert api.patch(f"/api/v1/traps/{TRAP['id']}", json={"notes": TRAP["notes"]}).json()["notes"] == TRAP["notes"]

@@ -32,6 +32,17 @@ def utc_text(value: datetime) -> str:
     return value.astimezone(UTC).strftime(UTC_TEXT_FORMAT)
 
 
+def known_zone(value: str | None) -> str | None:
+    """``value`` when it names an IANA time zone; ``ValueError`` otherwise."""
+    if value is None:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA time zone {value!r}") from None
+    return value
+
+
 class Record(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -54,11 +65,7 @@ class TrapFields(Record):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA time zone {value!r}") from None
-        return value
+        return known_zone(value)
 
 
 class Deployment(TrapFields):

@@ -127,12 +127,16 @@ def _center_crop_resize(image: Image.Image, size_px: int, crop_fraction: float) 
 
 
 def _thumbnail(image: Image.Image, size_px: int) -> bytes:
+    """A small JPEG of the upright frame that carries nothing but pixels."""
     scale = size_px / max(image.size)
-    thumb = image if scale >= 1 else image.resize(
+    thumb = image.copy() if scale >= 1 else image.resize(
         (max(1, round(image.width * scale)), max(1, round(image.height * scale))),
         # BOX (area averaging) is the right filter for a downscale and a third cheaper than
         # BILINEAR here (1.5 vs 2.2 ms from a 512x384 frame).
         Image.Resampling.BOX)
+    # Pillow carries the source's info (JPEG comment, EXIF, XMP, ICC) into what it saves: a
+    # comment or GPS block can hold the trap's exact position, and viewers see thumbnails.
+    thumb.info = {}
     buffer = io.BytesIO()
     thumb.save(buffer, "JPEG", quality=80)
     return buffer.getvalue()

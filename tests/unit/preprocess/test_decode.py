@@ -167,3 +167,15 @@ def test_decode_supported_formats_round_trip(fmt):
     decoded = run(encode(image, fmt))
     assert decoded.format == fmt
     assert (decoded.width, decoded.height) == (320, 240)
+
+
+@pytest.mark.parametrize("size", [(1600, 1200), (200, 150)], ids=["downscaled", "small"])
+def test_decode_thumbnail_carries_no_metadata(size):
+    source = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x010F] = "TrapCam"  # make
+    Image.new("RGB", size, (90, 120, 60)).save(source, "JPEG", comment=b"den at 27.7123N 88.1987E", exif=exif)
+    thumbnail = decode(source.getvalue(), LIMITS, input_size_px=224, crop_fraction=0.875, thumbnail_px=320).thumbnail_jpeg
+    assert b"27.7123" not in thumbnail and b"TrapCam" not in thumbnail and b"Exif" not in thumbnail
+    with Image.open(io.BytesIO(thumbnail)) as image:
+        assert max(image.size) <= 320 and not image.info.get("comment") and not image.getexif()

@@ -7,7 +7,7 @@ into its own public model for the caller's precision (``gateway.views``).
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ailurus_common.domain import Group
 from ailurus_common.records import (
@@ -19,6 +19,7 @@ from ailurus_common.records import (
     MachinePrediction,
     Media,
     TrapFields,
+    known_zone,
 )
 
 
@@ -45,6 +46,19 @@ class TrapUpdate(Body):
     start: datetime | None = None
     end: datetime | None = None
     notes: str | None = Field(default=None, max_length=4000)
+
+    _zone = field_validator("timezone")(classmethod(lambda cls, value: known_zone(value)))
+
+    @model_validator(mode="after")
+    def _required_fields_not_null(self) -> "TrapUpdate":
+        # Omitted = unchanged; null clears an optional field. A trap always has these.
+        nulled = [name for name in _REQUIRED_ON_TRAP if name in self.model_fields_set and getattr(self, name) is None]
+        if nulled:
+            raise ValueError(f"{', '.join(nulled)} cannot be null (leave a field out to keep it)")
+        return self
+
+
+_REQUIRED_ON_TRAP = ("name", "latitude", "longitude", "timezone", "clock_offset_s")
 
 
 class TrapDetail(Deployment):

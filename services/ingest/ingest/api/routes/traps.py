@@ -3,6 +3,7 @@
 import re
 
 from fastapi import APIRouter, Response
+from pydantic import ValidationError
 
 from ailurus_common.contracts.ingest import MediaBatch, MediaBatchResult, TrapCreate, TrapDetail, TrapList, TrapUpdate
 from ailurus_common.records import Deployment, MediaFilter, utc_now
@@ -55,7 +56,10 @@ async def get_trap_detail(trap_id: str, store: StoreDep) -> TrapDetail:
 async def update_trap(trap_id: str, body: TrapUpdate, store: StoreDep) -> Deployment:
     deployment = await deployment_or_404(store, trap_id)
     changes = body.model_dump(exclude_unset=True)
-    updated = Deployment.model_validate({**deployment.model_dump(), **changes, "updated_at": utc_now()})
+    try:
+        updated = Deployment.model_validate({**deployment.model_dump(), **changes, "updated_at": utc_now()})
+    except ValidationError as exc:  # the change is valid alone, not on this trap
+        raise InvalidQuery(f"the trap would be invalid: {exc.errors()[0]['msg']}") from None
     await store.replace_deployment(updated)
     return updated
 
