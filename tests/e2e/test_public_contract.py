@@ -155,3 +155,24 @@ def test_patch_trap_clears_optional_field_with_null(api, den):
     response = api.patch(f"/api/v1/traps/{TRAP['id']}", json={"notes": None})
     assert response.status_code == 200 and response.json()["notes"] is None
     assert api.patch(f"/api/v1/traps/{TRAP['id']}", json={"notes": TRAP["notes"]}).json()["notes"] == TRAP["notes"]
+
+
+def test_upload_file_over_limit_is_refused_alone_while_it_streams(api, den):
+    name, data = jpeg_variants(sample("animals/skeydan_red_panda.jpg"), 1, tag="beside-big")[0]
+    big = b"\xff\xd8\xff" + bytes(64 * 1024 * 1024)  # one byte over the 64 MiB per-file limit
+    response = api.post(f"/api/v1/traps/{TRAP['id']}/images",
+                        files=[("files", ("big.jpg", big, "image/jpeg")), ("files", (name, data, "image/jpeg"))])
+    assert response.status_code == 200
+    big_result, good = response.json()["results"]
+    assert (big_result["status"], big_result["error"]["code"]) == ("rejected", "too_large")
+    assert good["status"] == "classified"
+
+
+@pytest.mark.parametrize(("body", "content_type", "status", "code"), [
+    (b'{"files": []}', "application/json", 415, "unsupported_media_type"),
+    (b"--b\r\nContent-Disposition: form-data; name=note\r\n\r\nhi\r\n--b--\r\n", "multipart/form-data; boundary=b",
+     400, "no_files"),
+])
+def test_upload_without_files_is_a_clear_4xx(api, den, body, content_type, status, code):
+    response = api.post(f"/api/v1/traps/{TRAP['id']}/images", content=body, headers={"content-type": content_type})
+    assert (response.status_code, response.json()["error"]["code"]) == (status, code)

@@ -4,11 +4,6 @@
 from ailurus_common.errors import AilurusError, ErrorCode
 
 
-class TooManyFiles(AilurusError):
-    status_code = 413
-    code = ErrorCode.TOO_MANY_FILES
-
-
 class NoFiles(AilurusError):
     status_code = 400
     code = ErrorCode.NO_FILES

@@ -51,7 +51,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             blobs=blobs, ingest=IngestClient(settings.ingest_url, timeout_s=settings.ingest_timeout_s, tokens=tokens),
             preprocess=PreprocessClient(settings.preprocess_url, timeout_s=settings.preprocess_timeout_s,
                                         max_connections=settings.fanout_concurrency * 2, tokens=tokens),
-            max_file_bytes=settings.max_file_bytes, record_batch=settings.record_batch)
+            record_batch=settings.record_batch)
         app.state.pipeline = pipeline
         app.state.progress = ProgressHub()
         worker = asyncio.create_task(PendingWorker(pipeline, settings).run_forever()) if settings.worker_enabled else None

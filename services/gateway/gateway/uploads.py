@@ -47,11 +47,13 @@ class _Staged:
 class UploadRecorder:
     """Collects one request's staged files and records them in ingest ``batch`` at a time,
     and the rest once every file of the request has been seen (writes run one after the
-    other: each sees the bursts the previous one made)."""
+    other: each sees the bursts the previous one made). The number of files is known only
+    when the body has been read: ``expect`` tells it."""
 
-    def __init__(self, ingest: IngestClient, trap_id: str, *, files: int, batch: int) -> None:
+    def __init__(self, ingest: IngestClient, trap_id: str, *, batch: int) -> None:
         self._ingest, self._trap_id, self._batch = ingest, trap_id, batch
-        self._unseen = files
+        self._seen = 0
+        self._total: int | None = None
         self._waiting: list[_Staged] = []
         self._lock = asyncio.Lock()
 
@@ -63,8 +65,17 @@ class UploadRecorder:
 
     async def skip(self) -> None:
         """A file that needs no write (rejected, duplicate) has been seen."""
-        self._unseen -= 1
-        if len(self._waiting) >= self._batch or (self._unseen <= 0 and self._waiting):
+        self._seen += 1
+        await self._flush_if_due()
+
+    async def expect(self, files: int) -> None:
+        """The request has ``files`` files in all."""
+        self._total = files
+        await self._flush_if_due()
+
+    async def _flush_if_due(self) -> None:
+        all_seen = self._total is not None and self._seen >= self._total
+        if len(self._waiting) >= self._batch or (all_seen and self._waiting):
             await self._flush()
 
     async def _flush(self) -> None:
@@ -98,12 +109,16 @@ class UploadPipeline:
     blobs: BlobStore
     ingest: IngestClient
     preprocess: PreprocessClient
-    max_file_bytes: int
     record_batch: int = 100
 
-    def recorder(self, trap_id: str, *, files: int) -> UploadRecorder:
-        """The recorder of one request of ``files`` files."""
-        return UploadRecorder(self.ingest, trap_id, files=files, batch=self.record_batch)
+    def recorder(self, trap_id: str) -> UploadRecorder:
+        """The recorder of one request."""
+        return UploadRecorder(self.ingest, trap_id, batch=self.record_batch)
+
+    @staticmethod
+    def refuse(filename: str, code: ErrorCode, message: str) -> FileResult:
+        """A file refused before it was stored (nothing of it is kept)."""
+        return _rejected(filename, code, message)
 
     async def stage(self, trap_id: str, filename: str, data: bytes, *, user: str,
                     notify: Notify) -> "FileResult | _Staged":
@@ -135,9 +150,6 @@ class UploadPipeline:
                      notify: Notify) -> FileResult | _Staged:
         if not data:
             return _rejected(filename, ErrorCode.EMPTY_FILE, "the file is empty (0 bytes)")
-        if len(data) > self.max_file_bytes:
-            return _rejected(filename, ErrorCode.TOO_LARGE,
-                             f"the file has {len(data)} bytes; the limit is {self.max_file_bytes}")
         media_type = sniff_image_type(data)  # decided here, once: ingest records it as is
         if media_type is None:
             return _rejected(filename, ErrorCode.UNSUPPORTED_FORMAT, f"not an image in a supported format "

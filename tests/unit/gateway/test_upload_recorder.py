@@ -37,23 +37,26 @@ async def run(recorder: UploadRecorder, files: list) -> list[FileResult]:
             await recorder.skip()
             return None
         return await recorder.add(entry)
-    return await asyncio.wait_for(asyncio.gather(*(one(f) for f in files)), timeout=5)
+    tasks = [asyncio.create_task(one(f)) for f in files]
+    await asyncio.sleep(0)  # the files are seen before the body's end is known, as in a request
+    await recorder.expect(len(files))
+    return await asyncio.wait_for(asyncio.gather(*tasks), timeout=5)
 
 
 async def test_recorder_writes_full_batches_then_the_rest_once_all_are_seen():
     ingest = RecordingIngest()
-    results = await run(UploadRecorder(ingest, "t", files=5, batch=2), [staged(i) for i in range(4)] + [None])
+    results = await run(UploadRecorder(ingest, "t", batch=2), [staged(i) for i in range(4)] + [None])
     assert [len(b) for b in ingest.batches] == [2, 2]
     assert [r.status for r in results[:4]] == ["pending"] * 4
 
 
 async def test_recorder_reports_duplicates_found_by_ingest():
     ingest = RecordingIngest(duplicates=frozenset({f"{1:064x}"}))
-    results = await run(UploadRecorder(ingest, "t", files=2, batch=100), [staged(0), staged(1)])
+    results = await run(UploadRecorder(ingest, "t", batch=100), [staged(0), staged(1)])
     assert [r.status for r in results] == ["pending", "duplicate"]
 
 
 async def test_recorder_ingest_down_answers_every_file_not_stored():
-    results = await run(UploadRecorder(RecordingIngest(down=True), "t", files=3, batch=100),
+    results = await run(UploadRecorder(RecordingIngest(down=True), "t", batch=100),
                         [staged(0), None, staged(1)])
     assert [(r.status, r.error.code) for r in results if r] == [("rejected", "not_stored")] * 2

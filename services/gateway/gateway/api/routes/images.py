@@ -5,16 +5,17 @@ import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from starlette.datastructures import UploadFile
 
 from ailurus_common.auth import Role
+from ailurus_common.errors import ErrorCode
 from ailurus_common.records import TRAP_ID_PATTERN
 from gateway.api.deps import IngestDep, PipelineDep, ProgressDep, SettingsDep, UserDep
 from gateway.auth import require
-from gateway.errors import NoFiles, TooManyFiles
+from gateway.errors import NoFiles
 from gateway.metrics import UPLOAD_BATCH_SECONDS
+from gateway.multipart import FilePart, file_parts
 from gateway.progress import UPLOAD_ID_PATTERN
-from gateway.schemas import UploadResponse
+from gateway.schemas import FileResult, UploadResponse
 
 router = APIRouter(tags=["images"])
 
@@ -34,32 +35,47 @@ async def upload_images(request: Request, pipeline: PipelineDep, ingest: IngestD
     """
     start = time.perf_counter()
     await ingest.get_trap(trap_id)  # 404 before reading any file; ingest checks it again on its one write
-    async with request.form(max_files=settings.max_files_per_request + 1, max_fields=16) as form:
-        files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
-        if not files:
-            raise NoFiles("send the images as the repeated multipart field 'files'")
-        if len(files) > settings.max_files_per_request:
-            raise TooManyFiles(f"at most {settings.max_files_per_request} files per request")
-        limiter = asyncio.Semaphore(settings.fanout_concurrency)
-        recorder = pipeline.recorder(trap_id, files=len(files))
+    limiter = asyncio.Semaphore(settings.fanout_concurrency)
+    recorder = pipeline.recorder(trap_id)
+    tasks: list[asyncio.Task] = []
 
-        def notifier(index: int):
-            if upload_id is None:
-                return lambda _: None
-            return lambda event: progress.publish(upload_id, user, {"index": index, **event})
+    def notifier(index: int):
+        if upload_id is None:
+            return lambda _: None
+        return lambda event: progress.publish(upload_id, user, {"index": index, **event})
 
-        async def one(index: int, upload: UploadFile):
-            name = upload.filename or "unnamed"
-            notifier(index)({"filename": name, "status": "received"})
-            async with limiter:  # bounds memory too: a file is read only when its turn comes
-                data = await upload.read()
-                staged = await pipeline.stage(trap_id, name, data, user=user, notify=notifier(index))
-            return await pipeline.finish(recorder, staged, notify=notifier(index))
-
+    async def one(index: int, part: FilePart) -> FileResult:
+        notify = notifier(index)
         try:
-            results = list(await asyncio.gather(*(one(i, f) for i, f in enumerate(files))))
+            if part.data is None:
+                outcome = pipeline.refuse(part.filename, ErrorCode.TOO_LARGE, f"the file has {part.size_bytes} bytes; "
+                                                                             f"the limit is {settings.max_file_bytes}")
+            elif index >= settings.max_files_per_request:
+                outcome = pipeline.refuse(part.filename, ErrorCode.TOO_MANY_FILES,
+                                          f"at most {settings.max_files_per_request} files per request")
+            else:
+                outcome = await pipeline.stage(trap_id, part.filename, part.data, user=user, notify=notify)
         finally:
-            if upload_id is not None:
-                progress.finish(upload_id, user)
+            limiter.release()
+        return await pipeline.finish(recorder, outcome, notify=notify)
+
+    try:
+        # Back-pressure: the next file is read from the body only when a fan-out slot is free,
+        # so at most fanout_concurrency (+1 arriving) files are in memory at once.
+        async for part in file_parts(request, field_name="files", max_file_bytes=settings.max_file_bytes):
+            await limiter.acquire()
+            notifier(len(tasks))({"filename": part.filename, "status": "received"})
+            tasks.append(asyncio.create_task(one(len(tasks), part)))
+        if not tasks:
+            raise NoFiles("send the images as the repeated multipart field 'files'")
+        await recorder.expect(len(tasks))
+        results = list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        raise
+    finally:
+        if upload_id is not None:
+            progress.finish(upload_id, user)
     UPLOAD_BATCH_SECONDS.observe(time.perf_counter() - start)
     return UploadResponse(results=results)
