@@ -465,17 +465,20 @@ async def test_list_pending_returns_stale_pending_only(metadata_store: MetadataS
     assert len(await metadata_store.list_pending(updated_before=now, limit=10)) == 4
 
 
-async def test_media_near_returns_window_of_one_deployment(metadata_store: MetadataStore) -> None:
-    inside = [make_media("trap-a", timestamp=at(seconds=s)) for s in (0, 30, 60)]
+async def test_frames_near_returns_classified_window_of_one_deployment(metadata_store: MetadataStore) -> None:
+    inside = [classified(make_media("trap-a", timestamp=at(seconds=s), sequence_id=f"seq-{s}"), Group.MAMMAL)
+              for s in (0, 30, 60)]
     await create_all(
         metadata_store, *inside,
-        make_media("trap-a", timestamp=at(seconds=-0.000001)),
-        make_media("trap-a", timestamp=at(seconds=60.000001)),
-        make_media("trap-a", timestamp=at(10)),
-        make_media("trap-b", timestamp=at(seconds=30)),
+        make_media("trap-a", timestamp=at(seconds=20)),  # pending: no burst yet
+        classified(make_media("trap-a", timestamp=at(seconds=-0.000001)), Group.MAMMAL),
+        classified(make_media("trap-a", timestamp=at(seconds=60.000001)), Group.MAMMAL),
+        classified(make_media("trap-a", timestamp=at(10)), Group.MAMMAL),
+        classified(make_media("trap-b", timestamp=at(seconds=30)), Group.MAMMAL),
     )
-    near = await metadata_store.media_near("trap-a", at(), at(seconds=60))
-    assert [m.id for m in near] == [m.id for m in inside]  # both ends inclusive, oldest first
+    near = await metadata_store.frames_near("trap-a", at(), at(seconds=60))
+    # both ends inclusive, oldest first, exact times and burst names
+    assert near == [(m.id, m.timestamp, m.sequence_id) for m in inside]
 
 
 async def test_count_media_analytics_filters(metadata_store: MetadataStore) -> None:

@@ -19,7 +19,7 @@ from ailurus_common.domain import MediaStatus
 from ailurus_common.records import Deployment, Media, Observation, utc_now
 from ingest.errors import MediaNotFound, TrapNotFound
 from ingest.metrics import RECORDED
-from ingest.store.base import MetadataStore
+from ingest.store.base import Frame, MetadataStore
 from ingest.timeline import capture_time_utc, regroup
 
 # Frames up to this many gaps beyond the new ones are read, so a burst reaching past them is seen whole.
@@ -69,24 +69,28 @@ def _new_media(deployment: Deployment, item: NewMedia, now: datetime) -> Media:
     return media
 
 
-async def _neighbours(store: MetadataStore, deployment_id: str, frames: list[Media], gap_s: float) -> list[Media]:
-    """Classified media already stored near ``frames`` in time (one query)."""
+async def _neighbours(store: MetadataStore, deployment_id: str, frames: list[Media], gap_s: float) -> list[Frame]:
+    """Classified frames already stored near ``frames`` in time (one light query)."""
     if not frames:
         return []
     gap = timedelta(seconds=gap_s * _WINDOW_GAPS)
     ids = {m.id for m in frames}
-    window = await store.media_near(deployment_id, min(m.timestamp for m in frames) - gap,
-                                    max(m.timestamp for m in frames) + gap)
-    return [m for m in window if m.status is MediaStatus.CLASSIFIED and m.id not in ids]
+    window = await store.frames_near(deployment_id, min(m.timestamp for m in frames) - gap,
+                                     max(m.timestamp for m in frames) + gap)
+    return [f for f in window if f.id not in ids]
 
 
-async def _store_sequences(store: MetadataStore, frames: list[Media], sequences: dict[str, str]) -> int:
-    """Write the frames whose burst changed; returns how many."""
-    changed = [m.model_copy(update={"sequence_id": sequences[m.id]}) for m in frames
-               if m.sequence_id != sequences[m.id]]
-    for media in changed:
-        await store.replace_media(media)
-    return len(changed)
+async def _store_sequences(store: MetadataStore, frames: list[Frame], sequences: dict[str, str]) -> int:
+    """Write the stored frames whose burst changed (two bursts joined: rare); returns how many."""
+    changed = 0
+    for frame in frames:
+        if frame.sequence_id == sequences[frame.id]:
+            continue
+        media = await store.get_media(frame.id)
+        if media is not None:
+            await store.replace_media(media.model_copy(update={"sequence_id": sequences[frame.id]}))
+            changed += 1
+    return changed
 
 
 async def record_upload(store: MetadataStore, deployment_id: str, batch: MediaBatch, *,
@@ -104,7 +108,8 @@ async def record_upload(store: MetadataStore, deployment_id: str, batch: MediaBa
     stored = [m for m, ok in zip(media, created, strict=True) if ok and m.status is MediaStatus.CLASSIFIED]
     if len(stored) != len(fresh):  # a duplicate took no place in a burst after all
         sequences = regroup(neighbours + stored, sequence_gap_s)
-    await _store_sequences(store, neighbours + stored, sequences)
+        await _store_sequences(store, [Frame(m.id, m.timestamp, m.sequence_id) for m in stored], sequences)
+    await _store_sequences(store, neighbours, sequences)
     for m, ok in zip(media, created, strict=True):
         if ok:
             RECORDED.labels(m.status.value, m.group.value if m.group else "").inc()

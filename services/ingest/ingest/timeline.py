@@ -1,9 +1,11 @@
 """Capture time -> UTC (trap time zone, camera clock offset) and burst grouping."""
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from ailurus_common.records import Deployment, Media
+from ailurus_common.records import Deployment
 
 
 def capture_time_utc(captured_at_local: str | None, deployment: Deployment) -> datetime | None:
@@ -23,13 +25,26 @@ def capture_time_utc(captured_at_local: str | None, deployment: Deployment) -> d
     return (moment + timedelta(seconds=deployment.clock_offset_s)).astimezone(UTC)
 
 
-def regroup(frames: list[Media], gap_s: float) -> dict[str, str]:
+class Burstable(Protocol):
+    """A frame as burst grouping reads it (a ``Media`` or a store's light ``Frame``)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def timestamp(self) -> datetime: ...
+
+    @property
+    def sequence_id(self) -> str | None: ...
+
+
+def regroup(frames: Sequence[Burstable], gap_s: float) -> dict[str, str]:
     """Burst sequences over frames of one trap: a new sequence starts where two consecutive
     frames (oldest first) are more than ``gap_s`` apart. A burst keeps the sequence id its
     stored frames already carry (the earliest one's), so recording new frames into a stored
     burst rewrites none of the old ones; a burst of new frames only is named after its first
     frame. Returns media id -> sequence id."""
-    bursts: list[list[Media]] = []
+    bursts: list[list[Burstable]] = []
     previous = None
     for frame in sorted(frames, key=lambda m: (m.timestamp, m.id)):
         if previous is None or (frame.timestamp - previous).total_seconds() > gap_s:

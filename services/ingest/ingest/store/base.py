@@ -9,17 +9,30 @@ whenever a media's counted state (status classified, group, day) changes.
 import base64
 import binascii
 import re
-from datetime import date, datetime
-from typing import Literal, Protocol
+from datetime import UTC, date, datetime
+from typing import Literal, NamedTuple, Protocol
 
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.errors import ErrorCode
-from ailurus_common.records import Deployment, Media, MediaFilter, utc_text
+from ailurus_common.records import UTC_TEXT_FORMAT, Deployment, Media, MediaFilter, utc_text
 from ailurus_common.storage.errors import StorageError
 
 _SORT_KEY = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z\|[0-9a-f]{64}")
 
 CounterKey = tuple[str, str, str]  # (deployment_id, UTC day, group)
+
+
+class Frame(NamedTuple):
+    """A classified media as burst grouping sees it."""
+
+    id: str
+    timestamp: datetime
+    sequence_id: str | None
+
+
+def parse_utc_text(text: str) -> datetime:
+    """The datetime ``utc_text`` wrote."""
+    return datetime.strptime(text, UTC_TEXT_FORMAT).replace(tzinfo=UTC)
 
 
 class MetadataStore(Protocol):
@@ -73,9 +86,10 @@ class MetadataStore(Protocol):
     async def list_pending(self, *, updated_before: datetime, limit: int) -> list[Media]:
         """Media with status pending whose ``updated_at`` is older than ``updated_before``."""
 
-    async def media_near(self, deployment_id: str, start: datetime, end: datetime) -> list[Media]:
-        """Media of one deployment with ``start <= timestamp <= end``, oldest first by
-        ``Media.sort_key`` (burst grouping)."""
+    async def frames_near(self, deployment_id: str, start: datetime, end: datetime) -> list[Frame]:
+        """Classified media of one deployment with ``start <= timestamp <= end``, oldest
+        first by ``Media.sort_key``, as the three fields burst grouping reads (a window can
+        hold hundreds of frames: whole records would be read for nothing)."""
 
     # aggregates --------------------------------------------------------------------
     async def group_counts(self, *, deployment_id: str | None = None, start_day: date | None = None,

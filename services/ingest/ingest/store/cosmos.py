@@ -42,10 +42,12 @@ from ailurus_common.records import Deployment, Media, MediaFilter
 from ailurus_common.storage.errors import Conflict, NotFound, StorageError
 from ingest.store.base import (
     CounterKey,
+    Frame,
     counter_key,
     decode_cursor,
     encode_cursor,
     media_counter_key,
+    parse_utc_text,
     utc_text,
 )
 
@@ -420,13 +422,14 @@ class CosmosMetadataStore:
         return [_media(doc) for doc in docs]
 
     @_translate_errors
-    async def media_near(self, deployment_id: str, start: datetime, end: datetime) -> list[Media]:
+    async def frames_near(self, deployment_id: str, start: datetime, end: datetime) -> list[Frame]:
         docs = await self._query(
-            "SELECT * FROM c WHERE c.type = 'media' AND c.deployment_id = @deployment_id "
+            "SELECT c.id, c.timestamp, c.sequence_id FROM c WHERE c.type = 'media' "
+            "AND c.deployment_id = @deployment_id AND c.status = 'classified' "
             "AND c.timestamp >= @start AND c.timestamp <= @end ORDER BY c.sort_key",
             {"@deployment_id": deployment_id, "@start": utc_text(start), "@end": utc_text(end)},
             partition=deployment_id)
-        return [_media(doc) for doc in docs]
+        return [Frame(doc["id"], parse_utc_text(doc["timestamp"]), doc.get("sequence_id")) for doc in docs]
 
     # aggregates --------------------------------------------------------------------
     @_translate_errors

@@ -21,10 +21,12 @@ from ailurus_common.records import Deployment, Media, MediaFilter
 from ailurus_common.storage.errors import Conflict, NotFound, StorageError
 from ingest.store.base import (
     CounterKey,
+    Frame,
     counter_key,
     decode_cursor,
     encode_cursor,
     media_counter_key,
+    parse_utc_text,
     utc_text,
 )
 
@@ -283,11 +285,12 @@ class SqliteMetadataStore:
             (str(MediaStatus.PENDING), utc_text(updated_before), limit))
         return [Media.model_validate_json(row[0]) for row in rows]
 
-    async def media_near(self, deployment_id: str, start: datetime, end: datetime) -> list[Media]:
+    async def frames_near(self, deployment_id: str, start: datetime, end: datetime) -> list[Frame]:
         rows = await self._read_all(
-            "SELECT doc FROM media WHERE deployment_id = ? AND timestamp >= ? AND timestamp <= ? ORDER BY sort_key",
-            (deployment_id, utc_text(start), utc_text(end)))
-        return [Media.model_validate_json(row[0]) for row in rows]
+            "SELECT id, timestamp, json_extract(doc, '$.sequence_id') FROM media WHERE deployment_id = ? "
+            "AND status = ? AND timestamp >= ? AND timestamp <= ? ORDER BY sort_key",
+            (deployment_id, str(MediaStatus.CLASSIFIED), utc_text(start), utc_text(end)))
+        return [Frame(row[0], parse_utc_text(row[1]), row[2]) for row in rows]
 
     # aggregates --------------------------------------------------------------------
     async def group_counts(self, *, deployment_id: str | None = None, start_day: date | None = None,
