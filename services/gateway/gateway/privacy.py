@@ -38,9 +38,11 @@ class PrivacyPolicy:
         if bbox is None:
             return None
         try:
-            min_lon, min_lat, max_lon, max_lat = (float(v) for v in bbox.split(","))
+            min_lon, min_lat, max_lon, max_lat = values = [float(v) for v in bbox.split(",")]
         except ValueError:
             return bbox  # ingest answers the malformed box with a clear 400
+        if len(values) != 4 or not all(math.isfinite(v) for v in values):
+            return bbox  # inf, nan: ingest's range check answers 400
         step = self.cell_deg
         grown = (math.floor(min_lon / step) * step, math.floor(min_lat / step) * step,
                  math.ceil(max_lon / step) * step, math.ceil(max_lat / step) * step)

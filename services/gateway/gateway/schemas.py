@@ -100,7 +100,7 @@ class ExifCoarse(_ExifCommon):
     """No GPS: the camera's position is the trap's exact position."""
 
 
-class ObservationOut(Public):
+class _ObservationCommon(Public):
     id: str
     group: Group
     label: str | None = None
@@ -108,9 +108,16 @@ class ObservationOut(Public):
     blank: bool = False
     top_k: list[LabelScore]
     method: Literal["machine", "human"]
-    classified_by: str
-    model: ModelRef | None = None
+    model: ModelRef | None = Field(default=None, description="The model that made a machine label.")
     classified_at: datetime
+
+
+class ObservationExact(_ObservationCommon):
+    classified_by: str = Field(description="model name:version, or the reviewer's user id")
+
+
+class ObservationCoarse(_ObservationCommon):
+    """No reviewer named: who was looking at which trap when is not a coarse caller's business."""
 
 
 class _MediaCommon(Public):
@@ -122,12 +129,10 @@ class _MediaCommon(Public):
     timestamp: datetime
     timestamp_source: Literal["exif", "upload"]
     uploaded_at: datetime
-    uploaded_by: str
     status: MediaStatus
     error: ErrorBody | None = None
     sequence_id: str | None = None
     capture_hour: int | None = None
-    observations: list[ObservationOut]
     group: Group | None = None
     label: str | None = None
     confidence: float | None = None
@@ -139,11 +144,16 @@ class _MediaCommon(Public):
 
 class MediaExact(_MediaCommon):
     exif: ExifExact
+    uploaded_by: str
+    observations: list[ObservationExact]
     location_precision: Literal["exact"] = EXACT
 
 
 class MediaCoarse(_MediaCommon):
+    """No GPS, and no people named (uploader, reviewers)."""
+
     exif: ExifCoarse
+    observations: list[ObservationCoarse]
     location_precision: str = Coarse
 
 

@@ -23,7 +23,8 @@ from gateway.schemas import (
     MediaExact,
     MediaPageCoarse,
     MediaPageExact,
-    ObservationOut,
+    ObservationCoarse,
+    ObservationExact,
     Point,
     TrapCoarse,
     TrapDetailCoarse,
@@ -48,8 +49,8 @@ def _pick(model: type[P], record: BaseModel, **values: Any) -> P:
     return model.model_validate({**record.model_dump(include=fields), **values})
 
 
-def _observations(media: Media) -> list[ObservationOut]:
-    return [_pick(ObservationOut, o) for o in media.observations]
+def _observations(model: type[P], media: Media) -> list[P]:
+    return [_pick(model, o) for o in media.observations]
 
 
 class ExactView:
@@ -67,7 +68,8 @@ class ExactView:
         return TrapPageExact(items=[self.trap(d) for d in traps.items])
 
     def media(self, media: Media) -> MediaExact:
-        return _pick(MediaExact, media, exif=_pick(ExifExact, media.exif), observations=_observations(media),
+        return _pick(MediaExact, media, exif=_pick(ExifExact, media.exif),
+                     observations=_observations(ObservationExact, media),
                      has_thumbnail=media.blob_thumbnail is not None)
 
     def media_page(self, page: MediaPage) -> MediaPageExact:
@@ -116,7 +118,8 @@ class CoarseView:
         return TrapPageCoarse(items=[self.trap(d) for d in traps.items])
 
     def media(self, media: Media) -> MediaCoarse:
-        return _pick(MediaCoarse, media, exif=_pick(ExifCoarse, media.exif), observations=_observations(media),
+        return _pick(MediaCoarse, media, exif=_pick(ExifCoarse, media.exif),
+                     observations=_observations(ObservationCoarse, media),
                      has_thumbnail=media.blob_thumbnail is not None, location_precision=self.precision)
 
     def media_page(self, page: MediaPage) -> MediaPageCoarse:

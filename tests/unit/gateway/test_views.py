@@ -19,7 +19,7 @@ from ailurus_common.contracts.ingest import (
     TrapProperties,
 )
 from ailurus_common.domain import Group
-from ailurus_common.records import Deployment, ExifInfo, Gps, Media
+from ailurus_common.records import Deployment, ExifInfo, Gps, Media, Observation
 from gateway import schemas
 from gateway.privacy import PrivacyPolicy
 from gateway.views import CoarseView, ExactView
@@ -134,3 +134,16 @@ def test_bbox_grows_to_whole_cells():
     assert COARSE.bbox(None) is None
     assert COARSE.bbox("garbage") == "garbage"
     assert ExactView().bbox("1,2,3,4") == "1,2,3,4"
+
+
+def test_bbox_not_finite_is_left_for_ingest_to_refuse():
+    assert COARSE.bbox("inf,0,1,1") == "inf,0,1,1"
+    assert COARSE.bbox("nan,nan,nan,nan") == "nan,nan,nan,nan"
+
+
+def test_coarse_media_names_no_people():
+    reviewed = MEDIA.with_observation(Observation(id="o", group=Group.RED_PANDA, method="human",
+                                                  classified_by="reviewer-anna"))
+    dumped = COARSE.media(reviewed).model_dump_json()
+    assert "reviewer-anna" not in dumped and '"uploaded_by"' not in dumped
+    assert "reviewer-anna" in ExactView().media(reviewed).model_dump_json()

@@ -68,7 +68,7 @@ function observationsList(media) {
   h("div", { class: "small text-muted d-flex flex-wrap gap-2 mt-1" },
     o.method === "human" ? h("span", { class: "badge text-bg-info" }, "human")
       : h("span", { class: "badge text-bg-secondary" }, "machine"),
-    h("span", { class: "overflow-anywhere" }, o.model ? `${o.model.name}:${o.model.version}` : o.classified_by),
+    h("span", { class: "overflow-anywhere" }, o.model ? `${o.model.name}:${o.model.version}` : (o.classified_by ?? "reviewer")),
     h("span", {}, fmtDateTime(o.classified_at)))));
   if (!items.length) return h("p", { class: "text-muted small mb-0" }, "No observations yet.");
   return h("ol", { class: "list-group", id: "observations" }, items);
@@ -165,7 +165,7 @@ export async function render(root, { params, ctx }) {
               ["Trap", h("a", { href: `#/traps/${encodeURIComponent(media.deployment_id)}` }, media.deployment_id)],
               ["Taken", `${fmtDateTime(media.timestamp)}${media.timestamp_source === "upload" ? " (upload time: no EXIF date)" : ""}`],
               ["Camera clock", exif.captured_at_local],
-              ["Uploaded", `${fmtDateTime(media.uploaded_at)} by ${media.uploaded_by}`],
+              ["Uploaded", media.uploaded_by ? `${fmtDateTime(media.uploaded_at)} by ${media.uploaded_by}` : fmtDateTime(media.uploaded_at)],
               ["Camera", [exif.make, exif.model].filter(Boolean).join(" ")],
               ["Size", exif.width && exif.height ? `${exif.width} × ${exif.height} px, ${fmtBytes(media.size_bytes)}`
                 : fmtBytes(media.size_bytes)],
