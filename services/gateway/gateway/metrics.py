@@ -4,7 +4,8 @@ from prometheus_client import Counter, Gauge, Histogram
 
 UPLOAD_FILES = Counter("ailurus_upload_files_total", "Uploaded files by result status and group.", ["status", "group"])
 UPLOAD_STAGE_SECONDS = Histogram(
-    "ailurus_upload_stage_seconds", "Per-file upload stages (store, record, classify, finish) by model.",
+    "ailurus_upload_stage_seconds",
+    "Per-file upload stages (store, classify, record: its share of the batched ingest write) by model.",
     ["stage", "model_name", "model_version"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
