@@ -57,6 +57,8 @@ class ExactView:
     """Exact positions: signed-in reviewers and admins."""
 
     precision = EXACT
+    # Per-trap analytics need the traps' cells only where counts are thinned by cell.
+    needs_traps_for_analytics = False
 
     def trap(self, deployment: Deployment) -> TrapExact:
         return _pick(TrapExact, deployment)
@@ -89,8 +91,6 @@ class ExactView:
 
     def analytics(self, analytics: Analytics, traps: TrapList | None) -> Analytics:
         return analytics
-
-    needs_traps_for_analytics = False
 
 
 class CoarseView:
