@@ -25,7 +25,6 @@ class UploadNotYours(AilurusError):
 
 @dataclass
 class _Stream:
-    owner: str
     events: list[dict] = field(default_factory=list)
     done: bool = False
     changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -33,32 +32,41 @@ class _Stream:
 
 
 class ProgressHub:
+    """Live progress per (user, upload id): each user has their own ids, so nobody can read
+    another's upload, and opening someone else's id first (to claim it) changes nothing for
+    them: their upload publishes to their own stream."""
+
     def __init__(self, *, ttl_s: float = 600.0, max_uploads: int = 2000, heartbeat_s: float = 15.0) -> None:
         self.ttl_s = ttl_s
         self.max_uploads = max_uploads
         self.heartbeat_s = heartbeat_s
-        self._streams: OrderedDict[str, _Stream] = OrderedDict()
+        self._streams: OrderedDict[tuple[str, str], _Stream] = OrderedDict()
+        self._owners: dict[str, set[str]] = {}  # upload id -> users with a stream of that id
 
     def _stream(self, upload_id: str, owner: str) -> _Stream:
         self._expire()
-        stream = self._streams.get(upload_id)
+        key = (owner, upload_id)
+        stream = self._streams.get(key)
         if stream is None:
-            stream = self._streams[upload_id] = _Stream(owner)
-        elif stream.owner != owner:
-            # Someone else's upload id: answer as if it did not exist.
-            raise UploadNotYours("no such upload")
+            stream = self._streams[key] = _Stream()
+            self._owners.setdefault(upload_id, set()).add(owner)
         stream.touched_s = time.monotonic()
         return stream
 
     def _expire(self) -> None:
         now = time.monotonic()
         while self._streams:
-            upload_id, stream = next(iter(self._streams.items()))
+            (owner, upload_id), stream = next(iter(self._streams.items()))
             if len(self._streams) <= self.max_uploads and now - stream.touched_s < self.ttl_s:
                 break
-            del self._streams[upload_id]
+            del self._streams[(owner, upload_id)]
+            owners = self._owners[upload_id]
+            owners.discard(owner)
+            if not owners:
+                del self._owners[upload_id]
 
     def publish(self, upload_id: str, owner: str, event: dict) -> None:
+        """Never fails: an upload's progress cannot be broken by anyone else."""
         stream = self._stream(upload_id, owner)
         stream.events.append(event)
         stream.changed.set()
@@ -69,8 +77,14 @@ class ProgressHub:
         stream.changed.set()
 
     def events(self, upload_id: str, owner: str) -> AsyncIterator[str]:
-        """SSE lines: every event so far, then live ones, then ``event: done``. The owner
-        check happens here, before any byte of the response is sent."""
+        """SSE lines: every event so far, then live ones, then ``event: done``. The id of
+        another user's upload under way or done answers 404, before any byte of the response
+        is sent; an id nobody has uploaded under yet opens the caller's own stream."""
+        self._expire()
+        if (owner, upload_id) not in self._streams and any(
+                self._streams[(other, upload_id)].events or self._streams[(other, upload_id)].done
+                for other in self._owners.get(upload_id, ())):
+            raise UploadNotYours("no such upload")
         return self._lines(self._stream(upload_id, owner))
 
     async def _lines(self, stream: _Stream) -> AsyncIterator[str]:

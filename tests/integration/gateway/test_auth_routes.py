@@ -294,3 +294,13 @@ async def test_login_repeated_failures_are_throttled_with_retry_after(client, se
     assert 0 < int(blocked.headers["retry-after"]) <= settings.login_window_s + 1
     other = await client.post("/api/v1/auth/login", json={"username": "viewer", "password": passwords["viewer"]})
     assert other.status_code == 200  # another user is not locked out by someone else's guessing
+
+
+async def test_dashboard_page_only_served_with_its_csp(client):
+    for path in ("/static/index.html", "/static/./index.html"):
+        response = await client.get(path)
+        assert (response.status_code, response.headers.get("location")) == (308, "/"), path
+    page = await client.get("/")
+    if page.status_code == 200:  # the vendored libraries are present (make install)
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        assert page.headers["x-frame-options"] == "DENY"

@@ -56,3 +56,15 @@ def test_hub_forgets_oldest_uploads_beyond_capacity():
     hub.events(f"{0:032x}", "bob")
     with pytest.raises(UploadNotYours):
         hub.events(f"{2:032x}", "bob")  # a recent one is still alice's
+
+
+async def test_events_opened_first_by_another_user_do_not_break_or_see_the_owners_upload():
+    hub = ProgressHub(heartbeat_s=0.05)
+    squatter = hub.events(UPLOAD, "mallory")  # opened before alice starts her upload
+    owner = asyncio.create_task(collect(hub, "alice"))
+    await asyncio.sleep(0)
+    hub.publish(UPLOAD, "alice", {"index": 0, "status": "classified"})  # never raises
+    hub.finish(UPLOAD, "alice")
+    assert json.loads((await asyncio.wait_for(owner, timeout=2))[0][6:]) == {"index": 0, "status": "classified"}
+    assert (await asyncio.wait_for(anext(squatter), timeout=2)).startswith(": keep-alive")  # mallory sees nothing
+    await squatter.aclose()

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, PlainTextResponse
+from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -27,7 +27,13 @@ _COMMON_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-r
 
 
 class _StaticFiles(StaticFiles):
-    """StaticFiles that always revalidates (ETag), so a new release is picked up at once."""
+    """StaticFiles that always revalidates (ETag), so a new release is picked up at once.
+    The page itself is served only at ``/``, with its CSP and framing protection."""
+
+    async def get_response(self, path: str, scope: Scope):
+        if Path(path).name == "index.html":
+            return RedirectResponse("/", status_code=308)
+        return await super().get_response(path, scope)
 
     def file_response(self, full_path, stat_result, scope: Scope, status_code: int = 200):
         response = super().file_response(full_path, stat_result, scope, status_code)
