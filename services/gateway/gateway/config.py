@@ -57,6 +57,9 @@ class GatewaySettings(ServiceSettings, AuthSettings, BlobSettings):
     # the window, then 429 until the window has passed.
     login_max_failures: int = Field(default=5, ge=1)
     login_window_s: float = Field(default=300.0, gt=0)
+    # Addresses (or CIDRs) of the reverse proxies whose X-Forwarded-For is believed; empty:
+    # none, the client is the TCP peer. Behind the AKS Ingress: the ingress controller's pod CIDR.
+    trusted_proxies: list[str] = Field(default_factory=list)
     auth_token_ttl_s: int = Field(default=8 * 3600, ge=60, le=7 * 24 * 3600)
     # What the dashboard needs for MSAL sign-in (entra mode).
     entra_tenant_id: str | None = None

@@ -21,6 +21,9 @@ class LoginThrottle:
         self.per_client_factor = per_client_factor
         self.max_keys = max_keys
         self._failures: OrderedDict[tuple[str, str], deque[float]] = OrderedDict()
+        # Attempts being checked now count against the limit: 30 parallel guesses on one name
+        # must not all be checked because none has failed yet.
+        self._in_flight: dict[tuple[str, str], int] = {}
 
     def _limit(self, key: tuple[str, str]) -> int:
         return self.max_failures * (self.per_client_factor if key[0] == "client" else 1)
@@ -31,24 +34,43 @@ class LoginThrottle:
             failures.popleft()
         return failures
 
-    def check(self, username: str, client: str) -> None:
-        """Raise ``TooManyAttempts`` (with Retry-After) while either key is over its limit."""
-        now = time.monotonic()
-        for key in (("user", username.lower()), ("client", client)):
-            failures = self._recent(key, now)
-            if len(failures) >= self._limit(key):
-                wait_s = max(1, int(self.window_s - (now - failures[0])) + 1)
-                raise TooManyAttempts("too many failed sign-ins; try again later", retry_after_s=wait_s)
+    @staticmethod
+    def _keys(username: str, client: str) -> tuple[tuple[str, str], tuple[str, str]]:
+        return ("user", username.lower()), ("client", client)
 
-    def failed(self, username: str, client: str) -> None:
+    def begin(self, username: str, client: str) -> None:
+        """Start an attempt, or raise ``TooManyAttempts`` (with Retry-After) while either key
+        has its limit of failures and attempts under way. Check and count are one step (no
+        await between them), so parallel attempts cannot all slip in. Pair with ``end``."""
         now = time.monotonic()
-        for key in (("user", username.lower()), ("client", client)):
+        keys = self._keys(username, client)
+        for key in keys:
+            failures = self._recent(key, now)
+            if len(failures) + self._in_flight.get(key, 0) >= self._limit(key):
+                wait_s = max(1, int(self.window_s - (now - failures[0])) + 1) if failures else 1
+                raise TooManyAttempts("too many failed sign-ins; try again later", retry_after_s=wait_s)
+        for key in keys:
+            self._in_flight[key] = self._in_flight.get(key, 0) + 1
+
+    def end(self, username: str, client: str, *, succeeded: bool) -> None:
+        """Finish an attempt ``begin`` let through."""
+        for key in self._keys(username, client):
+            left = self._in_flight.get(key, 1) - 1
+            if left > 0:
+                self._in_flight[key] = left
+            else:
+                self._in_flight.pop(key, None)
+        if succeeded:
+            self._failures.pop(("user", username.lower()), None)
+        else:
+            self._failed(username, client)
+
+    def _failed(self, username: str, client: str) -> None:
+        now = time.monotonic()
+        for key in self._keys(username, client):
             failures = self._recent(key, now)
             failures.append(now)
             self._failures[key] = failures
             self._failures.move_to_end(key)
         while len(self._failures) > self.max_keys:  # bounded memory under a spray of names
             self._failures.popitem(last=False)
-
-    def succeeded(self, username: str) -> None:
-        self._failures.pop(("user", username.lower()), None)

@@ -304,3 +304,12 @@ async def test_dashboard_page_only_served_with_its_csp(client):
     if page.status_code == 200:  # the vendored libraries are present (make install)
         assert "script-src 'self'" in page.headers["content-security-policy"]
         assert page.headers["x-frame-options"] == "DENY"
+
+
+async def test_login_parallel_guesses_on_one_name_are_braked_at_the_limit(client, settings):
+    # A name nobody else uses in this module: the brake is per name (and per client, at 4x).
+    guesses = [client.post("/api/v1/auth/login", json={"username": "viewer", "password": f"guess-{n}"})
+               for n in range(30)]
+    statuses = sorted(r.status_code for r in await asyncio.gather(*guesses))
+    assert statuses.count(401) == settings.login_max_failures
+    assert statuses.count(429) == 30 - settings.login_max_failures

@@ -3,39 +3,70 @@ import pytest
 from gateway.throttle import LoginThrottle, TooManyAttempts
 
 
+def attempt(throttle: LoginThrottle, user: str, client: str, *, ok: bool = False) -> None:
+    throttle.begin(user, client)
+    throttle.end(user, client, succeeded=ok)
+
+
 def test_throttle_blocks_user_after_max_failures():
     throttle = LoginThrottle(max_failures=3, window_s=60)
     for _ in range(3):
-        throttle.check("ada", "10.0.0.1")
-        throttle.failed("ada", "10.0.0.1")
+        attempt(throttle, "ada", "10.0.0.1")
     with pytest.raises(TooManyAttempts) as info:
-        throttle.check("ADA", "10.0.0.2")  # user names compare case-insensitively
+        throttle.begin("ADA", "10.0.0.2")  # user names compare case-insensitively
     assert info.value.retry_after_s >= 1
+
+
+def test_throttle_counts_attempts_under_way_so_parallel_guesses_cannot_all_pass():
+    throttle = LoginThrottle(max_failures=5, window_s=60)
+    let_through = 0
+    for _ in range(30):  # 30 guesses started before any has finished
+        try:
+            throttle.begin("ada", "10.0.0.1")
+            let_through += 1
+        except TooManyAttempts:
+            pass
+    assert let_through == 5
+    for _ in range(let_through):
+        throttle.end("ada", "10.0.0.1", succeeded=False)
+    with pytest.raises(TooManyAttempts):
+        throttle.begin("ada", "10.0.0.3")
 
 
 def test_throttle_blocks_client_spraying_many_names():
     throttle = LoginThrottle(max_failures=2, window_s=60, per_client_factor=3)
     for n in range(6):
-        throttle.failed(f"user{n}", "10.0.0.9")
+        attempt(throttle, f"user{n}", "10.0.0.9")
     with pytest.raises(TooManyAttempts):
-        throttle.check("fresh-name", "10.0.0.9")
-    throttle.check("fresh-name", "10.0.0.10")  # another address is not blocked
+        throttle.begin("fresh-name", "10.0.0.9")
+    throttle.begin("fresh-name", "10.0.0.10")  # another address is not blocked
 
 
 def test_throttle_success_clears_user_failures():
     throttle = LoginThrottle(max_failures=2, window_s=60)
-    throttle.failed("ada", "a")
-    throttle.succeeded("ada")
-    throttle.failed("ada", "b")
-    throttle.check("ada", "c")  # one failure since the success: under the limit of 2, no raise
+    attempt(throttle, "ada", "a")
+    attempt(throttle, "ada", "a", ok=True)
+    attempt(throttle, "ada", "b")
+    throttle.begin("ada", "c")  # one failure since the success: under the limit of 2, no raise
 
 
 def test_throttle_window_expires(monkeypatch):
     now = [1000.0]
     monkeypatch.setattr("gateway.throttle.time.monotonic", lambda: now[0])
     throttle = LoginThrottle(max_failures=1, window_s=10)
-    throttle.failed("ada", "a")
+    attempt(throttle, "ada", "a")
     with pytest.raises(TooManyAttempts):
-        throttle.check("ada", "a")
+        throttle.begin("ada", "a")
     now[0] += 10
-    throttle.check("ada", "a")
+    throttle.begin("ada", "a")
+
+
+def test_forwarded_for_is_believed_only_from_configured_proxies(tmp_path):
+    from gateway.__main__ import uvicorn_options
+    from gateway.config import GatewaySettings
+
+    base = {"auth_key_path": tmp_path / "k.pem", "auth_users_path": tmp_path / "u.json", "blob_root": tmp_path}
+    none = uvicorn_options(GatewaySettings(**base))
+    assert none["proxy_headers"] is False and none["forwarded_allow_ips"] == ""
+    some = uvicorn_options(GatewaySettings(**base, trusted_proxies=["10.244.0.0/16"]))
+    assert some["proxy_headers"] is True and some["forwarded_allow_ips"] == "10.244.0.0/16"

@@ -67,17 +67,18 @@ async def login(body: LoginIn, auth: AuthDep, request: Request) -> TokenOut:
         raise LocalSignInDisabled("password sign-in exists only in local auth mode; sign in with Entra ID")
     throttle: LoginThrottle = request.app.state.login_throttle
     client = request.client.host if request.client else "unknown"
-    throttle.check(body.username, client)
+    throttle.begin(body.username, client)
+    user = None
     try:
         user = await asyncio.to_thread(auth.users.authenticate, body.username, body.password)  # scrypt: off the loop
     except LocalUsersError as exc:
         log.error("auth: %s", exc)
         raise AuthUnavailable("the local users file cannot be read", retry_after_s=5) from None
+    finally:
+        throttle.end(body.username, client, succeeded=user is not None)
     if user is None:
         log.warning("auth: local sign-in failed for user %r", body.username[:64])
-        throttle.failed(body.username, client)
         raise InvalidCredentials("wrong user name or password")
-    throttle.succeeded(body.username)
     roles = sorted(user.roles)
     token = auth.issuer.issue(user.username, roles, name=user.name)
     return TokenOut(access_token=token, expires_in=auth.issuer.ttl_s, roles=roles)
