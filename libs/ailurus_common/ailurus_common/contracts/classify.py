@@ -5,13 +5,12 @@ answers ``ClassifyResult``; the gateway hands its ``exif``, ``prediction`` and
 from pydantic import BaseModel, ConfigDict, Field
 
 from ailurus_common.domain import Group
-from ailurus_common.records import MEDIA_ID_PATTERN, ExifInfo, MachinePrediction
+from ailurus_common.records import ExifInfo, MachinePrediction
 
 CLASSIFY_PATH = "/v1/classify"
 # The media id (sha256 of the bytes) as a query parameter: preprocess stores the thumbnail
 # as processed/<media_id>.jpg itself, so it never travels back through the gateway.
 MEDIA_ID_PARAM = "media_id"
-MEDIA_ID_QUERY_PATTERN = MEDIA_ID_PATTERN
 
 
 def thumbnail_blob_name(media_id: str) -> str:

@@ -5,8 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.datastructures import UploadFile
 
-from ailurus_common.contracts.classify import CLASSIFY_PATH, MEDIA_ID_QUERY_PATTERN, ClassifyResult
+from ailurus_common.contracts.classify import CLASSIFY_PATH, ClassifyResult
 from ailurus_common.errors import ErrorCode
+from ailurus_common.records import MEDIA_ID_PATTERN
 from preprocess.api.deps import PipelineDep
 from preprocess.errors import EmptyFile, ImageError
 
@@ -35,7 +36,7 @@ async def _read_image_bytes(request: Request) -> bytes:
 
 @router.post(CLASSIFY_PATH, response_model=ClassifyResult, responses=_ERROR_RESPONSES)
 async def classify(request: Request, pipeline: PipelineDep,
-                   media_id: Annotated[str | None, Query(pattern=MEDIA_ID_QUERY_PATTERN)] = None) -> ClassifyResult:
+                   media_id: Annotated[str | None, Query(pattern=MEDIA_ID_PATTERN)] = None) -> ClassifyResult:
     """Decode, orient, read EXIF, resize and classify one image; with ``media_id`` (the
     sha256 of the bytes) also store its thumbnail as ``processed/<media_id>.jpg``.
 
