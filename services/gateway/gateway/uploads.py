@@ -16,18 +16,13 @@ from ailurus_common.contracts.ingest import Classification, MediaBatch, NewMedia
 from ailurus_common.errors import AilurusError, ErrorCode
 from ailurus_common.records import ErrorInfo, ModelRef
 from ailurus_common.sniff import SUPPORTED_TEXT, sniff_image_type
-from ailurus_common.storage.blob import UPLOADS, BlobStore
+from ailurus_common.storage.blob import UPLOADS, BlobStore, original_blob_name
 from gateway.metrics import IN_FLIGHT_FILES, TRAP_LAST_UPLOAD, UPLOAD_FILES, UPLOAD_STAGE_SECONDS
 from gateway.schemas import ErrorBody, FileResult
 
 log = logging.getLogger(__name__)
 
 Notify = Callable[[dict], None]
-
-
-def original_blob_name(media_id: str) -> str:
-    """Content-addressed: the same bytes always land on the same name."""
-    return f"{media_id[:2]}/{media_id}"
 
 
 def _rejected(filename: str, code: ErrorCode, message: str) -> FileResult:

@@ -9,7 +9,7 @@ from ailurus_common.clients.preprocess import Rejected, Unavailable
 from ailurus_common.contracts.ingest import Classification, FailureIn
 from ailurus_common.errors import AilurusError, ErrorCode
 from ailurus_common.records import ErrorInfo, Media, utc_now
-from ailurus_common.storage.blob import UPLOADS
+from ailurus_common.storage.blob import original_location
 from ailurus_common.storage.errors import NotFound
 from gateway.config import GatewaySettings
 from gateway.metrics import PENDING_BACKLOG, WORKER_RESULTS
@@ -35,9 +35,11 @@ class PendingWorker:
     async def _retry(self, media: Media) -> str:
         ingest = self.pipeline.ingest
         async with self._limiter:
-            container, _, name = media.blob_original.partition("/")
+            location = original_location(media.blob_original)
             try:
-                data = await self.pipeline.blobs.get(container or UPLOADS, name)
+                if location is None:  # a record must point at an original, never elsewhere
+                    raise NotFound(f"{media.blob_original!r} is not an original's path")
+                data = await self.pipeline.blobs.get(*location)
             except NotFound:
                 await self._fail(media, ErrorCode.ORIGINAL_MISSING, "the stored original is gone", final=True)
                 return "failed"

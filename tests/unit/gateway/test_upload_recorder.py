@@ -5,6 +5,7 @@ import asyncio
 
 from ailurus_common.clients.base import UpstreamUnavailable
 from ailurus_common.contracts.ingest import MediaBatch, MediaBatchResult, NewMedia, Recorded
+from ailurus_common.storage.blob import original_blob_name
 from gateway.schemas import FileResult
 from gateway.uploads import UploadRecorder, _Staged
 
@@ -27,7 +28,7 @@ class RecordingIngest:
 def staged(n: int) -> _Staged:
     media_id = f"{n:064x}"
     item = NewMedia(id=media_id, file_name=f"{n}.jpg", media_type="image/jpeg", size_bytes=1,
-                    blob_original=f"uploads/{media_id}", uploaded_by="u")
+                    blob_original=f"uploads/{original_blob_name(media_id)}", uploaded_by="u")
     return _Staged(item, FileResult(filename=f"{n}.jpg", status="pending", media_id=media_id), None)
 
 

@@ -4,11 +4,13 @@ bursts grouped as they are recorded (with each other and with stored neighbours)
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
 
 from ailurus_common.contracts.ingest import Classification, MediaBatch, NewMedia
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.errors import ErrorCode
 from ailurus_common.records import Deployment, ErrorInfo, ExifInfo, LabelScore, MachinePrediction, ModelRef
+from ailurus_common.storage.blob import original_blob_name
 from ingest.errors import TrapNotFound
 from ingest.recording import record_classification, record_upload
 from ingest.store.sqlite import SqliteMetadataStore
@@ -35,7 +37,7 @@ def classification(captured_at_local: str | None) -> Classification:
 
 def item(n: int, captured_at_local: str | None = None, *, pending: bool = False) -> NewMedia:
     return NewMedia(id=f"{n:064x}", file_name=f"{n}.jpg", media_type="image/png", size_bytes=1,
-                    blob_original=f"uploads/{n}", uploaded_by="u",
+                    blob_original=f"uploads/{original_blob_name(f'{n:064x}')}", uploaded_by="u",
                     classification=None if pending else classification(captured_at_local),
                     error=ErrorInfo(code=ErrorCode.CLASSIFIER_UNAVAILABLE, message="down") if pending else None)
 
@@ -84,3 +86,11 @@ async def test_record_classification_of_pending_joins_its_burst_once(store):
     again = await record_classification(store, f"{2:064x}", classification("2024-05-01T12:00:20"),
                                         sequence_gap_s=GAP_S)
     assert len(again.observations) == 1  # idempotent per model version
+
+
+@pytest.mark.parametrize("path", ["models/ailurus_classifier/1/model.onnx", "uploads/../models/x", "uploads/aa",
+                                  f"processed/{'a' * 64}.jpg", f"uploads/ab/{'a' * 64}/x"])
+def test_new_media_original_must_be_an_uploads_original(path):
+    with pytest.raises(ValidationError):
+        NewMedia(id="a" * 64, file_name="x.jpg", media_type="image/jpeg", size_bytes=1, blob_original=path,
+                 uploaded_by="u")

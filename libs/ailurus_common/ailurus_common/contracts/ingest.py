@@ -21,6 +21,7 @@ from ailurus_common.records import (
     TrapFields,
     known_zone,
 )
+from ailurus_common.storage.blob import ORIGINAL_PATH_PATTERN
 
 
 class Body(BaseModel):
@@ -89,7 +90,7 @@ class NewMedia(Body):
     file_name: str = Field(max_length=255)
     media_type: str
     size_bytes: int = Field(ge=0)
-    blob_original: str
+    blob_original: str = Field(pattern=ORIGINAL_PATH_PATTERN)
     uploaded_by: str
     classification: Classification | None = None
     error: ErrorInfo | None = None

@@ -14,6 +14,24 @@ DATASETS = "datasets"
 MODELS = "models"
 CONTAINERS = (UPLOADS, PROCESSED, DATASETS, MODELS)
 
+# An original lives at uploads/<first two hex digits>/<sha256>: content-addressed, so the same
+# bytes always land on the same name. Records carry this path; nothing else is read as one.
+ORIGINAL_PATH_PATTERN = rf"^{UPLOADS}/[0-9a-f]{{2}}/[0-9a-f]{{64}}$"
+
+
+def original_blob_name(media_id: str) -> str:
+    """The name in ``uploads/`` of the original with this content hash."""
+    return f"{media_id[:2]}/{media_id}"
+
+
+def original_location(path: str) -> tuple[str, str] | None:
+    """(container, name) of a record's original path, or None when it is not an original's."""
+    if re.fullmatch(ORIGINAL_PATH_PATTERN, path) is None:
+        return None
+    container, _, name = path.partition("/")
+    return container, name
+
+
 MAX_BLOB_NAME_CHARS = 1024  # Azure's limit
 MAX_SEGMENT_BYTES = 255  # a file name on Linux filesystems (NAME_MAX), in UTF-8 bytes
 # Azure's container rule: 3-63 chars, lowercase letters, digits, single inner hyphens.

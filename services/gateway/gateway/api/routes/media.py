@@ -12,7 +12,7 @@ from ailurus_common.contracts.ingest import Review, ReviewIn
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.records import MEDIA_ID_PATTERN, TRAP_ID_PATTERN
 from ailurus_common.sniff import IMAGE_MEDIA_TYPES
-from ailurus_common.storage.blob import PROCESSED
+from ailurus_common.storage.blob import PROCESSED, original_location
 from ailurus_common.storage.errors import NotFound
 from gateway.api.deps import BlobsDep, IngestDep, UserDep, ViewDep
 from gateway.auth import require
@@ -67,8 +67,10 @@ async def get_original(ingest: IngestDep, blobs: BlobsDep, view: ViewDep, media_
         raise OriginalRestricted("originals carry exact positions: signed-in reviewers and admins only; "
                                  "use the thumbnail")
     media = await ingest.get_media(media_id)
-    container, _, name = media.blob_original.partition("/")
-    return await _blob_response(blobs, container, name, media.media_type)
+    location = original_location(media.blob_original)
+    if location is None:  # a record must point at an original, never at another container
+        raise BlobMissing("this record names no stored original")
+    return await _blob_response(blobs, *location, media.media_type)
 
 
 @router.get("/{media_id}/thumbnail", response_class=Response, responses=_IMAGE_RESPONSE,
