@@ -14,7 +14,7 @@ from ailurus_common.clients.ingest import IngestClient
 from ailurus_common.clients.preprocess import PreprocessClient, Rejected, Unavailable
 from ailurus_common.contracts.ingest import Classification, MediaBatch, NewMedia
 from ailurus_common.errors import AilurusError, ErrorCode
-from ailurus_common.records import ErrorInfo, ModelRef
+from ailurus_common.records import ErrorInfo
 from ailurus_common.sniff import SUPPORTED_TEXT, sniff_image_type
 from ailurus_common.storage.blob import UPLOADS, BlobStore, original_blob_name
 from gateway.metrics import IN_FLIGHT_FILES, TRAP_LAST_UPLOAD, UPLOAD_FILES, UPLOAD_STAGE_SECONDS
@@ -35,7 +35,6 @@ class _Staged:
 
     item: NewMedia
     result: FileResult
-    model: ModelRef | None
     done: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
@@ -95,7 +94,7 @@ class UploadRecorder:
                                        f"not stored, upload again: {status.message}")
                 elif status == "duplicate":
                     result = FileResult(filename=result.filename, status="duplicate", media_id=staged.item.id)
-                _observe_stages({"record": per_file_s}, staged.model)
+                _observe_stages({"record": per_file_s}, staged.result)
                 staged.done.set_result(result)
 
 
@@ -172,14 +171,14 @@ class UploadPipeline:
         if isinstance(outcome, Unavailable):
             log.warning("media %s stays pending: %s", media_id, outcome.message)
             item.error = ErrorInfo(code=ErrorCode.CLASSIFIER_UNAVAILABLE, message=outcome.message)
-            _observe_stages({"store": t1 - t0, "classify": t2 - t1}, None)
-            return _Staged(item, FileResult(filename=filename, status="pending", media_id=media_id), None)
+            result = FileResult(filename=filename, status="pending", media_id=media_id)
+            _observe_stages({"store": t1 - t0, "classify": t2 - t1}, result)
+            return _Staged(item, result)
         item.classification = Classification(exif=outcome.exif, prediction=outcome.prediction,
                                              blob_thumbnail=outcome.blob_thumbnail)
-        model = outcome.prediction.model
-        _observe_stages({"store": t1 - t0, "classify": t2 - t1}, model)
-        return _Staged(item, FileResult(filename=filename, status="classified", media_id=media_id,
-                                        prediction=outcome.prediction), model)
+        result = FileResult(filename=filename, status="classified", media_id=media_id, prediction=outcome.prediction)
+        _observe_stages({"store": t1 - t0, "classify": t2 - t1}, result)
+        return _Staged(item, result)
 
     async def _forget(self, blob_name: str) -> None:
         try:
@@ -188,8 +187,9 @@ class UploadPipeline:
             log.warning("rejected original %s not deleted: %s", blob_name, exc.message)
 
 
-def _observe_stages(seconds: dict[str, float], model: ModelRef | None) -> None:
+def _observe_stages(seconds: dict[str, float], result: FileResult) -> None:
     """Stage latencies labelled with the model that classified the file ("" when none did)."""
+    model = result.prediction.model if result.prediction else None
     name, version = (model.name, model.version) if model else ("", "")
     for stage, value in seconds.items():
         UPLOAD_STAGE_SECONDS.labels(stage, name, version).observe(value)

@@ -29,7 +29,7 @@ def staged(n: int) -> _Staged:
     media_id = f"{n:064x}"
     item = NewMedia(id=media_id, file_name=f"{n}.jpg", media_type="image/jpeg", size_bytes=1,
                     blob_original=f"uploads/{original_blob_name(media_id)}", uploaded_by="u")
-    return _Staged(item, FileResult(filename=f"{n}.jpg", status="pending", media_id=media_id), None)
+    return _Staged(item, FileResult(filename=f"{n}.jpg", status="pending", media_id=media_id))
 
 
 async def run(recorder: UploadRecorder, files: list) -> list[FileResult]:

@@ -20,21 +20,19 @@ def load_config(config_path: Path) -> mc.ModelConfig:
     return text_format.Parse(config_path.read_text(encoding="utf-8"), mc.ModelConfig())
 
 
-def local_config(production: mc.ModelConfig, *, max_queue_delay_us: int, intra_op_threads: int,
-                 instances: int = 1) -> mc.ModelConfig:
+def local_config(production: mc.ModelConfig, *, max_queue_delay_us: int, intra_op_threads: int) -> mc.ModelConfig:
     config = mc.ModelConfig()
     config.CopyFrom(production)
     config.backend = "python"
     del config.instance_group[:]
-    config.instance_group.add(count=instances, kind=mc.ModelInstanceGroup.KIND_CPU)
+    config.instance_group.add(count=1, kind=mc.ModelInstanceGroup.KIND_CPU)
     del config.dynamic_batching.preferred_batch_size[:]
     config.dynamic_batching.max_queue_delay_microseconds = max_queue_delay_us
     config.parameters["intra_op_threads"].string_value = str(intra_op_threads)
     return config
 
 
-def build_local_repository(source: Path, target: Path, *, max_queue_delay_us: int, intra_op_threads: int,
-                           instances: int = 1) -> list[str]:
+def build_local_repository(source: Path, target: Path, *, max_queue_delay_us: int, intra_op_threads: int) -> list[str]:
     """Write ``target`` as a Python-backend repository serving every model in ``source``.
 
     Returns the names of the models written. Model files are linked, not copied.
@@ -50,7 +48,7 @@ def build_local_repository(source: Path, target: Path, *, max_queue_delay_us: in
         model_dst = target / model_src.name
         model_dst.mkdir(parents=True)
         config = local_config(load_config(config_path), max_queue_delay_us=max_queue_delay_us,
-                              intra_op_threads=intra_op_threads, instances=instances)
+                              intra_op_threads=intra_op_threads)
         (model_dst / "config.pbtxt").write_text(text_format.MessageToString(config), encoding="utf-8")
         for extra in model_src.iterdir():
             if extra.is_file() and extra.name != "config.pbtxt":

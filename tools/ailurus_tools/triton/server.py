@@ -6,7 +6,6 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ailurus_tools.processes import ManagedProcess, ProcessError
@@ -28,8 +27,6 @@ class TritonSettings(BaseSettings):
     # One ONNX Runtime thread per inference: 16.6 ms of CPU per image against 20.3 ms with two
     # (measured here, spinning off); concurrent requests keep both cores busy anyway.
     intra_op_threads: int = 1
-    # Model instances (each its own Python stub process with its own ONNX Runtime session).
-    instances: int = Field(default=1, ge=1)
     startup_timeout_s: float = 180.0
     stop_timeout_s: float = 20.0
 
@@ -104,7 +101,7 @@ class LocalTriton:
         work_dir = s.work_dir.resolve()
         repo = work_dir / "model_repository"
         self.models = build_local_repository(s.model_repository.resolve(), repo, max_queue_delay_us=s.max_queue_delay_us,
-                                             intra_op_threads=s.intra_op_threads, instances=s.instances)
+                                             intra_op_threads=s.intra_op_threads)
         if not self.models:
             raise TritonError(f"no built model under {s.model_repository} (run `make model`)")
         cmd = [
