@@ -6,7 +6,7 @@ from pathlib import Path
 
 from preprocess.classifier.onnx import OnnxClassifier
 from preprocess.config import PreprocessSettings
-from preprocess.decode import DecodeLimits, configure_decoders, decode
+from preprocess.decode import configure_decoders, decode
 
 
 def bare_rate(images: list[tuple[str, bytes]], model_dir: Path, *, rounds: int) -> dict:
@@ -14,7 +14,7 @@ def bare_rate(images: list[tuple[str, bytes]], model_dir: Path, *, rounds: int) 
     ORT on every core)."""
     s = PreprocessSettings()
     configure_decoders(max_pixels=s.max_pixels)
-    limits = DecodeLimits(s.max_body_bytes, s.max_pixels, s.min_side_px, s.max_aspect_ratio)
+    limits = s.decode_limits()
     classifier = OnnxClassifier(model_dir, s.model_name, threads=s.onnx_threads)
     for _, data in images[:3]:  # warm-up: first ORT runs allocate
         classifier.run(decode(data, limits, input_size_px=s.input_size_px, crop_fraction=s.crop_fraction).pixels[None])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ailurus_common.auth import LocalIssuer, Role
+from ailurus_common.auth import SERVICE_AUDIENCE, LocalIssuer
 from ailurus_tools.processes import ManagedProcess, free_port
 from ailurus_tools.standins import Azurite, CosmosStandin
 from ailurus_tools.triton.server import LocalTriton, TritonSettings
@@ -71,7 +71,7 @@ def service_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def service_headers(service_key: Path) -> dict[str, str]:
     """A service token (as the gateway sends) for calling internal services directly."""
-    token = LocalIssuer.from_key_file(service_key).issue("tests", [Role.ADMIN], app_only=True)
+    token = LocalIssuer.from_key_file(service_key, audience=SERVICE_AUDIENCE).issue_service("tests")
     return {"Authorization": f"Bearer {token}"}
 
 

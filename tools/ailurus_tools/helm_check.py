@@ -129,7 +129,8 @@ def _expect_edge_and_monitoring(objects: Objects) -> list[str]:
     problems = [f"expected {n} {kind}, rendered {counts[kind]}" for kind, n in wanted.items() if counts[kind] != n]
     for deployment in _kinds(objects, "Deployment"):
         pod = _pod_spec(deployment)
-        uses_secret = any("valueFrom" in env for c in pod["containers"] for env in c.get("env", []))
+        uses_secret = any(env.get("valueFrom", {}).get("secretKeyRef", {}).get("name", "").endswith("-keyvault")
+                          for c in pod["containers"] for env in c.get("env", []))
         mounts_csi = any("csi" in volume for volume in pod.get("volumes", []))
         if uses_secret != mounts_csi:
             problems.append(f"Deployment {deployment['metadata']['name']}: Key Vault env without the CSI volume "

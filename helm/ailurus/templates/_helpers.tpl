@@ -57,12 +57,20 @@ app.kubernetes.io/component: {{ .component }}
 app.kubernetes.io/component: {{ .component }}
 {{- end }}
 
+{{/* A component's ServiceAccount: <prefix>-<component>. dict "root" $ "component" "gateway" */}}
 {{- define "ailurus.serviceAccountName" -}}
-{{- if .Values.serviceAccount.create }}
-{{- default (include "ailurus.fullname" .) .Values.serviceAccount.name }}
-{{- else }}
-{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- $values := .root.Values.serviceAccount }}
+{{- $prefix := $values.name }}
+{{- if not $values.create }}
+{{- $prefix = required "serviceAccount.name (the prefix of the existing ServiceAccounts) is required when serviceAccount.create is false" $values.name }}
 {{- end }}
+{{- printf "%s-%s" (default (include "ailurus.fullname" .root) $prefix) .component | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The managed identity a component's ServiceAccount is federated with. dict "root" $ "component" "gateway" */}}
+{{- define "ailurus.identityClientId" -}}
+{{- $identity := .root.Values.workloadIdentity }}
+{{- default $identity.clientId (index $identity.clientIds .component) }}
 {{- end }}
 
 {{- define "ailurus.keyVaultSecretName" -}}
@@ -258,6 +266,7 @@ Entra ID app-only token its workload identity obtains for the API, with the admi
 */}}
 {{- define "ailurus.serviceAuthEnv" -}}
 {{ .prefix }}_AUTH_MODE: {{ .root.Values.auth.mode | quote }}
+{{ .prefix }}_AUTH_SERVICE_AUDIENCE: {{ .root.Values.auth.serviceAudience | quote }}
 {{- if eq .root.Values.auth.mode "entra" }}
 {{ .prefix }}_AUTH_AUDIENCE: {{ .root.Values.auth.audience | quote }}
 {{ .prefix }}_AUTH_ISSUER: {{ include "ailurus.authIssuer" .root | quote }}

@@ -12,7 +12,7 @@ synced repository read-only on /models (preprocess reads labels.txt and taxonomy
 {{- define "ailurus.service" -}}
 {{- $root := .root }}
 {{- $v := .values }}
-{{- $env := mergeOverwrite (deepCopy .env) $v.env }}
+{{- $env := mergeOverwrite (deepCopy .env) (dict (printf "%s_METRICS_PORT" (upper .component)) ($v.metricsPort | toString)) $v.env }}
 {{- $keyVaultMounted := and $root.Values.keyVault.enabled (not (empty $v.secretEnv)) }}
 apiVersion: apps/v1
 kind: Deployment
@@ -48,7 +48,7 @@ spec:
       labels:
         {{- include "ailurus.podLabels" (dict "root" $root "component" .component "podLabels" $v.podLabels) | nindent 8 }}
     spec:
-      serviceAccountName: {{ include "ailurus.serviceAccountName" $root }}
+      serviceAccountName: {{ include "ailurus.serviceAccountName" (dict "root" $root "component" .component) }}
       # Nothing here calls the Kubernetes API; workload identity projects its own token.
       automountServiceAccountToken: false
       # Service links would inject <SERVICE>_PORT=tcp://... variables that can collide with our settings.
@@ -71,6 +71,10 @@ spec:
           ports:
             - name: http
               containerPort: {{ $v.port }}
+              protocol: TCP
+            # /metrics only here: the Ingress routes to http, the NetworkPolicy opens this to Prometheus.
+            - name: metrics
+              containerPort: {{ $v.metricsPort }}
               protocol: TCP
           env:
             {{- range $name, $value := $env }}
@@ -164,6 +168,10 @@ spec:
       port: {{ $v.port }}
       targetPort: http
       protocol: TCP
+    - name: metrics
+      port: {{ $v.metricsPort }}
+      targetPort: metrics
+      protocol: TCP
   selector:
     {{- include "ailurus.componentSelectorLabels" . | nindent 4 }}
 {{- if $v.autoscaling.enabled }}
@@ -192,5 +200,5 @@ spec:
 {{ include "ailurus.pdb" . }}
 {{/* Our histograms carry their own `service` label (gateway, ...): honorLabels keeps it
      instead of renaming it exported_service under the target's Service name. */}}
-{{ include "ailurus.serviceMonitor" (dict "root" $root "component" .component "port" "http" "honorLabels" true) }}
+{{ include "ailurus.serviceMonitor" (dict "root" $root "component" .component "port" "metrics" "honorLabels" true) }}
 {{- end }}

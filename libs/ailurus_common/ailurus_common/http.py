@@ -1,14 +1,17 @@
 """ASGI pieces every service mounts: request-body limit, HTTP metrics, ``/metrics``."""
 
+import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Histogram, generate_latest, start_http_server
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ailurus_common.errors import AilurusError, ErrorCode, error_response
+from ailurus_common.settings import ServiceSettings
 
 HTTP_REQUEST_SECONDS = Histogram(
     "ailurus_http_request_duration_seconds", "HTTP request latency by route template and status.",
@@ -22,26 +25,53 @@ class PayloadTooLarge(AilurusError):
     code = ErrorCode.TOO_LARGE
 
 
-class BodySizeLimitMiddleware:
-    """Refuse a body over ``max_body_bytes`` without reading it all: by Content-Length up
-    front, and by counting streamed chunks (chunked uploads carry no length)."""
+# Limits up to this are enforced by reading the body before the app (small JSON bodies);
+# larger ones by counting while the app streams it (uploads, never held whole).
+PREREAD_MAX_BYTES = 1024 * 1024
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+
+@dataclass(frozen=True)
+class BodyLimit:
+    """The body limit of the requests whose method is ``method`` and whose whole path matches ``path``."""
+
+    method: str
+    path: str
+    max_bytes: int
+
+    def matches(self, method: str, path: str) -> bool:
+        return method == self.method and re.fullmatch(self.path, path) is not None
+
+
+class BodySizeLimitMiddleware:
+    """Refuse a body over its route's limit without reading it all: by Content-Length up
+    front, and by counting streamed chunks (chunked uploads carry no length). Runs before
+    routing and before auth, so an anonymous caller cannot make the service buffer a large
+    body: ``max_body_bytes`` is every route's limit but those ``routes`` name (an allow-list
+    of the few that take large bodies, and the ones that take less)."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, routes: Sequence[BodyLimit] = ()) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.routes = tuple(routes)
+
+    def limit_for(self, method: str, path: str) -> int:
+        return next((r.max_bytes for r in self.routes if r.matches(method, path)), self.max_body_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_body_bytes
+        limit = self.limit_for(scope["method"], scope["path"])
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
                 # Outside the app's exception handlers here: answer directly.
-                message = f"the request body has {int(value)} bytes; the limit is {limit}"
+                message = f"the request body has {int(value)} bytes; the limit of this route is {limit}"
                 response = error_response(413, PayloadTooLarge.code, message)
                 await response(scope, receive, send)
                 return
+        if limit <= PREREAD_MAX_BYTES:
+            await self._preread(limit, scope, receive, send)
+            return
         received = 0
 
         async def limited_receive() -> Message:
@@ -50,10 +80,60 @@ class BodySizeLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise PayloadTooLarge(f"the request body exceeds the limit of {limit} bytes")
+                    raise PayloadTooLarge(f"the request body exceeds the limit of this route ({limit} bytes)")
             return message
 
         await self.app(scope, limited_receive, send)
+
+    async def _preread(self, limit: int, scope: Scope, receive: Receive, send: Send) -> None:
+        """A small limit: read the body here, then hand it on. Body parsers turn any error
+        raised while they read into their own 400, so the limit is enforced before them."""
+        chunks: list[bytes] = []
+        received = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client left
+                return
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > limit:
+                message = f"the request body exceeds the limit of this route ({limit} bytes)"
+                await error_response(413, PayloadTooLarge.code, message)(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # after the body: disconnect notices
+
+        await self.app(scope, replay, send)
+
+
+class ResponseHeadersMiddleware:
+    """Add fixed headers to every response (e.g. Strict-Transport-Security)."""
+
+    def __init__(self, app: ASGIApp, *, headers: dict[str, str]) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *self.headers]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def route_template(scope: Scope) -> str:
@@ -101,8 +181,11 @@ class HttpMetricsMiddleware:
                 time.perf_counter() - start)
 
 
-def add_metrics_route(app: FastAPI) -> None:
-    """Serve the process's Prometheus registry at ``/metrics``."""
+def add_metrics_route(app: FastAPI, settings: ServiceSettings) -> None:
+    """Serve the process's Prometheus registry at ``/metrics`` on the service's own port,
+    unless it has a metrics port of its own (``serve_metrics``): then the API has none."""
+    if settings.metrics_port is not None:
+        return
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:
@@ -128,3 +211,9 @@ def health_router(readiness: Readiness) -> APIRouter:
         return JSONResponse({"status": "ready" if ready else "not_ready", **details}, status_code=200 if ready else 503)
 
     return router
+
+
+def serve_metrics(settings: ServiceSettings) -> None:
+    """Start the metrics server on ``metrics_port`` when one is set (a daemon thread)."""
+    if settings.metrics_port is not None:
+        start_http_server(settings.metrics_port, addr=settings.host)

@@ -14,6 +14,9 @@ class ServiceSettings(BaseSettings):
     # Loopback by default: a laptop must never expose the stack by accident.
     host: str = "127.0.0.1"
     port: int = Field(ge=1, le=65535)
+    # Serve /metrics on a port of its own (the cluster: only Prometheus reaches it, never the
+    # Ingress); unset, on the service's port (the laptop, loopback only).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
     # Idle keep-alive connections stay open this long: longer than the load balancer's and

@@ -2,6 +2,7 @@
 
 import uvicorn
 
+from ailurus_common.http import serve_metrics
 from gateway.config import GatewaySettings, get_settings
 from gateway.main import create_app
 
@@ -18,4 +19,5 @@ def uvicorn_options(settings: GatewaySettings) -> dict:
 
 if __name__ == "__main__":
     settings = get_settings()
+    serve_metrics(settings)
     uvicorn.run(create_app(settings), **uvicorn_options(settings))

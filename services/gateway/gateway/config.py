@@ -20,7 +20,11 @@ class GatewaySettings(ServiceSettings, AuthSettings, BlobSettings):
     ingest_timeout_s: float = Field(default=15.0, gt=0)
     preprocess_timeout_s: float = Field(default=60.0, gt=0)
 
+    # Only the upload route takes large bodies; every other body is bounded far lower, and
+    # before auth (an anonymous caller cannot make the gateway buffer much).
     max_body_bytes: int = Field(default=1024 * 1024 * 1024, gt=0)
+    max_json_body_bytes: int = Field(default=256 * 1024, gt=0)
+    max_auth_body_bytes: int = Field(default=8 * 1024, gt=0)
     max_file_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     max_files_per_request: int = Field(default=1000, ge=1)
     # Files of one request in flight at once. On CPU, batch 1 is already cheapest, so more
@@ -29,6 +33,9 @@ class GatewaySettings(ServiceSettings, AuthSettings, BlobSettings):
     fanout_concurrency: int = Field(default=4, ge=1)
     # Files of one request recorded in one ingest write (the rest once all are classified).
     record_batch: int = Field(default=100, ge=1, le=1000)
+
+    # Strict-Transport-Security max-age sent on every response (behind TLS, as in the chart); 0 = none.
+    hsts_max_age_s: int = Field(default=0, ge=0)
 
     # Dashboard map tiles: a Leaflet URL template (https://... or a path on this host);
     # empty = no base map (markers and heat on a plain background, works offline). The

@@ -11,7 +11,13 @@ from ailurus_common.auth.service import ServiceTokens
 from ailurus_common.clients.ingest import IngestClient
 from ailurus_common.clients.preprocess import PreprocessClient
 from ailurus_common.errors import install_error_handlers
-from ailurus_common.http import BodySizeLimitMiddleware, HttpMetricsMiddleware, add_metrics_route
+from ailurus_common.http import (
+    BodyLimit,
+    BodySizeLimitMiddleware,
+    HttpMetricsMiddleware,
+    ResponseHeadersMiddleware,
+    add_metrics_route,
+)
 from ailurus_common.logging import configure_logging
 from ailurus_common.request_context import RequestIdMiddleware
 from gateway.api.routes import analytics, dashboard, health, images, maps, media, traps, uploads
@@ -76,7 +82,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     app.dependency_overrides[get_settings] = _settings
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_json_body_bytes, routes=(
+        BodyLimit("POST", rf"{API_PREFIX}/traps/[^/]+/images", settings.max_body_bytes),
+        BodyLimit("POST", rf"{API_PREFIX}/auth/login", settings.max_auth_body_bytes)))
+    if settings.hsts_max_age_s:
+        app.add_middleware(ResponseHeadersMiddleware,
+                           headers={"Strict-Transport-Security": f"max-age={settings.hsts_max_age_s}; includeSubDomains"})
     app.add_middleware(HttpMetricsMiddleware, service=SERVICE)
     app.add_middleware(RequestIdMiddleware)
     # Default deny: every API route needs at least a viewer token; routes add stricter roles.
@@ -88,5 +99,5 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(auth_routes.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(health.router)
     app.include_router(dashboard.router)  # the web dashboard: /, /static, /api/v1/ui/config
-    add_metrics_route(app)
+    add_metrics_route(app, settings)
     return app

@@ -170,7 +170,7 @@ class UploadPipeline:
             return _rejected(filename, outcome.code, outcome.message)
         if isinstance(outcome, Unavailable):
             log.warning("media %s stays pending: %s", media_id, outcome.message)
-            item.error = ErrorInfo(code=ErrorCode.CLASSIFIER_UNAVAILABLE, message=outcome.message)
+            item.error = ErrorInfo(code=pending_code(outcome), message=outcome.message)
             result = FileResult(filename=filename, status="pending", media_id=media_id)
             _observe_stages({"store": t1 - t0, "classify": t2 - t1}, result)
             return _Staged(item, result)
@@ -185,6 +185,11 @@ class UploadPipeline:
             await self.blobs.delete(UPLOADS, blob_name)
         except AilurusError as exc:  # an unreferenced original costs space, never correctness
             log.warning("rejected original %s not deleted: %s", blob_name, exc.message)
+
+
+def pending_code(outcome: Unavailable) -> ErrorCode:
+    """Why a media stays pending: the classifier was down, or the call died on this file."""
+    return ErrorCode.CLASSIFY_INTERRUPTED if outcome.interrupted else ErrorCode.CLASSIFIER_UNAVAILABLE
 
 
 def _observe_stages(seconds: dict[str, float], result: FileResult) -> None:

@@ -1,5 +1,10 @@
 """Finish media left pending (preprocess, Triton or ingest was down) without a new
-upload: poll ingest for pending media, back off per media on ``attempts``."""
+upload: poll ingest for pending media, back off per media on ``attempts``.
+
+A file whose classify call died mid-request (``classify_interrupted``: preprocess crashed,
+hung or failed on it) is retried alone, with nothing else in flight from this worker: if it
+dies again, it is the cause, and it is failed for good (``poison_file``) instead of taking
+the service down on every pass."""
 
 import asyncio
 import logging
@@ -13,7 +18,7 @@ from ailurus_common.storage.blob import original_location
 from ailurus_common.storage.errors import NotFound
 from gateway.config import GatewaySettings
 from gateway.metrics import PENDING_BACKLOG, WORKER_RESULTS
-from gateway.uploads import UploadPipeline
+from gateway.uploads import UploadPipeline, pending_code
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +37,7 @@ class PendingWorker:
         await self.pipeline.ingest.record_failure(media.id, FailureIn(error=ErrorInfo(code=code, message=message),
                                                                       final=final))
 
-    async def _retry(self, media: Media) -> str:
+    async def _retry(self, media: Media, *, alone: bool = False) -> str:
         ingest = self.pipeline.ingest
         async with self._limiter:
             location = original_location(media.blob_original)
@@ -48,7 +53,12 @@ class PendingWorker:
                 await self._fail(media, outcome.code, outcome.message, final=True)
                 return "rejected"
             if isinstance(outcome, Unavailable):
-                await self._fail(media, ErrorCode.CLASSIFIER_UNAVAILABLE, outcome.message, final=False)
+                if outcome.interrupted and alone:
+                    await self._fail(media, ErrorCode.POISON_FILE,
+                                     f"classifying it was interrupted twice, the second time alone: {outcome.message}",
+                                     final=True)
+                    return "poison"
+                await self._fail(media, pending_code(outcome), outcome.message, final=False)
                 return "pending"
             # ingest groups the frame into its burst as it records it.
             await ingest.record_classification(media.id, Classification(
@@ -61,14 +71,22 @@ class PendingWorker:
                                                       limit=self.settings.worker_batch)
         PENDING_BACKLOG.set(await self.pipeline.ingest.pending_count())
         due = [m for m in pending.items if self._due(m)]
-        outcomes = await asyncio.gather(*(self._retry(m) for m in due), return_exceptions=True)
+        suspects = [m for m in due if m.error is not None and m.error.code is ErrorCode.CLASSIFY_INTERRUPTED]
+        others = [m for m in due if m not in suspects]
+        outcomes = await asyncio.gather(*(self._retry(m) for m in others), return_exceptions=True)
+        for media in suspects:  # one at a time, after the rest: nothing else can be the cause
+            try:
+                outcomes.append(await self._retry(media, alone=True))
+            except Exception as exc:  # noqa: BLE001 - counted like the gathered ones
+                outcomes.append(exc)
+        due = others + suspects
         finished = 0
         for media, outcome in zip(due, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 log.warning("retry of %s failed: %s", media.id, outcome)
                 outcome = "error"
             WORKER_RESULTS.labels(outcome).inc()
-            finished += outcome in ("classified", "rejected", "failed")
+            finished += outcome in ("classified", "rejected", "failed", "poison")
         return finished
 
     async def run_forever(self) -> None:

@@ -5,8 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from ailurus_common.auth import Role
-from ailurus_common.auth.service import open_validator, require
+from ailurus_common.auth.service import open_validator, require_service
 from ailurus_common.errors import install_error_handlers
 from ailurus_common.http import HttpMetricsMiddleware, add_metrics_route
 from ailurus_common.logging import configure_logging
@@ -34,7 +33,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         await store.start()
         app.state.store = store
         # Only the gateway calls ingest, with its service token (checked on every /v1 route).
-        app.state.token_validator = await asyncio.to_thread(open_validator, settings)
+        app.state.token_validator = await asyncio.to_thread(open_validator, settings, internal=True)
         try:
             yield
         finally:
@@ -52,6 +51,6 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
     for router in (traps.router, media.router, maps.router, analytics.router):
-        app.include_router(router, dependencies=[Depends(require(Role.ADMIN))])
-    add_metrics_route(app)
+        app.include_router(router, dependencies=[Depends(require_service)])
+    add_metrics_route(app, settings)
     return app

@@ -10,6 +10,7 @@ from pydantic_settings import SettingsConfigDict
 from ailurus_common.auth.settings import AuthSettings
 from ailurus_common.settings import ServiceSettings
 from ailurus_common.storage.settings import BlobSettings
+from preprocess.decode import DecodeLimits
 
 
 class PreprocessSettings(ServiceSettings, AuthSettings, BlobSettings):
@@ -35,6 +36,12 @@ class PreprocessSettings(ServiceSettings, AuthSettings, BlobSettings):
     min_side_px: int = Field(default=32, ge=1)
     max_aspect_ratio: float = Field(default=12.0, ge=1)
     decode_threads: int = Field(default=2, ge=1)
+    # Decode memory, known from the header (decode_budget.decode_cost_bytes): one image may
+    # take max_decode_bytes (a 60 Mpx RGB PNG, a 30 Mpx RGBA one; JPEGs decode reduced and
+    # take far less); all decodes in flight together at most decode_pool_bytes, so a burst
+    # of hostile files waits instead of growing the process past its memory limit (2 GiB in the chart).
+    max_decode_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
+    decode_pool_bytes: int = Field(default=1024 * 1024 * 1024, gt=0)
     # Eval crop: central square of crop_fraction x the short side, resized to input_size_px.
     input_size_px: int = 224
     crop_fraction: float = Field(default=0.875, gt=0, le=1)
@@ -48,7 +55,13 @@ class PreprocessSettings(ServiceSettings, AuthSettings, BlobSettings):
     def _limits_consistent(self) -> "PreprocessSettings":
         if self.min_side_px * self.min_side_px > self.max_pixels:
             raise ValueError("min_side_px squared exceeds max_pixels")
+        if self.max_decode_bytes > self.decode_pool_bytes:
+            raise ValueError("max_decode_bytes exceeds decode_pool_bytes: such an image could never be decoded")
         return self
+
+    def decode_limits(self) -> DecodeLimits:
+        return DecodeLimits(max_bytes=self.max_body_bytes, max_pixels=self.max_pixels, min_side_px=self.min_side_px,
+                            max_aspect_ratio=self.max_aspect_ratio, max_decode_bytes=self.max_decode_bytes)
 
 
 @lru_cache

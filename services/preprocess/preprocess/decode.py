@@ -4,6 +4,7 @@ reduced-size decode, EXIF orientation, central crop, resize.
 Everything here runs in worker threads (Pillow releases the GIL while decoding).
 """
 
+import contextlib
 import io
 import math
 import warnings
@@ -14,7 +15,16 @@ import pillow_heif
 from PIL import Image, UnidentifiedImageError
 
 from ailurus_common.sniff import DECODERS, SUPPORTED_TEXT, sniff_image_type
-from preprocess.errors import BadDimensions, CorruptImage, EmptyFile, TooLarge, TooManyPixels, UnsupportedFormat
+from preprocess.decode_budget import DecodeBudget, decode_cost_bytes
+from preprocess.errors import (
+    BadDimensions,
+    CorruptImage,
+    EmptyFile,
+    OverDecodeBudget,
+    TooLarge,
+    TooManyPixels,
+    UnsupportedFormat,
+)
 from preprocess.exif import ExifFacts, read_exif
 
 _TRANSPOSE = {
@@ -34,6 +44,7 @@ class DecodeLimits:
     max_pixels: int
     min_side_px: int
     max_aspect_ratio: float
+    max_decode_bytes: int  # one image's decode memory (decode_budget.decode_cost_bytes)
 
 
 @dataclass(frozen=True)
@@ -105,16 +116,21 @@ def _reduce_on_decode(image: Image.Image, needed_short_side_px: int) -> int:
 def _to_rgb(image: Image.Image) -> Image.Image:
     if image.mode == "RGB":
         return image
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+    # Each branch holds at most the working copies decode_budget.decode_cost_bytes counts.
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         # High bit depth (scientific TIFF/PNG): stretch to 8 bits instead of clipping to white.
-        values = np.asarray(image, dtype=np.float32)
+        values = np.asarray(image)
         peak = float(values.max()) or 1.0
-        image = Image.fromarray(np.clip(values * (255.0 / peak), 0, 255).astype(np.uint8), mode="L")
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        scaled = np.multiply(values, 255.0 / peak, dtype=np.float32)
+        del values
+        image = Image.fromarray(np.clip(scaled, 0, 255, out=scaled).astype(np.uint8), mode="L")
+        del scaled
+    if image.mode in ("RGBA", "RGBa", "LA", "La", "PA") or (image.mode == "P" and "transparency" in image.info):
         # Transparent pixels become black rather than whatever colour they hide.
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
+        rgba = image if image.mode == "RGBA" else image.convert("RGBA")
+        canvas = Image.new("RGB", rgba.size, (0, 0, 0))
+        canvas.paste(rgba, mask=rgba.getchannel("A"))
+        return canvas
     return image.convert("RGB")
 
 
@@ -143,28 +159,45 @@ def _thumbnail(image: Image.Image, size_px: int) -> bytes:
 
 
 def decode(data: bytes, limits: DecodeLimits, *, input_size_px: int, crop_fraction: float,
-           thumbnail_px: int | None = None) -> DecodedImage:
-    """Decode one upload into the model input; raises an ``ImageError`` with a stable code."""
+           thumbnail_px: int | None = None, budget: DecodeBudget | None = None) -> DecodedImage:
+    """Decode one upload into the model input; raises an ``ImageError`` with a stable code.
+
+    The decode's memory is known from the header before any pixel is decoded: over
+    ``limits.max_decode_bytes`` the image is refused; otherwise it waits for its share of
+    ``budget`` (the memory of all decodes in flight)."""
     image = _open(data, limits)
     with image:
         width, height = image.size
         _check_dimensions(width, height, limits)
-        exif = read_exif(image)
-        frames = getattr(image, "n_frames", 1)
         scale = _reduce_on_decode(image, math.ceil(input_size_px / crop_fraction))
-        try:
-            image.load()
-            upright = _to_rgb(image)
-        except Image.DecompressionBombError:
-            raise TooManyPixels(f"the image has more than {limits.max_pixels} pixels") from None
-        except Exception as exc:  # noqa: BLE001 - truncated/corrupt data from outside is a 4xx
-            raise CorruptImage(f"the image data cannot be decoded: {exc}") from None
-        for op in _TRANSPOSE.get(exif.orientation, []):
-            upright = upright.transpose(op)
-        if exif.orientation in (5, 6, 7, 8):
-            width, height = height, width
-        pixels = _center_crop_resize(upright, input_size_px, crop_fraction)
-        # The thumbnail comes from the already reduced, upright frame: no second decode.
-        thumbnail = _thumbnail(upright, thumbnail_px) if thumbnail_px else None
-        return DecodedImage(pixels=pixels, format=image.format or "unknown", width=width, height=height,
-                            frames=frames, decode_scale=scale, exif=exif, thumbnail_jpeg=thumbnail)
+        cost_bytes = decode_cost_bytes(image)
+        if cost_bytes > limits.max_decode_bytes:
+            raise OverDecodeBudget(f"decoding this {width}x{height} {image.mode} {image.format} image needs about "
+                                   f"{cost_bytes >> 20} MiB; one image may use {limits.max_decode_bytes >> 20} MiB")
+        with budget.reserve(cost_bytes) if budget else contextlib.nullcontext():
+            return _decode_reserved(image, width, height, scale, limits, input_size_px=input_size_px,
+                                    crop_fraction=crop_fraction, thumbnail_px=thumbnail_px)
+
+
+def _decode_reserved(image: Image.Image, width: int, height: int, scale: int, limits: DecodeLimits, *,
+                     input_size_px: int, crop_fraction: float, thumbnail_px: int | None) -> DecodedImage:
+    """Everything that may touch pixel data, once its memory is reserved: reading EXIF can
+    decode a PNG, counting frames can walk a GIF."""
+    exif = read_exif(image)
+    frames = getattr(image, "n_frames", 1)
+    try:
+        image.load()
+        upright = _to_rgb(image)
+    except Image.DecompressionBombError:
+        raise TooManyPixels(f"the image has more than {limits.max_pixels} pixels") from None
+    except Exception as exc:  # noqa: BLE001 - truncated/corrupt data from outside is a 4xx
+        raise CorruptImage(f"the image data cannot be decoded: {exc}") from None
+    for op in _TRANSPOSE.get(exif.orientation, []):
+        upright = upright.transpose(op)
+    if exif.orientation in (5, 6, 7, 8):
+        width, height = height, width
+    pixels = _center_crop_resize(upright, input_size_px, crop_fraction)
+    # The thumbnail comes from the already reduced, upright frame: no second decode.
+    thumbnail = _thumbnail(upright, thumbnail_px) if thumbnail_px else None
+    return DecodedImage(pixels=pixels, format=image.format or "unknown", width=width, height=height,
+                        frames=frames, decode_scale=scale, exif=exif, thumbnail_jpeg=thumbnail)

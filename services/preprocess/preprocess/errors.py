@@ -35,6 +35,11 @@ class TooManyPixels(ImageError):
     code = ErrorCode.TOO_MANY_PIXELS
 
 
+class OverDecodeBudget(ImageError):
+    status_code = 413
+    code = ErrorCode.OVER_DECODE_BUDGET
+
+
 class BadDimensions(ImageError):
     status_code = 422
     code = ErrorCode.BAD_DIMENSIONS

@@ -6,8 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from ailurus_common.auth import Role
-from ailurus_common.auth.service import open_validator, require
+from ailurus_common.auth.service import open_validator, require_service
 from ailurus_common.errors import install_error_handlers
 from ailurus_common.http import BodySizeLimitMiddleware, HttpMetricsMiddleware, add_metrics_route
 from ailurus_common.logging import configure_logging
@@ -44,7 +43,7 @@ def create_app(settings: PreprocessSettings | None = None) -> FastAPI:
         blobs = settings.open_blob_store()
         await blobs.ensure_containers()
         app.state.pipeline = Pipeline(settings, classifier, Taxonomy.load(settings.model_dir), executor, blobs)
-        app.state.token_validator = await asyncio.to_thread(open_validator, settings)
+        app.state.token_validator = await asyncio.to_thread(open_validator, settings, internal=True)
         try:
             yield
         finally:
@@ -64,6 +63,6 @@ def create_app(settings: PreprocessSettings | None = None) -> FastAPI:
     app.add_middleware(HttpMetricsMiddleware, service=SERVICE)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
-    app.include_router(classify.router, dependencies=[Depends(require(Role.UPLOADER))])
-    add_metrics_route(app)
+    app.include_router(classify.router, dependencies=[Depends(require_service)])
+    add_metrics_route(app, settings)
     return app

@@ -12,7 +12,8 @@ from ailurus_common.storage.blob import PROCESSED, BlobStore
 from ailurus_common.taxonomy import Taxonomy
 from preprocess.classifier.base import Classifier
 from preprocess.config import PreprocessSettings
-from preprocess.decode import DecodedImage, DecodeLimits, decode
+from preprocess.decode import DecodedImage, decode
+from preprocess.decode_budget import DecodeBudget
 from preprocess.errors import ClassifierUnavailable, ImageError
 from preprocess.metrics import IMAGES, IN_FLIGHT, MODEL_INFO, STAGE_SECONDS
 
@@ -34,11 +35,9 @@ class Pipeline:
     blobs: BlobStore
     _model_seen: ModelRef | None = None
 
-    @property
-    def limits(self) -> DecodeLimits:
-        s = self.settings
-        return DecodeLimits(max_bytes=s.max_body_bytes, max_pixels=s.max_pixels, min_side_px=s.min_side_px,
-                            max_aspect_ratio=s.max_aspect_ratio)
+    def __post_init__(self) -> None:
+        self.limits = self.settings.decode_limits()
+        self.budget = DecodeBudget(self.settings.decode_pool_bytes)  # shared by the decode threads
 
     async def classify(self, data: bytes, *, media_id: str | None = None) -> ClassifyResult:
         """Decode, classify and summarise one image; with ``media_id``, store its thumbnail
@@ -51,7 +50,8 @@ class Pipeline:
                 decoded = await asyncio.get_running_loop().run_in_executor(
                     self.decode_executor, lambda: decode(data, self.limits, input_size_px=s.input_size_px,
                                                          crop_fraction=s.crop_fraction,
-                                                         thumbnail_px=s.thumbnail_px if media_id else None))
+                                                         thumbnail_px=s.thumbnail_px if media_id else None,
+                                                         budget=self.budget))
             except ImageError as exc:
                 IMAGES.labels("rejected", "", exc.code).inc()
                 raise

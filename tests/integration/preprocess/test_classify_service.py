@@ -162,6 +162,25 @@ def test_classify_with_token_from_another_key_is_401(preprocess_url, tmp_path):
     assert response.status_code == 401
 
 
+@pytest.mark.parametrize("role", ["viewer", "uploader", "reviewer", "admin"])
+@pytest.mark.parametrize("app_only", [False, True], ids=["user", "partner"])
+def test_classify_with_public_token_is_refused_whatever_its_role(preprocess_url, service_key, role, app_only):
+    """A user or partner who reaches preprocess cannot feed its decoders: their tokens are
+    for the public API, signed by the very key preprocess trusts."""
+    from ailurus_common.auth import LocalIssuer, Role
+    token = LocalIssuer.from_key_file(service_key).issue("someone", [Role(role)], app_only=app_only)
+    response = httpx.post(f"{preprocess_url}/v1/classify", content=b"x", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_audience"
+
+
+def test_classify_with_internal_token_without_service_role_is_403(preprocess_url, service_key):
+    from ailurus_common.auth import SERVICE_AUDIENCE, LocalIssuer, Role
+    token = LocalIssuer.from_key_file(service_key, audience=SERVICE_AUDIENCE).issue("x", [Role.ADMIN], app_only=True)
+    response = httpx.post(f"{preprocess_url}/v1/classify", content=b"x", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 403
+
+
 def test_classify_answer_is_the_shared_contract(client):
     body = classify(client, sample("exif/exifsamples_DSCN0010.jpg")).json()
     result = ClassifyResult.model_validate(body)  # extra="forbid": no field outside the contract

@@ -1,14 +1,27 @@
 import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from preprocess.decode import DecodeLimits, configure_decoders, decode
-from preprocess.errors import BadDimensions, CorruptImage, EmptyFile, TooLarge, TooManyPixels, UnsupportedFormat
+from preprocess.decode_budget import DecodeBudget, decode_cost_bytes
+from preprocess.errors import (
+    BadDimensions,
+    CorruptImage,
+    EmptyFile,
+    OverDecodeBudget,
+    TooLarge,
+    TooManyPixels,
+    UnsupportedFormat,
+)
+from tests.support.hostile import zero_png
 from tests.support.samples import sample, sample_files
 
-LIMITS = DecodeLimits(max_bytes=64 * 1024 * 1024, max_pixels=120_000_000, min_side_px=32, max_aspect_ratio=12.0)
+LIMITS = DecodeLimits(max_bytes=64 * 1024 * 1024, max_pixels=120_000_000, min_side_px=32, max_aspect_ratio=12.0,
+                      max_decode_bytes=512 * 1024 * 1024)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -126,7 +139,8 @@ def test_decode_empty_bytes_is_empty_file():
 
 
 def test_decode_over_byte_limit_is_too_large():
-    limits = DecodeLimits(max_bytes=10, max_pixels=LIMITS.max_pixels, min_side_px=32, max_aspect_ratio=12)
+    limits = DecodeLimits(max_bytes=10, max_pixels=LIMITS.max_pixels, min_side_px=32, max_aspect_ratio=12,
+                          max_decode_bytes=LIMITS.max_decode_bytes)
     with pytest.raises(TooLarge):
         run(sample("animals/skeydan_red_panda.jpg").read_bytes(), limits)
 
@@ -143,7 +157,8 @@ def test_decode_truncated_png_signature_is_corrupt_image():
 
 def test_decode_pixel_limit_checked_from_header_before_decode():
     data = encode(Image.new("RGB", (400, 300)), "PNG")
-    limits = DecodeLimits(max_bytes=LIMITS.max_bytes, max_pixels=100_000, min_side_px=32, max_aspect_ratio=12)
+    limits = DecodeLimits(max_bytes=LIMITS.max_bytes, max_pixels=100_000, min_side_px=32, max_aspect_ratio=12,
+                          max_decode_bytes=LIMITS.max_decode_bytes)
     with pytest.raises(TooManyPixels):
         run(data, limits)
 
@@ -179,3 +194,76 @@ def test_decode_thumbnail_carries_no_metadata(size):
     assert b"27.7123" not in thumbnail and b"TrapCam" not in thumbnail and b"Exif" not in thumbnail
     with Image.open(io.BytesIO(thumbnail)) as image:
         assert max(image.size) <= 320 and not image.info.get("comment") and not image.getexif()
+
+
+# --- decode memory budget -------------------------------------------------------------
+
+def _budget_limits(max_decode_bytes: int) -> DecodeLimits:
+    return DecodeLimits(max_bytes=LIMITS.max_bytes, max_pixels=LIMITS.max_pixels, min_side_px=32,
+                        max_aspect_ratio=12, max_decode_bytes=max_decode_bytes)
+
+
+def test_decode_hostile_zero_png_is_refused_from_its_header():
+    """116 Mpx RGBA in 0.45 MB: refused before a pixel is decoded (the test would need
+    ~1.4 GB and seconds otherwise)."""
+    data = zero_png(12_000, 9_700)
+    assert len(data) < 600_000
+    with pytest.raises(OverDecodeBudget, match="MiB"):
+        run(data)
+
+
+@pytest.mark.parametrize(("mode", "fmt", "options"), [
+    ("RGBA", "PNG", {}), ("LA", "PNG", {}), ("I;16", "PNG", {}), ("RGB", "PNG", {}), ("L", "PNG", {}),
+    ("P", "GIF", {}), ("RGB", "TIFF", {}), ("RGBA", "TIFF", {}), ("RGBA", "WEBP", {"lossless": True}),
+    ("RGB", "WEBP", {}), ("RGB", "HEIF", {}),
+])
+def test_decode_budget_counts_what_each_mode_and_format_holds(mode, fmt, options):
+    """Every format and depth is costed from its header: just under its cost it is refused,
+    at its cost it decodes."""
+    width, height = 600, 400
+    data = encode(Image.new(mode, (width, height)), fmt, **options)
+    with Image.open(io.BytesIO(data)) as image:
+        cost = decode_cost_bytes(image)
+    assert cost >= width * height * 4  # at least the RGB frame the model input is cut from
+    with pytest.raises(OverDecodeBudget):
+        run(data, _budget_limits(cost - 1))
+    assert run(data, _budget_limits(cost)).width == width
+
+
+def test_decode_budget_weighs_high_depth_and_transparency_above_plain_rgb():
+    costs = {}
+    for mode in ("RGB", "RGBA", "I;16", "L"):
+        with Image.open(io.BytesIO(encode(Image.new(mode, (100, 100)), "PNG"))) as image:
+            costs[mode] = decode_cost_bytes(image)
+    assert costs["RGB"] < costs["RGBA"] and costs["RGB"] < costs["I;16"]
+    assert costs["L"] < costs["RGBA"]
+
+
+def test_decode_large_jpeg_fits_the_budget_through_reduced_decode():
+    """A JPEG is costed after the reduced-decode request: a 24 Mpx frame that would need
+    ~96 MB at full size decodes within 8 MB."""
+    data = encode(Image.new("RGB", (6000, 4000), (40, 90, 30)), "JPEG", quality=70)
+    decoded = run(data, _budget_limits(8 * 1024 * 1024))
+    assert decoded.decode_scale == 8 and (decoded.width, decoded.height) == (6000, 4000)
+
+
+def test_decode_budget_pool_never_holds_more_than_its_size():
+    budget = DecodeBudget(100)
+    held, peak = 0, 0
+    lock = threading.Lock()
+
+    def work(cost: int) -> None:
+        nonlocal held, peak
+        with budget.reserve(cost):
+            with lock:
+                held += cost
+                peak = max(peak, held)
+            threading.Event().wait(0.01)
+            with lock:
+                held -= cost
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(work, [60, 40, 70, 30, 100, 10] * 3))
+    assert peak <= 100 and budget.free_bytes == 100
+    with pytest.raises(ValueError), budget.reserve(101):
+        pass

@@ -27,11 +27,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from ailurus_common.auth.principal import Role, effective_roles
+from ailurus_common.auth.principal import SERVICE_ROLE, Role, effective_roles
 from ailurus_common.auth.tokens import MIN_RSA_BITS, TokenValidator
 
 LOCAL_ISSUER = "ailurus-local"
 DEFAULT_AUDIENCE = "api://ailurus"
+# The internal services' own audience: a token for the public API (a user's, a partner's)
+# is never accepted by ingest or preprocess, whatever roles it carries.
+SERVICE_AUDIENCE = "api://ailurus-internal"
 DEFAULT_TOKEN_TTL_S = 8 * 3600
 # Delegated-scope claim on user tokens, as Entra puts on a signed-in user's token; its
 # absence is what marks an app-only token.
@@ -116,6 +119,13 @@ class LocalIssuer:
         }
         if not app_only:
             claims["scp"] = USER_SCOPE
+        return jwt.encode(claims, self._private_key, algorithm="RS256", headers={"kid": self.kid})
+
+    def issue_service(self, subject: str, *, ttl_s: int | None = None) -> str:
+        """An app-only token with the service role, for this issuer's audience (the internal one)."""
+        now = int(time.time())
+        claims = {"iss": LOCAL_ISSUER, "aud": self.audience, "sub": subject, "azp": subject, "roles": [SERVICE_ROLE],
+                  "iat": now, "nbf": now, "exp": now + (ttl_s or self.ttl_s), "jti": uuid.uuid4().hex, "idtyp": "app"}
         return jwt.encode(claims, self._private_key, algorithm="RS256", headers={"kid": self.kid})
 
 

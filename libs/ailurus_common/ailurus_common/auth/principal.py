@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+SERVICE_ROLE = "service"  # the internal app role (see ailurus_common.auth.local)
+
 
 class Role(StrEnum):
     """Entra ID app roles (the values in the token's ``roles`` claim)."""
@@ -47,12 +49,14 @@ class Principal:
         name: display name (``name``/``preferred_username``, the client id for app-only tokens).
         roles: effective roles, implied ones included.
         app_only: a client-credentials token (a partner's service), not a signed-in user.
+        service: an app-only token holding the internal ``service`` role (the gateway's identity).
     """
 
     subject: str
     name: str
     roles: frozenset[Role] = field(default_factory=frozenset)
     app_only: bool = False
+    service: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "roles", effective_roles(self.roles))
@@ -70,5 +74,6 @@ class Principal:
         name = (claims.get("name") or claims.get("preferred_username")
                 or (claims.get("azp") or claims.get("appid") if app_only else None) or subject)
         roles = claims.get("roles") or []
-        return cls(subject=subject, name=str(name), roles=frozenset(roles if isinstance(roles, list) else []),
-                   app_only=app_only)
+        roles = roles if isinstance(roles, list) else []
+        return cls(subject=subject, name=str(name), roles=frozenset(roles), app_only=app_only,
+                   service=app_only and SERVICE_ROLE in roles)

@@ -2,9 +2,12 @@
 token on every call like the gateway does, and the gateway obtains one for its own calls.
 
 The gateway calls as itself, not on behalf of the user: it has already checked the user's
-role, and its retry worker calls with no user at all. Locally it signs an app-only token
-with the local key; on Azure it asks Entra ID for one with its workload identity (the
-managed identity must hold the API's ``admin`` app role).
+role, and its retry worker calls with no user at all. Its tokens are for the internal
+audience and carry the ``service`` app role; ingest and preprocess validate against that
+audience and take nothing else, so a user's or a partner's token (public audience) never
+reaches the data or the decoders directly, whatever its roles. Locally the gateway signs
+its token with the local key; on Azure it asks Entra ID for one with its workload identity
+(the managed identity is assigned the internal app's ``service`` role, and nobody else is).
 """
 
 import asyncio
@@ -25,12 +28,14 @@ SERVICE_SUBJECT = "ailurus-gateway"
 _RENEW_BEFORE_S = 300  # fetch a new token this long before the old one expires
 
 
-def open_validator(settings: AuthSettings) -> TokenValidator:
-    """The validator for the configured mode (local mode reads, or first creates, the key)."""
+def open_validator(settings: AuthSettings, *, internal: bool = False) -> TokenValidator:
+    """The validator for the configured mode (local mode reads, or first creates, the key):
+    for the public audience, or with ``internal`` for the internal services' own."""
+    audience = settings.auth_service_audience if internal else settings.auth_audience
     if settings.auth_mode == "entra":
-        return TokenValidator(issuer=settings.auth_issuer, audience=settings.auth_audience,
+        return TokenValidator(issuer=settings.auth_issuer, audience=audience,
                               metadata_url=settings.auth_metadata_url, leeway_s=settings.auth_leeway_s)
-    issuer = LocalIssuer.from_key_file(settings.auth_key_path, audience=settings.auth_audience)
+    issuer = LocalIssuer.from_key_file(settings.auth_key_path, audience=audience)
     return issuer.validator(leeway_s=settings.auth_leeway_s)
 
 
@@ -59,6 +64,13 @@ def require(role: Role):
     return dependency
 
 
+async def require_service(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    """Only the gateway's service identity (app-only, ``service`` role) gets through; 403 otherwise."""
+    if not principal.service:
+        raise Forbidden("only the gateway's service identity may call this service")
+    return principal
+
+
 class ServiceTokens:
     """Bearer tokens for the gateway's own calls to ingest and preprocess, cached until
     shortly before they expire."""
@@ -66,7 +78,7 @@ class ServiceTokens:
     def __init__(self, settings: AuthSettings, *, ttl_s: int = 3600) -> None:
         self._settings = settings
         self._ttl_s = ttl_s
-        self._issuer = LocalIssuer.from_key_file(settings.auth_key_path, audience=settings.auth_audience) \
+        self._issuer = LocalIssuer.from_key_file(settings.auth_key_path, audience=settings.auth_service_audience) \
             if settings.auth_mode == "local" else None
         self._credential = None
         self._token: str | None = None
@@ -83,13 +95,13 @@ class ServiceTokens:
 
     async def _fetch(self) -> tuple[str, float]:
         if self._issuer is not None:
-            token = self._issuer.issue(SERVICE_SUBJECT, [Role.ADMIN], app_only=True, ttl_s=self._ttl_s)
+            token = self._issuer.issue_service(SERVICE_SUBJECT, ttl_s=self._ttl_s)
             return token, time.time() + self._ttl_s
         if self._credential is None:
             from azure.identity.aio import DefaultAzureCredential  # only on Azure
 
             self._credential = DefaultAzureCredential()
-        access = await self._credential.get_token(f"{self._settings.auth_audience}/.default")
+        access = await self._credential.get_token(f"{self._settings.auth_service_audience}/.default")
         return access.token, float(access.expires_on)
 
     async def close(self) -> None:

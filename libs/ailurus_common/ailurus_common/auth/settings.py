@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from ailurus_common.auth.local import DEFAULT_AUDIENCE
+from ailurus_common.auth.local import DEFAULT_AUDIENCE, SERVICE_AUDIENCE
 
 
 class AuthSettings(BaseModel):
@@ -15,6 +15,10 @@ class AuthSettings(BaseModel):
     auth_mode: Literal["local", "entra"] = "local"
     # Entra: the API app's Application ID URI for v1 tokens, its client id (GUID) for v2 tokens.
     auth_audience: str = Field(default=DEFAULT_AUDIENCE, min_length=1)
+    # The internal API (ingest, preprocess): its own audience, so that no token for the public
+    # API (a user's, a partner's) passes there. Entra: the internal app registration's
+    # Application ID URI, whose `service` app role only the gateway's identity holds.
+    auth_service_audience: str = Field(default=SERVICE_AUDIENCE, min_length=1)
     # Entra: e.g. https://login.microsoftonline.com/<tenant-id>/v2.0 (local mode uses its own).
     auth_issuer: str | None = None
     # Entra: https://login.microsoftonline.com/<tenant-id>/v2.0/.well-known/openid-configuration
@@ -31,4 +35,7 @@ class AuthSettings(BaseModel):
                 raise ValueError(f"auth_mode=entra needs {', '.join(m.upper() for m in missing)} (with the service prefix)")
             if not self.auth_metadata_url.startswith("https://"):
                 raise ValueError("AUTH_METADATA_URL must be https: the signing keys are fetched from it")
+        if self.auth_service_audience == self.auth_audience:
+            raise ValueError("AUTH_SERVICE_AUDIENCE must differ from AUTH_AUDIENCE: "
+                             "internal services take only service tokens")
         return self

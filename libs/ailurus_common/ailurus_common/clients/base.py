@@ -32,7 +32,15 @@ class UpstreamError(AilurusError):
 
 
 class UpstreamUnavailable(ServiceUnavailable):
+    """The service could not be reached, or the call died on the way. ``interrupted``: the
+    request had reached it and the answer never came (the connection dropped, or the time
+    ran out), which is what a request that crashes or hangs the service looks like."""
+
     code = ErrorCode.UPSTREAM_UNAVAILABLE
+
+    def __init__(self, message: str, *, retry_after_s: int | None = None, interrupted: bool = False) -> None:
+        super().__init__(message, retry_after_s=retry_after_s)
+        self.interrupted = interrupted
 
 
 @dataclass(frozen=True)
@@ -86,8 +94,11 @@ class ServiceClient:
             async with self._http.request(method, self._base_url + path, params=clean, data=content,
                                           headers=all_headers) as response:
                 return Answer(response.status, response.headers, await response.read())
-        except (TimeoutError, aiohttp.ClientError) as exc:
+        except aiohttp.ClientConnectorError as exc:  # nothing was sent: the service is down
             raise UpstreamUnavailable(f"{self.service} unreachable: {type(exc).__name__}", retry_after_s=5) from None
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise UpstreamUnavailable(f"{self.service} call interrupted: {type(exc).__name__}", retry_after_s=5,
+                                      interrupted=True) from None
 
     async def _call(self, method: str, path: str, answer: type[M] | None = None, **kwargs: Any) -> M | None:
         """Like ``_send``; parses the answer into ``answer`` and raises ``UpstreamError`` on 4xx/5xx."""

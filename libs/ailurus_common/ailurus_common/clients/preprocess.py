@@ -12,7 +12,7 @@ from ailurus_common.errors import ErrorCode
 # reject or delete an upload.
 IMAGE_ERRORS = frozenset({ErrorCode.EMPTY_FILE, ErrorCode.NO_FILE, ErrorCode.TOO_LARGE, ErrorCode.UNSUPPORTED_FORMAT,
                           ErrorCode.INVALID_IMAGE, ErrorCode.CORRUPT_IMAGE, ErrorCode.TOO_MANY_PIXELS,
-                          ErrorCode.BAD_DIMENSIONS})
+                          ErrorCode.OVER_DECODE_BUDGET, ErrorCode.BAD_DIMENSIONS})
 
 
 @dataclass(frozen=True)
@@ -21,9 +21,17 @@ class Rejected:
     message: str
 
 
+# Answers of a preprocess that failed on this very request (not a 503 "down, retry later").
+_INTERRUPTED_STATUSES = frozenset({500, 502, 504})
+
+
 @dataclass(frozen=True)
 class Unavailable:
+    """No answer about the image. ``interrupted``: the call died on this request (the
+    service crashed, hung or failed on it); a file that does that twice is a poison pill."""
+
     message: str
+    interrupted: bool = False
 
 
 class PreprocessClient(ServiceClient):
@@ -35,10 +43,11 @@ class PreprocessClient(ServiceClient):
             response = await self._send("POST", CLASSIFY_PATH, params={MEDIA_ID_PARAM: media_id}, content=data,
                                         headers={"content-type": "application/octet-stream"})
         except UpstreamUnavailable as exc:
-            return Unavailable(exc.message)
+            return Unavailable(exc.message, interrupted=exc.interrupted)
         if response.status_code == 200:
             return ClassifyResult.model_validate_json(response.content)
         code, message = response.error()
         if 400 <= response.status_code < 500 and code in IMAGE_ERRORS:
             return Rejected(code, message)
-        return Unavailable(f"{response.status_code} {code}: {message}")
+        return Unavailable(f"{response.status_code} {code}: {message}",
+                           interrupted=response.status_code in _INTERRUPTED_STATUSES)

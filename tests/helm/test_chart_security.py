@@ -1,0 +1,140 @@
+"""What the chart lets talk to what, and as whom: NetworkPolicies, one identity per
+component, Triton's restricted APIs, and the value sets the chart refuses to render."""
+
+import helm_python as helm
+import pytest
+
+from ailurus_tools import helm_check
+
+R = helm_check.RELEASE
+COMPONENTS = ("gateway", "preprocess", "ingest", "triton")
+
+
+@pytest.fixture(scope="module")
+def objects() -> helm_check.Objects:
+    values = {"workloadIdentity": {"clientId": "default-id", "clientIds": {"gateway": "gw-id", "ingest": "ingest-id"}}}
+    rendered, problems = helm_check.parse_manifests(helm_check.render(values))
+    assert problems == []
+    return rendered
+
+
+def _policy(objects, name):
+    return next(o for o in objects if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == name)
+
+
+def _from_components(rule) -> set[str]:
+    return {peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
+            for peer in rule["from"] if "podSelector" in peer and "namespaceSelector" not in peer}
+
+
+def _deployment(objects, component):
+    return next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == f"{R}-{component}")
+
+
+def _env(objects, component) -> dict[str, str | None]:
+    container = _deployment(objects, component)["spec"]["template"]["spec"]["containers"][0]
+    return {e["name"]: e.get("value") for e in container["env"]}
+
+
+def test_render_has_default_deny_for_every_pod_of_the_release(objects):
+    deny = _policy(objects, f"{R}-default-deny")
+    assert deny["spec"]["policyTypes"] == ["Ingress", "Egress"]
+    assert "ingress" not in deny["spec"] and "egress" not in deny["spec"]
+    assert deny["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] == R
+
+
+@pytest.mark.parametrize(("component", "callers", "port"), [
+    ("ingest", {"gateway"}, "http"), ("preprocess", {"gateway"}, "http"), ("triton", {"preprocess"}, "grpc"),
+])
+def test_render_lets_only_the_upstream_component_reach_an_internal_one(objects, component, callers, port):
+    rules = _policy(objects, f"{R}-{component}")["spec"]["ingress"]
+    pod_rules = [rule for rule in rules if _from_components(rule)]
+    assert len(pod_rules) == 1 and _from_components(pod_rules[0]) == callers
+    assert [p["port"] for p in pod_rules[0]["ports"]] == [port]
+    # Every other rule is Prometheus's, and only on the metrics port.
+    for rule in rules:
+        if rule is not pod_rules[0]:
+            assert [p["port"] for p in rule["ports"]] == ["metrics"]
+            assert all("namespaceSelector" in peer for peer in rule["from"])
+
+
+def test_render_gateway_is_reached_only_from_the_ingress_controller(objects):
+    rules = _policy(objects, f"{R}-gateway")["spec"]["ingress"]
+    http = [rule for rule in rules if [p["port"] for p in rule["ports"]] == ["http"]]
+    assert len(http) == 1
+    assert http[0]["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "app-routing-system"}}}]
+
+
+@pytest.mark.parametrize(("component", "downstream"), [
+    ("gateway", {"ingest", "preprocess"}), ("preprocess", {"triton"}), ("ingest", set()), ("triton", set()),
+])
+def test_render_egress_goes_only_to_dns_downstream_and_https(objects, component, downstream):
+    egress = _policy(objects, f"{R}-{component}")["spec"]["egress"]
+    reached = {peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
+               for rule in egress for peer in rule["to"] if "podSelector" in peer and "namespaceSelector" not in peer}
+    assert reached == downstream
+    ports = {p["port"] for rule in egress for p in rule["ports"]}
+    assert ports <= {53, 443, "http", "grpc"}
+
+
+def test_render_gives_each_component_its_own_service_account_and_identity(objects):
+    accounts = {o["metadata"]["name"]: o for o in objects if o["kind"] == "ServiceAccount"}
+    assert set(accounts) == {f"{R}-{c}" for c in COMPONENTS}
+    ids = {name: sa["metadata"]["annotations"]["azure.workload.identity/client-id"] for name, sa in accounts.items()}
+    assert ids == {f"{R}-gateway": "gw-id", f"{R}-ingest": "ingest-id", f"{R}-preprocess": "default-id",
+                   f"{R}-triton": "default-id"}
+    for component in COMPONENTS:
+        pod = _deployment(objects, component)["spec"]["template"]["spec"]
+        assert pod["serviceAccountName"] == f"{R}-{component}"
+        assert pod["automountServiceAccountToken"] is False
+
+
+def test_render_restricts_triton_management_and_statistics_apis(objects):
+    container = _deployment(objects, "triton")["spec"]["template"]["spec"]["containers"][0]
+    args = [a for a in container["args"] if "restricted" in a]
+    assert len(args) == 2
+    for arg in args:
+        apis, key = arg.split("=", 1)[1].split(":")
+        assert {"model-repository", "statistics", "model-config", "trace", "logging"} <= set(apis.split(","))
+        assert "inference" not in apis and "health" not in apis
+        assert key == "triton-access-token=$(TRITON_ACCESS_TOKEN)"
+    env = {e["name"]: e for e in container["env"]}
+    assert env["TRITON_ACCESS_TOKEN"]["valueFrom"]["secretKeyRef"]["name"] == f"{R}-triton-access"
+    assert any(o["kind"] == "Secret" and o["metadata"]["name"] == f"{R}-triton-access" for o in objects)
+    # The key is held by Triton alone.
+    for component in ("gateway", "preprocess", "ingest"):
+        pod = _deployment(objects, component)["spec"]["template"]["spec"]
+        assert "triton-access" not in str(pod)
+
+
+def test_render_internal_services_check_the_service_audience(objects):
+    for component in ("gateway", "preprocess", "ingest"):
+        assert _env(objects, component)[f"{component.upper()}_AUTH_SERVICE_AUDIENCE"] == "api://ailurus-internal"
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"auth": {"mode": "local"}}, "auth.mode must be entra"),
+    ({"ingress": {"enabled": True, "tls": []}}, "ingress.tls is required"),
+], ids=["local-auth", "ingress-without-tls"])
+def test_render_refuses_unsafe_value_set(values, message):
+    with pytest.raises(helm.HelmRenderError, match=message):
+        helm_check.render(values)
+
+
+def test_render_ingress_with_tls_turns_on_hsts_at_the_gateway():
+    values = {"ingress": {"enabled": True, "tls": [{"secretName": "t", "hosts": ["ailurus.example.org"]}]}}
+    rendered, _ = helm_check.parse_manifests(helm_check.render(values))
+    assert _env(rendered, "gateway")["GATEWAY_HSTS_MAX_AGE_S"] == "31536000"
+
+
+@pytest.mark.parametrize("component", ["gateway", "preprocess", "ingest"])
+def test_render_serves_metrics_on_their_own_port_never_routed_by_the_ingress(objects, component):
+    env = _env(objects, component)
+    container = _deployment(objects, component)["spec"]["template"]["spec"]["containers"][0]
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert int(env[f"{component.upper()}_METRICS_PORT"]) == ports["metrics"] != ports["http"]
+    values = {"ingress": {"enabled": True, "tls": [{"secretName": "t", "hosts": ["ailurus.example.org"]}]}}
+    rendered, _ = helm_check.parse_manifests(helm_check.render(values))
+    ingress = next(o for o in rendered if o["kind"] == "Ingress")
+    routed = {p["backend"]["service"]["port"]["name"] for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]}
+    assert routed == {"http"}
