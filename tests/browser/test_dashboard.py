@@ -174,9 +174,12 @@ def test_review_correct_group_changes_media_and_analytics(open_session, uploaded
 
 def test_viewer_cannot_review_or_upload(open_session, uploaded):
     session = open_session(PHONE)
-    page = session.sign_in("viewer", f"#/media/{uploaded['skeydan_red_panda.jpg']['media_id']}")
+    page = session.sign_in("viewer", f"#/media/{uploaded['IMAG0104_wolf.JPG']['media_id']}")
     wait_ready(page, "#media-current")
     assert page.locator("#review").count() == 0
+    # A red-panda sighting's own page is not a viewer's: it answers like a missing image.
+    session.open(f"#/media/{uploaded['skeydan_red_panda.jpg']['media_id']}")
+    expect(page.locator(".alert-warning")).to_contain_text("No such image")
     session.open("#/upload")
     expect(page.locator(".page-upload .alert-warning")).to_contain_text("uploader role")
     # Location privacy: a viewer's map shows trap positions snapped to grid cells, and says so.

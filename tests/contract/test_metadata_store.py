@@ -174,6 +174,31 @@ async def test_create_media_batch_of_many_days_counts_each_day(metadata_store: M
     assert [c[Group.BIRD] for _, c in sorted(per_day.items())] == [2, 1, 1]
 
 
+async def test_group_counts_per_deployment_day_keys_trap_and_day(metadata_store: MetadataStore) -> None:
+    await create_all(metadata_store, classified(make_media("trap-a"), Group.RED_PANDA),
+                     classified(make_media("trap-a", timestamp=at(minutes=60 * 24)), Group.RED_PANDA),
+                     classified(make_media("trap-b"), Group.BIRD))
+    next_day = (DAY + timedelta(days=1)).isoformat()
+    assert await metadata_store.group_counts(per="deployment_day") == {
+        f"trap-a/{DAY.isoformat()}": {Group.RED_PANDA: 1}, f"trap-a/{next_day}": {Group.RED_PANDA: 1},
+        f"trap-b/{DAY.isoformat()}": {Group.BIRD: 1}}
+
+
+async def test_exclude_groups_leaves_their_media_out_of_lists_and_counts(metadata_store: MetadataStore) -> None:
+    """Pages are built without them (a page never comes back short or empty where one was)."""
+    sightings = [classified(make_media("trap-a", timestamp=at(seconds=2 * i)), Group.RED_PANDA) for i in range(3)]
+    others = [classified(make_media("trap-a", timestamp=at(seconds=2 * i + 1)), Group.BIRD) for i in range(3)]
+    unlabelled = make_media("trap-a", timestamp=at(seconds=10))
+    await create_all(metadata_store, *sightings, *others, unlabelled)
+    hidden = MediaFilter(deployment_id="trap-a", exclude_groups=[Group.RED_PANDA])
+    pages = await list_all(metadata_store, hidden, limit=2)
+    assert [len(page) for page in pages] == [2, 2]
+    assert {m.id for page in pages for m in page} == {m.id for m in [*others, unlabelled]}
+    assert await metadata_store.count_media(hidden) == 4
+    assert await metadata_store.count_media(hidden.model_copy(update={"group": Group.RED_PANDA})) == 0
+    assert await metadata_store.count_media(MediaFilter(exclude_groups=[Group.RED_PANDA, Group.BIRD])) == 1
+
+
 async def test_get_media_missing_returns_none(metadata_store: MetadataStore) -> None:
     assert await metadata_store.get_media("0" * 64) is None
 

@@ -180,16 +180,17 @@ def test_upload_without_files_is_a_clear_4xx(api, den, body, content_type, statu
 
 @pytest.mark.parametrize(("role", "app_only"), COARSE_CALLERS, ids=lambda v: str(v))
 def test_coarse_caller_sees_no_people_named(client_for, api, den, role, app_only):
-    api.post(f"/api/v1/media/{den['panda']}/review", json={"group": "red_panda"})  # a reviewer's observation
+    api.post(f"/api/v1/media/{den['gps']}/review", json={"group": "mammal"})  # a reviewer's observation
     client = client_for(role, app_only=app_only)
-    for media in [client.get(f"/api/v1/media/{den['panda']}").json(),
+    for media in [client.get(f"/api/v1/media/{den['gps']}").json(),
                   *client.get("/api/v1/media", params={"trap_id": TRAP["id"]}).json()["items"]]:
         assert "uploaded_by" not in media
         assert all("classified_by" not in o for o in media["observations"])
     assert "stack-admin" not in client.get("/api/v1/media", params={"trap_id": TRAP["id"]}).text
 
 
-@pytest.mark.parametrize("bbox", ["inf,-inf,inf,inf", "nan,0,1,1", "1,2,3", "a,b,c,d", "0,0,1,1,2"])
+@pytest.mark.parametrize("bbox", ["inf,-inf,inf,inf", "nan,0,1,1", "1,2,3", "a,b,c,d", "0,0,1,1,2", "-200,0,1,1",
+                                  "5,5,1,1"])
 def test_heatmap_odd_bbox_is_400_for_every_precision(client_for, den, bbox):
     for client in (client_for("viewer"), client_for("reviewer")):
         response = client.get("/api/v1/map/heatmap", params={"bbox": bbox})

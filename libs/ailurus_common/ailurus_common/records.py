@@ -215,3 +215,5 @@ class MediaFilter(BaseModel):
     capture_hour: int | None = Field(default=None, ge=0, le=23)
     model_key: str | None = None
     review_state: Literal["confirmed", "corrected"] | None = None
+    # Media whose current group is one of these are left out (unlabelled media are kept).
+    exclude_groups: list[Group] = Field(default_factory=list)

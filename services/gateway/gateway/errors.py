@@ -17,3 +17,15 @@ class BlobMissing(AilurusError):
 class OriginalRestricted(AilurusError):
     status_code = 403
     code = ErrorCode.ORIGINAL_RESTRICTED
+
+
+class MediaNotFound(AilurusError):
+    """Also what a caller gets for a record it may not see: the answer of a missing one."""
+
+    status_code = 404
+    code = ErrorCode.MEDIA_NOT_FOUND
+
+
+class InvalidQuery(AilurusError):
+    status_code = 400
+    code = ErrorCode.INVALID_QUERY

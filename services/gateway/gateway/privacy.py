@@ -6,8 +6,6 @@ minimum count, query boxes grown to whole cells. ``gateway.views`` applies it.""
 import math
 from dataclasses import dataclass
 
-from ailurus_common.domain import Group
-
 Cell = tuple[float, float]  # (latitude, longitude) of a cell's centre
 
 
@@ -28,28 +26,31 @@ class PrivacyPolicy:
             return round(max(-limit, min(limit, cell)), 6)
         return centre(latitude, 90.0), centre(longitude, 180.0)
 
-    def counts(self, counts: dict[Group, int], cell_totals: dict[Group, int]) -> dict[Group, int]:
-        """Counts with sensitive groups dropped where their cell has fewer than ``min_count``."""
-        return {g: n for g, n in counts.items()
-                if g not in self.sensitive_groups or cell_totals.get(g, 0) >= self.min_count}
-
-    def bbox(self, bbox: str | None) -> str | None:
-        """The box grown outward to whole cells, so tiny boxes cannot probe inside a cell."""
+    def cell_box(self, bbox: str | None) -> tuple[float, float, float, float] | None:
+        """``min_lon,min_lat,max_lon,max_lat`` grown outward to whole cells, as numbers; None
+        for no box, or one that does not parse or is out of range (answered with a 400)."""
         if bbox is None:
             return None
         try:
-            min_lon, min_lat, max_lon, max_lat = values = [float(v) for v in bbox.split(",")]
+            values = [float(v) for v in bbox.split(",")]
         except ValueError:
-            return bbox  # ingest answers the malformed box with a clear 400
+            return None
         if len(values) != 4 or not all(math.isfinite(v) for v in values):
-            return bbox  # inf, nan: ingest's range check answers 400
+            return None
+        min_lon, min_lat, max_lon, max_lat = values
+        if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+            return None
         step = self.cell_deg
         grown = (math.floor(min_lon / step) * step, math.floor(min_lat / step) * step,
                  math.ceil(max_lon / step) * step, math.ceil(max_lat / step) * step)
-        limits = (-180.0, -90.0, 180.0, 90.0)
-        clamped = [max(-abs(lim), min(abs(lim), round(v, 6))) for v, lim in zip(grown, limits, strict=True)]
-        return ",".join(f"{v:g}" for v in clamped)
+        limits = (180.0, 90.0, 180.0, 90.0)
+        lo_lon, lo_lat, hi_lon, hi_lat = (max(-lim, min(lim, round(v, 6))) for v, lim in zip(grown, limits, strict=True))
+        return lo_lon, lo_lat, hi_lon, hi_lat
 
-    def heat_floor(self, group: Group) -> int:
-        """The weight under which a cell's heat is not shown."""
-        return self.min_count if group in self.sensitive_groups else 1
+    def bbox(self, bbox: str | None) -> str | None:
+        """The box grown outward to whole cells, so tiny boxes cannot probe inside a cell."""
+        box = self.cell_box(bbox)
+        if box is None:
+            return bbox  # none, or malformed/inf/nan: ingest's checks answer 400
+        return ",".join(f"{v:g}" for v in box)
+

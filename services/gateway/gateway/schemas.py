@@ -69,8 +69,8 @@ class TrapDetailExact(TrapExact):
 
 
 class TrapDetailCoarse(TrapCoarse):
-    counts: dict[Group, int] = Field(description="Classified media per group; sensitive groups only where their "
-                                                 "cell has the minimum count.")
+    counts: dict[Group, int] = Field(description="Classified media per group; never sensitive groups (they are "
+                                                 "shown to coarse callers only on the heatmap, per cell and month).")
 
 
 class TrapPageExact(Public):
@@ -106,18 +106,19 @@ class _ObservationCommon(Public):
     label: str | None = None
     confidence: float | None = None
     blank: bool = False
-    top_k: list[LabelScore]
     method: Literal["machine", "human"]
     model: ModelRef | None = Field(default=None, description="The model that made a machine label.")
     classified_at: datetime
 
 
 class ObservationExact(_ObservationCommon):
+    top_k: list[LabelScore]
     classified_by: str = Field(description="model name:version, or the reviewer's user id")
 
 
 class ObservationCoarse(_ObservationCommon):
-    """No reviewer named: who was looking at which trap when is not a coarse caller's business."""
+    """No reviewer named (who was looking at which trap when is not a coarse caller's
+    business), and no top-k: a runner-up label can name a sensitive species."""
 
 
 class _MediaCommon(Public):
@@ -218,6 +219,10 @@ class HeatmapOut(Public):
     points: list[tuple[float, float, int]] = Field(description="[latitude, longitude, weight]: one per trap (exact) "
                                                                "or per grid cell (coarse).")
     precision: str = Field(description="'exact', or the grid cell the points were summed in.")
+    time_bin: Literal["month"] | None = Field(
+        default=None, description="Coarse answers for sensitive groups: the window is widened to whole UTC months, "
+                                  "each (cell, month) counts only with the minimum number of sightings, and no "
+                                  "confidence filter applies.")
 
 
 # uploads -------------------------------------------------------------------------------

@@ -4,13 +4,30 @@
 only builders of the public models in ``gateway.schemas``. Both copy a record's fields by
 the target model's own field list (``_pick``), so a field the model does not name is never
 copied: what a coarse caller gets is decided by the coarse models, not by what is removed.
+
+Sensitive groups reach a coarse caller by one road only: the heatmap, summed per grid cell
+and calendar month, each (cell, month) shown only with the minimum count. Every other
+answer is computed as if their media did not exist (ingest leaves them out of listings
+and analytics, so pages, counts and series cannot be differenced into them), a media
+record of one is not found, and trap counts never name them. Any query or combination of
+queries then yields sums of published (cell, month) figures, each zero or at least the
+minimum: nothing below cell level, a month, or the minimum count.
 """
 
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from ailurus_common.contracts.ingest import Analytics, Heatmap, MediaPage, TrapCollection, TrapDetail, TrapList
+from ailurus_common.contracts.ingest import (
+    Analytics,
+    Heatmap,
+    MediaPage,
+    MonthlyHeatmap,
+    TrapCollection,
+    TrapDetail,
+    TrapList,
+)
 from ailurus_common.domain import Group
 from ailurus_common.records import Deployment, Media
 from gateway.privacy import Cell, PrivacyPolicy
@@ -57,8 +74,14 @@ class ExactView:
     """Exact positions: signed-in reviewers and admins."""
 
     precision = EXACT
-    # Per-trap analytics need the traps' cells only where counts are thinned by cell.
-    needs_traps_for_analytics = False
+    hidden_groups: list[Group] = []  # noqa: RUF012 - read-only
+
+    def visible(self, media: Media) -> bool:
+        return True
+
+    def monthly(self, group: Group) -> bool:
+        """Whether this caller's heatmap of ``group`` is built from whole (cell, month) figures."""
+        return False
 
     def trap(self, deployment: Deployment) -> TrapExact:
         return _pick(TrapExact, deployment)
@@ -89,18 +112,31 @@ class ExactView:
     def heatmap(self, heat: Heatmap) -> HeatmapOut:
         return HeatmapOut(group=heat.group, points=heat.points, precision=EXACT)
 
-    def analytics(self, analytics: Analytics, traps: TrapList | None) -> Analytics:
+    def analytics(self, analytics: Analytics) -> Analytics:
         return analytics
+
+
+def _month(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m")
 
 
 class CoarseView:
     """Grid-cell positions: viewers, uploaders and every app-only (partner) token."""
 
-    needs_traps_for_analytics = True
-
     def __init__(self, policy: PrivacyPolicy) -> None:
         self.policy = policy
         self.precision = policy.precision
+        self.hidden_groups = sorted(Group(g) for g in policy.sensitive_groups)
+
+    def visible(self, media: Media) -> bool:
+        """A record of a sensitive sighting is not for a coarse caller (as if not found)."""
+        return media.group not in self.policy.sensitive_groups
+
+    def monthly(self, group: Group) -> bool:
+        return group in self.policy.sensitive_groups
+
+    def _public_counts(self, counts: dict[Group, int]) -> dict[Group, int]:
+        return {g: n for g, n in counts.items() if g not in self.policy.sensitive_groups}
 
     def trap(self, deployment: Deployment) -> TrapCoarse:
         latitude, longitude = self.policy.snap(deployment.latitude, deployment.longitude)
@@ -109,10 +145,8 @@ class CoarseView:
 
     def trap_detail(self, trap: TrapDetail) -> TrapDetailCoarse:
         latitude, longitude = self.policy.snap(trap.latitude, trap.longitude)
-        # The trap's own counts stand for its cell here: another trap in the cell is not read
-        # for one trap's page, so the rule is at least as strict as the map's.
         return _pick(TrapDetailCoarse, trap, latitude=latitude, longitude=longitude, location_precision=self.precision,
-                     counts=self.policy.counts(trap.counts, trap.counts))
+                     counts=self._public_counts(trap.counts))
 
     def traps(self, traps: TrapList) -> TrapPageCoarse:
         return TrapPageCoarse(items=[self.trap(d) for d in traps.items])
@@ -123,24 +157,15 @@ class CoarseView:
                      has_thumbnail=media.blob_thumbnail is not None, location_precision=self.precision)
 
     def media_page(self, page: MediaPage) -> MediaPageCoarse:
-        return MediaPageCoarse(items=[self.media(m) for m in page.items], next_cursor=page.next_cursor)
-
-    def _cell_totals(self, positions: dict[str, Cell], counts: dict[str, dict[Group, int]]) -> dict[Cell, dict]:
-        totals: dict[Cell, dict[Group, int]] = {}
-        for trap_id, cell in positions.items():
-            cell_counts = totals.setdefault(cell, {})
-            for group, n in counts.get(trap_id, {}).items():
-                cell_counts[group] = cell_counts.get(group, 0) + n
-        return totals
+        # ingest already left sensitive media out (hidden_groups): the filter here is a second lock.
+        return MediaPageCoarse(items=[self.media(m) for m in page.items if self.visible(m)],
+                               next_cursor=page.next_cursor)
 
     def trap_map(self, collection: TrapCollection) -> TrapMapCoarse:
-        cells = {f.id: self.policy.snap(f.geometry.coordinates[1], f.geometry.coordinates[0])
-                 for f in collection.features}
-        totals = self._cell_totals(cells, {f.id: f.properties.counts for f in collection.features})
         features = []
         for f in collection.features:
-            latitude, longitude = cells[f.id]
-            counts = self.policy.counts(f.properties.counts, totals[cells[f.id]])
+            latitude, longitude = self.policy.snap(f.geometry.coordinates[1], f.geometry.coordinates[0])
+            counts = self._public_counts(f.properties.counts)
             properties = _pick(TrapPropertiesCoarse, f.properties, counts=counts, total=sum(counts.values()),
                                location_precision=self.precision)
             features.append(TrapFeatureCoarse(id=f.id, geometry=Point(coordinates=(longitude, latitude)),
@@ -151,23 +176,47 @@ class CoarseView:
         return self.policy.bbox(bbox)
 
     def heatmap(self, heat: Heatmap) -> HeatmapOut:
-        """Points summed per cell; cells under the group's floor vanish."""
+        """A group that is not sensitive: points summed per cell."""
         cells: dict[Cell, int] = {}
         for latitude, longitude, weight in heat.points:
             key = self.policy.snap(latitude, longitude)
             cells[key] = cells.get(key, 0) + weight
-        floor = self.policy.heat_floor(heat.group)
-        points = [(lat, lon, n) for (lat, lon), n in sorted(cells.items()) if n >= floor]
-        return HeatmapOut(group=heat.group, points=points, precision=self.precision)
+        return HeatmapOut(group=heat.group, points=[(lat, lon, n) for (lat, lon), n in sorted(cells.items())],
+                          precision=self.precision)
 
-    def analytics(self, analytics: Analytics, traps: TrapList | None) -> Analytics:
-        """Per-trap counts with sensitive groups only where the trap's cell has the minimum."""
-        cells = {d.id: self.policy.snap(d.latitude, d.longitude) for d in (traps.items if traps else [])}
-        counts = {t.trap_id: t.counts for t in analytics.per_trap}
-        totals = self._cell_totals(cells, counts)
-        per_trap = [t.model_copy(update={"counts": self.policy.counts(t.counts, totals.get(cells.get(t.trap_id), {}))})
-                    for t in analytics.per_trap]
-        return analytics.model_copy(update={"per_trap": per_trap})
+    @staticmethod
+    def months(start: datetime | None, end: datetime | None) -> tuple[str | None, str | None]:
+        """The window widened to whole months: every month it touches (``end`` is exclusive)."""
+        if start is None and end is None:
+            return None, None
+        first = _month(start) if start else "1970-01"
+        last = _month(end - timedelta(microseconds=1)) if end else _month(datetime.now(UTC))
+        return first, max(first, last)
+
+    def monthly_heatmap(self, heat: MonthlyHeatmap, bbox: str | None) -> HeatmapOut:
+        """Sums of whole (cell, month) figures, each counted only at the minimum; cells are
+        kept by their centre within the box grown to whole cells (a trap on a cell line
+        cannot be pinned by boxes that meet there)."""
+        per_month: dict[tuple[Cell, str], int] = {}
+        for latitude, longitude, month, weight in heat.points:
+            key = (self.policy.snap(latitude, longitude), month)
+            per_month[key] = per_month.get(key, 0) + weight
+        cells: dict[Cell, int] = {}
+        for (cell, _), n in per_month.items():
+            if n >= self.policy.min_count:
+                cells[cell] = cells.get(cell, 0) + n
+        box = self.policy.cell_box(bbox)
+        points = [(lat, lon, n) for (lat, lon), n in sorted(cells.items())
+                  if box is None or (box[0] <= lon <= box[2] and box[1] <= lat <= box[3])]
+        return HeatmapOut(group=heat.group, points=points, precision=self.precision, time_bin="month")
+
+    def analytics(self, analytics: Analytics) -> Analytics:
+        """ingest computed it without sensitive media (hidden_groups); a second lock here."""
+        def public(counts):
+            return self._public_counts(counts)
+        return analytics.model_copy(update={
+            "per_day": [d.model_copy(update={"counts": public(d.counts)}) for d in analytics.per_day],
+            "per_trap": [t.model_copy(update={"counts": public(t.counts)}) for t in analytics.per_trap]})
 
 
 View = ExactView | CoarseView

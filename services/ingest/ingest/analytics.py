@@ -5,7 +5,7 @@ import asyncio
 from datetime import datetime
 
 from ailurus_common.contracts.ingest import Analytics, DayCounts, HistogramBin, ReviewShare, TrapCounts
-from ailurus_common.domain import MediaStatus
+from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.records import MediaFilter
 from ingest.store.base import MetadataStore
 
@@ -13,9 +13,17 @@ CONFIDENCE_BINS = 10
 
 
 async def analytics(store: MetadataStore, *, trap_id: str | None, start: datetime | None, end: datetime | None,
-                    concurrency: int) -> Analytics:
+                    concurrency: int, exclude_groups: list[Group] | None = None) -> Analytics:
+    """Everything the analytics page draws; with ``exclude_groups``, every figure is
+    computed as if those groups' media did not exist (not subtracted afterwards)."""
     limiter = asyncio.Semaphore(concurrency)
-    base = MediaFilter(deployment_id=trap_id, start=start, end=end, status=MediaStatus.CLASSIFIED)
+    excluded = list(exclude_groups or [])
+    base = MediaFilter(deployment_id=trap_id, start=start, end=end, status=MediaStatus.CLASSIFIED,
+                       exclude_groups=excluded)
+
+    def kept(counts: dict[Group, int]) -> dict[Group, int]:
+        return {g: n for g, n in counts.items() if g not in excluded}
+
 
     async def count(**filters) -> int:
         async with limiter:
@@ -35,9 +43,9 @@ async def analytics(store: MetadataStore, *, trap_id: str | None, start: datetim
     )
     names = {d.id: d.name for d in deployments}
     return Analytics(
-        per_day=[DayCounts(day=day, counts=c) for day, c in sorted(per_day.items())],
-        per_trap=[TrapCounts(trap_id=t, name=names.get(t, t), counts=c)
-                  for t, c in per_trap.items()],
+        per_day=[DayCounts(day=day, counts=kept(c)) for day, c in sorted(per_day.items()) if kept(c)],
+        per_trap=[TrapCounts(trap_id=t, name=names.get(t, t), counts=kept(c))
+                  for t, c in per_trap.items() if kept(c)],
         by_hour=list(by_hour),
         confidence_histogram=[HistogramBin(lo=lo, hi=hi, count=n) for lo, hi, n in zip(edges, edges[1:], histogram,
                                                                                        strict=False)],

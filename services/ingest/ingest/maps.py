@@ -1,9 +1,17 @@
 """Map queries: traps as GeoJSON with counts per group, heatmap points of sightings."""
 
 import asyncio
-from datetime import datetime
+import calendar
+from datetime import date, datetime
 
-from ailurus_common.contracts.ingest import Heatmap, PointGeometry, TrapCollection, TrapFeature, TrapProperties
+from ailurus_common.contracts.ingest import (
+    Heatmap,
+    MonthlyHeatmap,
+    PointGeometry,
+    TrapCollection,
+    TrapFeature,
+    TrapProperties,
+)
 from ailurus_common.domain import Group
 from ailurus_common.records import Deployment, MediaFilter
 from ingest.errors import InvalidQuery
@@ -59,3 +67,31 @@ async def heatmap(store: MetadataStore, *, group: Group, start: datetime | None,
     weights = await asyncio.gather(*(count(d) for d in deployments))
     return Heatmap(group=group,
                    points=[(d.latitude, d.longitude, n) for d, n in zip(deployments, weights, strict=True) if n])
+
+
+def _month_days(first: str, last: str) -> tuple[date, date]:
+    """The first day of month ``first`` and the last day of month ``last`` (``YYYY-MM``)."""
+    year, month = (int(v) for v in last.split("-"))
+    start = date.fromisoformat(f"{first}-01")
+    end = date(year, month, calendar.monthrange(year, month)[1])
+    if start > end:
+        raise InvalidQuery("'from_month' must not be after 'to_month'")
+    return start, end
+
+
+async def monthly_heatmap(store: MetadataStore, *, group: Group, from_month: str | None,
+                          to_month: str | None) -> MonthlyHeatmap:
+    """Sightings of ``group`` per trap and month, months inclusive (one counters query)."""
+    if (from_month is None) != (to_month is None):
+        raise InvalidQuery("give both 'from_month' and 'to_month', or neither")
+    start, end = _month_days(from_month, to_month) if from_month and to_month else (None, None)
+    deployments = {d.id: d for d in await store.list_deployments()}
+    counts = await store.group_counts(start_day=start, end_day=end, per="deployment_day")
+    months: dict[tuple[str, str], int] = {}
+    for key, per_group in counts.items():
+        trap_id, day = key.rsplit("/", 1)
+        if (n := per_group.get(group, 0)) and trap_id in deployments:
+            months[(trap_id, day[:7])] = months.get((trap_id, day[:7]), 0) + n
+    return MonthlyHeatmap(group=group, points=[
+        (deployments[trap_id].latitude, deployments[trap_id].longitude, month, n)
+        for (trap_id, month), n in sorted(months.items())])

@@ -10,16 +10,16 @@ from ailurus_common.contracts.ingest import (
     Analytics,
     Heatmap,
     MediaPage,
+    MonthlyHeatmap,
     PointGeometry,
     TrapCollection,
     TrapCounts,
     TrapDetail,
     TrapFeature,
-    TrapList,
     TrapProperties,
 )
 from ailurus_common.domain import Group
-from ailurus_common.records import Deployment, ExifInfo, Gps, Media, Observation
+from ailurus_common.records import Deployment, ExifInfo, Gps, LabelScore, Media, Observation
 from gateway import schemas
 from gateway.privacy import PrivacyPolicy
 from gateway.views import CoarseView, ExactView
@@ -103,30 +103,99 @@ def test_coarse_trap_map_snaps_geometry_and_drops_elevation():
     assert "elevation_m" not in feature.properties.model_dump()
 
 
-def test_coarse_trap_map_hides_sensitive_counts_of_sparse_cells():
-    collection = TrapCollection(features=[_feature("a", 27.71, {Group.RED_PANDA: 1, Group.BIRD: 4}),
-                                          _feature("b", 27.72, {Group.RED_PANDA: 2}),
-                                          _feature("c", 27.91, {Group.RED_PANDA: 2, Group.BIRD: 1})])
-    a, b, c = COARSE.trap_map(collection).features
-    assert a.properties.counts == {Group.RED_PANDA: 1, Group.BIRD: 4}  # cell total 3 >= min_count
-    assert b.properties.counts == {Group.RED_PANDA: 2}
-    assert c.properties.counts == {Group.BIRD: 1} and c.properties.total == 1
+def test_coarse_trap_map_never_names_sensitive_counts_per_trap():
+    """Per trap is below cell level: a coarse caller gets sensitive groups only on the heatmap."""
+    collection = TrapCollection(features=[_feature("a", 27.71, {Group.RED_PANDA: 9, Group.BIRD: 4}),
+                                          _feature("b", 27.72, {Group.RED_PANDA: 2})])
+    a, b = COARSE.trap_map(collection).features
+    assert a.properties.counts == {Group.BIRD: 4} and a.properties.total == 4
+    assert b.properties.counts == {} and b.properties.total == 0
+    assert ExactView().trap_map(collection).features[0].properties.counts[Group.RED_PANDA] == 9
 
 
-@pytest.mark.parametrize(("group", "expected"), [(Group.RED_PANDA, [(27.75, 88.15, 3)]),
-                                                 (Group.BIRD, [(27.75, 88.15, 3), (27.85, 88.15, 1)])])
-def test_heatmap_aggregates_cells_and_hides_small_sensitive_ones(group, expected):
-    heat = Heatmap(group=group, points=[(27.71, 88.11, 2), (27.72, 88.12, 1), (27.81, 88.11, 1)])
+def test_coarse_trap_detail_never_names_sensitive_counts():
+    detail = TrapDetail(**DEN.model_dump(), counts={Group.RED_PANDA: 7, Group.BIRD: 2}, media_count=12)
+    out = COARSE.trap_detail(detail)
+    assert out.counts == {Group.BIRD: 2}
+    assert "media_count" not in out.model_dump()  # total minus the shown counts would tell
+
+
+def test_heatmap_of_public_group_is_summed_per_cell():
+    heat = Heatmap(group=Group.BIRD, points=[(27.71, 88.11, 2), (27.72, 88.12, 1), (27.81, 88.11, 1)])
     out = COARSE.heatmap(heat)
-    assert out.points == expected and out.precision == "cell:0.1deg"
+    assert out.points == [(27.75, 88.15, 3), (27.85, 88.15, 1)] and out.precision == "cell:0.1deg"
+    assert out.time_bin is None
 
 
-def test_coarse_analytics_hides_sensitive_per_trap_counts_of_sparse_cells():
+def _months(*points):
+    return MonthlyHeatmap(group=Group.RED_PANDA, points=list(points))
+
+
+def test_monthly_heatmap_counts_each_cell_month_only_at_the_minimum():
+    heat = _months((27.71, 88.11, "2026-01", 2), (27.72, 88.12, "2026-01", 1),  # one cell: 3 in January
+                   (27.71, 88.11, "2026-02", 2),                                   # 2 in February: hidden
+                   (27.81, 88.11, "2026-01", 5))
+    out = COARSE.monthly_heatmap(heat, None)
+    assert out.points == [(27.75, 88.15, 3), (27.85, 88.15, 5)]
+    assert out.time_bin == "month"
+
+
+def test_monthly_heatmap_windows_cannot_be_differenced_below_the_minimum():
+    """Whatever months a caller asks for, each answer is a sum of (cell, month) figures that
+    are each zero or at least the minimum: so is what a window adds to one inside it."""
+    months = [("2026-01", 2), ("2026-02", 4), ("2026-03", 1), ("2026-04", 3)]
+    published = {}
+    for i in range(len(months)):
+        for j in range(i, len(months)):
+            heat = _months(*[(27.71, 88.11, m, n) for m, n in months[i:j + 1]])
+            points = COARSE.monthly_heatmap(heat, None).points
+            published[(i, j)] = points[0][2] if points else 0
+    for (i, j), total in published.items():
+        for (k, m), inner in published.items():
+            if i <= k and m <= j:
+                difference = total - inner
+                assert difference == 0 or difference >= POLICY.min_count, ((i, j), (k, m))
+
+
+def test_monthly_heatmap_box_keeps_cells_by_centre_so_a_trap_on_a_cell_line_is_not_pinned():
+    on_line = _months((27.7, 88.2, "2026-01", 4))  # exactly on a cell corner
+    west = COARSE.monthly_heatmap(on_line, "88.1,27.6,88.2,27.7").points
+    east = COARSE.monthly_heatmap(on_line, "88.2,27.7,88.3,27.8").points
+    # It belongs to one cell; boxes meeting at the line cannot both contain it.
+    assert (west, east) == ([], [(27.75, 88.25, 4)])
+
+
+@pytest.mark.parametrize(("start", "end", "expected"), [
+    (datetime(2026, 3, 14, tzinfo=UTC), datetime(2026, 3, 15, tzinfo=UTC), ("2026-03", "2026-03")),
+    (datetime(2026, 1, 31, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC), ("2026-01", "2026-02")),
+    (None, None, (None, None)),
+])
+def test_months_widen_a_window_to_whole_months(start, end, expected):
+    assert CoarseView.months(start, end) == expected
+
+
+def test_coarse_analytics_keeps_no_sensitive_counts():
     analytics = Analytics(per_day=[], by_hour=[0] * 24, confidence_histogram=[], review_share=[],
-                          per_trap=[TrapCounts(trap_id="den", name="Den", counts={Group.RED_PANDA: 2, Group.BIRD: 1})])
-    out = COARSE.analytics(analytics, TrapList(items=[DEN]))
+                          per_trap=[TrapCounts(trap_id="den", name="Den", counts={Group.RED_PANDA: 20, Group.BIRD: 1})])
+    out = COARSE.analytics(analytics)
     assert out.per_trap[0].counts == {Group.BIRD: 1}
-    assert ExactView().analytics(analytics, None).per_trap[0].counts[Group.RED_PANDA] == 2
+    assert ExactView().analytics(analytics).per_trap[0].counts[Group.RED_PANDA] == 20
+
+
+def test_coarse_view_hides_sensitive_media_records():
+    assert COARSE.visible(MEDIA)
+    sighting = MEDIA.with_observation(Observation(id="o", group=Group.RED_PANDA, method="human",
+                                                  classified_by="r"))
+    assert not COARSE.visible(sighting) and ExactView().visible(sighting)
+    assert COARSE.media_page(MediaPage(items=[sighting, MEDIA], next_cursor=None)).items[0].id == MEDIA.id
+    assert COARSE.hidden_groups == [Group.RED_PANDA] and ExactView().hidden_groups == []
+
+
+def test_coarse_observations_carry_no_top_k():
+    observed = MEDIA.with_observation(Observation(id="o", group=Group.BIRD, method="machine", classified_by="m:1",
+                                                  top_k=[LabelScore(label="lesser panda", score=0.3)]))
+    assert "lesser panda" not in COARSE.media(observed).model_dump_json()
+    assert "lesser panda" in ExactView().media(observed).model_dump_json()
 
 
 def test_bbox_grows_to_whole_cells():

@@ -85,7 +85,9 @@ class ServiceClient:
                     body: BaseModel | None = None, content: bytes | None = None,
                     headers: dict[str, str] | None = None) -> Answer:
         """One call; ``UpstreamUnavailable`` when the service cannot be reached."""
-        clean = {k: str(v) for k, v in (params or {}).items() if v is not None}
+        # A list value is a repeated parameter (?g=a&g=b).
+        clean = [(k, str(x)) for k, v in (params or {}).items() if v is not None
+                 for x in (v if isinstance(v, list) else [v])]
         all_headers = {**outgoing_headers(), **await self._tokens.header(), **(headers or {})}
         if body is not None:
             content = body.model_dump_json(exclude_unset=True).encode()

@@ -12,6 +12,7 @@ from ailurus_common.contracts.ingest import (
     MediaBatch,
     MediaBatchResult,
     MediaPage,
+    MonthlyHeatmap,
     PendingCount,
     Review,
     TrapCollection,
@@ -76,9 +77,10 @@ class IngestClient(ServiceClient):
     async def list_media(self, *, trap_id: str | None = None, group: Group | None = None, label: str | None = None,
                          status: MediaStatus | None = None, start: datetime | None = None,
                          end: datetime | None = None, min_confidence: float | None = None, limit: int = 50,
-                         cursor: str | None = None) -> MediaPage:
+                         cursor: str | None = None, exclude_groups: list[Group] | None = None) -> MediaPage:
         params = {"trap_id": trap_id, "group": group, "label": label, "status": status, "from": _iso(start),
-                  "to": _iso(end), "min_confidence": min_confidence, "limit": limit, "cursor": cursor}
+                  "to": _iso(end), "min_confidence": min_confidence, "limit": limit, "cursor": cursor,
+                  "exclude_group": list(exclude_groups or [])}
         return await self._call("GET", "/v1/media", MediaPage, params=params)
 
     async def delete_media(self, media_id: str) -> None:
@@ -112,7 +114,13 @@ class IngestClient(ServiceClient):
         params = {"group": group, "from": _iso(start), "to": _iso(end), "bbox": bbox, "min_confidence": min_confidence}
         return await self._call("GET", "/v1/map/heatmap", Heatmap, params=params)
 
+    async def monthly_heatmap(self, *, group: Group, from_month: str | None = None,
+                              to_month: str | None = None) -> MonthlyHeatmap:
+        params = {"group": group, "from_month": from_month, "to_month": to_month}
+        return await self._call("GET", "/v1/map/heatmap/months", MonthlyHeatmap, params=params)
+
     async def analytics(self, *, trap_id: str | None = None, start: datetime | None = None,
-                        end: datetime | None = None) -> Analytics:
+                        end: datetime | None = None, exclude_groups: list[Group] | None = None) -> Analytics:
         return await self._call("GET", "/v1/analytics", Analytics,
-                                params={"trap_id": trap_id, "from": _iso(start), "to": _iso(end)})
+                                params={"trap_id": trap_id, "from": _iso(start), "to": _iso(end),
+                                        "exclude_group": list(exclude_groups or [])})

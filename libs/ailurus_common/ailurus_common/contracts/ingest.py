@@ -171,6 +171,19 @@ class Heatmap(Body):
     points: list[tuple[float, float, int]] = Field(description="[latitude, longitude, weight] per trap with sightings.")
 
 
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+class MonthlyHeatmap(Body):
+    """Sightings per trap and calendar month (UTC), from the daily counters: what coarse
+    callers' heatmaps are built from, so that every answer is a sum of whole (cell, month)
+    figures and no two time windows can be differenced below a month."""
+
+    group: Group
+    points: list[tuple[float, float, str, int]] = Field(
+        description="[latitude, longitude, month YYYY-MM, weight] per trap and month with sightings.")
+
+
 class DayCounts(Body):
     day: str = Field(description="YYYY-MM-DD (UTC).")
     counts: dict[Group, int]

@@ -22,6 +22,9 @@ _SORT_KEY = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z\|[0-9a-f]{64}")
 CounterKey = tuple[str, str, str]  # (deployment_id, UTC day, group)
 
 
+CountsPer = Literal["deployment", "day", "deployment_day"]
+
+
 class Frame(NamedTuple):
     """A classified media as burst grouping sees it."""
 
@@ -93,11 +96,12 @@ class MetadataStore(Protocol):
 
     # aggregates --------------------------------------------------------------------
     async def group_counts(self, *, deployment_id: str | None = None, start_day: date | None = None,
-                           end_day: date | None = None, per: Literal["deployment", "day"] = "deployment",
+                           end_day: date | None = None, per: CountsPer = "deployment",
                            ) -> dict[str, dict[Group, int]]:
         """Classified media per group, keyed by deployment id (or by UTC day, ISO
-        ``YYYY-MM-DD``, with ``per="day"``), from the daily counters, days inclusive.
-        Keys with no counts are absent."""
+        ``YYYY-MM-DD``, with ``per="day"``; by ``<deployment id>/<day>`` with
+        ``per="deployment_day"``), from the daily counters, days inclusive. Keys with no
+        counts are absent."""
 
     async def model_keys(self) -> list[str]:
         """Every ``Media.model_key`` ("name:version") that labelled a media, sorted; one

@@ -20,7 +20,7 @@ import ssl
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from azure.core import MatchConditions
 from azure.core.credentials_async import AsyncTokenCredential
@@ -42,6 +42,7 @@ from ailurus_common.records import Deployment, Media, MediaFilter
 from ailurus_common.storage.errors import Conflict, NotFound, StorageError
 from ingest.store.base import (
     CounterKey,
+    CountsPer,
     Frame,
     counter_key,
     decode_cursor,
@@ -108,6 +109,10 @@ def _media_where(filters: MediaFilter) -> tuple[list[str], dict[str, Any]]:
         if value is not None:
             clauses.append(clause)
             params[name] = value
+    if filters.exclude_groups:
+        # An unlabelled media has no group: ARRAY_CONTAINS is false for it, so it is kept.
+        clauses.append('NOT ARRAY_CONTAINS(@exclude_groups, c["group"])')
+        params["@exclude_groups"] = [str(g) for g in filters.exclude_groups]
     return clauses, params
 
 
@@ -434,9 +439,8 @@ class CosmosMetadataStore:
     # aggregates --------------------------------------------------------------------
     @_translate_errors
     async def group_counts(self, *, deployment_id: str | None = None, start_day: date | None = None,
-                           end_day: date | None = None, per: Literal["deployment", "day"] = "deployment",
+                           end_day: date | None = None, per: CountsPer = "deployment",
                            ) -> dict[str, dict[Group, int]]:
-        key = "day" if per == "day" else "deployment_id"
         clauses = ["c.type = 'counter'"]
         params: dict[str, Any] = {}
         for clause, name, value in (("c.deployment_id = @deployment_id", "@deployment_id", deployment_id),
@@ -445,11 +449,13 @@ class CosmosMetadataStore:
             if value is not None:
                 clauses.append(clause)
                 params[name] = value
-        docs = await self._query(f"SELECT c.{key}, c.counts FROM c WHERE {' AND '.join(clauses)}",
+        docs = await self._query(f"SELECT c.deployment_id, c.day, c.counts FROM c WHERE {' AND '.join(clauses)}",
                                  params, partition=deployment_id)
         totals: dict[str, dict[Group, int]] = {}
         for doc in docs:
-            per_group = totals.setdefault(doc[key], {})
+            key = {"day": doc["day"], "deployment": doc["deployment_id"],
+                   "deployment_day": f"{doc['deployment_id']}/{doc['day']}"}[per]
+            per_group = totals.setdefault(key, {})
             for group, count in doc["counts"].items():
                 per_group[Group(group)] = per_group.get(Group(group), 0) + count
         counts = {trap: {group: n for group, n in sorted(per_group.items()) if n > 0}

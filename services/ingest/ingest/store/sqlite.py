@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import aiosqlite
 
@@ -21,6 +21,7 @@ from ailurus_common.records import Deployment, Media, MediaFilter
 from ailurus_common.storage.errors import Conflict, NotFound, StorageError
 from ingest.store.base import (
     CounterKey,
+    CountsPer,
     Frame,
     counter_key,
     decode_cursor,
@@ -94,6 +95,9 @@ def _media_where(filters: MediaFilter) -> tuple[list[str], list[Any]]:
         if value is not None:
             clauses.append(clause)
             params.append(value)
+    if filters.exclude_groups:
+        clauses.append(f"(grp IS NULL OR grp NOT IN ({', '.join('?' * len(filters.exclude_groups))}))")
+        params.extend(str(g) for g in filters.exclude_groups)
     return clauses, params
 
 
@@ -294,9 +298,9 @@ class SqliteMetadataStore:
 
     # aggregates --------------------------------------------------------------------
     async def group_counts(self, *, deployment_id: str | None = None, start_day: date | None = None,
-                           end_day: date | None = None, per: Literal["deployment", "day"] = "deployment",
+                           end_day: date | None = None, per: CountsPer = "deployment",
                            ) -> dict[str, dict[Group, int]]:
-        key = "day" if per == "day" else "deployment_id"
+        key = {"day": "day", "deployment": "deployment_id", "deployment_day": "deployment_id || '/' || day"}[per]
         clauses: list[str] = []
         params: list[Any] = []
         for clause, value in (("deployment_id = ?", deployment_id),

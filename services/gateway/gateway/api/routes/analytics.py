@@ -21,7 +21,7 @@ async def get_analytics(ingest: IngestDep, view: ViewDep,
                         end: Annotated[datetime | None, Query(alias="to")] = None) -> Analytics:
     """Images per group per day and per trap, activity by hour of day, confidence
     histogram, and the share of machine labels reviewers confirmed or corrected per model.
-    It names no position; coarse callers get per-trap counts under the map's cell rule."""
-    analytics = await ingest.analytics(trap_id=trap_id, start=start, end=end)
-    traps = await ingest.list_traps() if view.needs_traps_for_analytics else None
-    return view.analytics(analytics, traps)
+    It names no position; for coarse callers every figure is computed without sensitive
+    groups (they see those only on the heatmap, per cell and month)."""
+    analytics = await ingest.analytics(trap_id=trap_id, start=start, end=end, exclude_groups=view.hidden_groups)
+    return view.analytics(analytics)

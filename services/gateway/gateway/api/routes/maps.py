@@ -9,6 +9,7 @@ from ailurus_common.auth import Role
 from ailurus_common.domain import Group
 from gateway.api.deps import IngestDep, ViewDep
 from gateway.auth import require
+from gateway.errors import InvalidQuery
 from gateway.schemas import HeatmapOut, TrapMapCoarse, TrapMapExact
 
 router = APIRouter(prefix="/map", tags=["map"])
@@ -27,5 +28,17 @@ async def map_heatmap(ingest: IngestDep, view: ViewDep, group: Group = Group.RED
                       end: To = None,
                       bbox: Annotated[str | None, Query(max_length=100)] = None,
                       min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None) -> HeatmapOut:
+    """Sightings per trap (exact callers) or per grid cell. For coarse callers a sensitive
+    group's heat is built from whole (cell, calendar month) figures, each shown only with
+    the minimum count: the window widens to whole months and no confidence filter applies,
+    so no pair of queries can be differenced below a cell, a month or the minimum."""
+    if view.monthly(group):
+        if bbox is not None and view.policy.cell_box(bbox) is None:
+            raise InvalidQuery("bbox must be min_lon,min_lat,max_lon,max_lat, in range, min before max")
+        if start and end and start >= end:
+            raise InvalidQuery("'from' must be before 'to'")
+        from_month, to_month = view.months(start, end)
+        heat = await ingest.monthly_heatmap(group=group, from_month=from_month, to_month=to_month)
+        return view.monthly_heatmap(heat, bbox)
     heat = await ingest.heatmap(group=group, start=start, end=end, bbox=view.bbox(bbox), min_confidence=min_confidence)
     return view.heatmap(heat)

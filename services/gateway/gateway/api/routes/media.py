@@ -10,13 +10,13 @@ from fastapi.responses import Response
 from ailurus_common.auth import Role
 from ailurus_common.contracts.ingest import Review, ReviewIn
 from ailurus_common.domain import Group, MediaStatus
-from ailurus_common.records import MEDIA_ID_PATTERN, TRAP_ID_PATTERN
+from ailurus_common.records import MEDIA_ID_PATTERN, TRAP_ID_PATTERN, Media
 from ailurus_common.sniff import IMAGE_MEDIA_TYPES
 from ailurus_common.storage.blob import PROCESSED, original_location
 from ailurus_common.storage.errors import NotFound
 from gateway.api.deps import BlobsDep, IngestDep, UserDep, ViewDep
 from gateway.auth import require
-from gateway.errors import BlobMissing, OriginalRestricted
+from gateway.errors import BlobMissing, MediaNotFound, OriginalRestricted
 from gateway.schemas import MediaCoarse, MediaExact, MediaPageCoarse, MediaPageExact
 from gateway.views import ExactView
 
@@ -41,13 +41,22 @@ async def list_media(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> MediaPageExact | MediaPageCoarse:
     page = await ingest.list_media(trap_id=trap_id, group=group, label=label, status=status, start=start, end=end,
-                                   min_confidence=min_confidence, limit=limit, cursor=cursor)
+                                   min_confidence=min_confidence, limit=limit, cursor=cursor,
+                                   exclude_groups=view.hidden_groups)
     return view.media_page(page)
+
+
+async def _visible_media(ingest, view, media_id: str) -> Media:
+    """The record, if this caller may see it; a hidden one answers exactly like a missing one."""
+    media = await ingest.get_media(media_id)
+    if not view.visible(media):
+        raise MediaNotFound(f"no media {media_id}")
+    return media
 
 
 @router.get("/{media_id}", response_model=MediaExact | MediaCoarse, dependencies=[Depends(require(Role.VIEWER))])
 async def get_media(ingest: IngestDep, view: ViewDep, media_id: str = MediaId) -> MediaExact | MediaCoarse:
-    return view.media(await ingest.get_media(media_id))
+    return view.media(await _visible_media(ingest, view, media_id))
 
 
 async def _blob_response(blobs, container: str, name: str, media_type: str) -> Response:
@@ -75,8 +84,8 @@ async def get_original(ingest: IngestDep, blobs: BlobsDep, view: ViewDep, media_
 
 @router.get("/{media_id}/thumbnail", response_class=Response, responses=_IMAGE_RESPONSE,
             dependencies=[Depends(require(Role.VIEWER))])
-async def get_thumbnail(ingest: IngestDep, blobs: BlobsDep, media_id: str = MediaId) -> Response:
-    media = await ingest.get_media(media_id)
+async def get_thumbnail(ingest: IngestDep, blobs: BlobsDep, view: ViewDep, media_id: str = MediaId) -> Response:
+    media = await _visible_media(ingest, view, media_id)
     if not media.blob_thumbnail:
         raise BlobMissing("no thumbnail yet (the image is not classified)")
     return await _blob_response(blobs, PROCESSED, media.blob_thumbnail, "image/jpeg")
@@ -86,6 +95,11 @@ async def get_thumbnail(ingest: IngestDep, blobs: BlobsDep, media_id: str = Medi
              dependencies=[Depends(require(Role.REVIEWER))])
 async def review(body: ReviewIn, ingest: IngestDep, view: ViewDep, user: UserDep,
                  media_id: str = MediaId) -> MediaExact | MediaCoarse:
-    """Confirm or correct the label: adds a human observation beside the machine one."""
+    """Confirm or correct the label: adds a human observation beside the machine one.
+    A coarse reviewer (a partner's app) can neither see nor review a sensitive sighting,
+    and is not shown the record once it has labelled one sensitive."""
+    await _visible_media(ingest, view, media_id)
     media = await ingest.review(media_id, Review(**body.model_dump(), reviewer=user))
+    if not view.visible(media):
+        raise MediaNotFound(f"no media {media_id}")
     return view.media(media)

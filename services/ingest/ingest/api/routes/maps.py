@@ -5,10 +5,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from ailurus_common.contracts.ingest import Heatmap, TrapCollection
+from ailurus_common.contracts.ingest import MONTH_PATTERN, Heatmap, MonthlyHeatmap, TrapCollection
 from ailurus_common.domain import Group
 from ingest.api.deps import SettingsDep, StoreDep
-from ingest.maps import heatmap, trap_collection
+from ingest.maps import heatmap, monthly_heatmap, trap_collection
 
 router = APIRouter(prefix="/v1/map", tags=["map"])
 From = Annotated[datetime | None, Query(alias="from")]
@@ -26,3 +26,10 @@ async def map_heatmap(store: StoreDep, settings: SettingsDep, group: Group = Gro
                       min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None) -> Heatmap:
     return await heatmap(store, group=group, start=start, end=end, bbox=bbox, min_confidence=min_confidence,
                          concurrency=settings.query_concurrency)
+
+
+@router.get("/heatmap/months", response_model=MonthlyHeatmap)
+async def map_heatmap_months(store: StoreDep, group: Group = Group.RED_PANDA,
+                             from_month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
+                             to_month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None) -> MonthlyHeatmap:
+    return await monthly_heatmap(store, group=group, from_month=from_month, to_month=to_month)
