@@ -1,8 +1,9 @@
 """The whole local stack: Triton, preprocess, ingest, gateway, and for ``backend="azure"``
 Azurite plus the Cosmos DB stand-in. ``make run`` and the end-to-end tests both use it.
 
-``python -m ailurus_tools.stack`` starts it on the default ports, prints the URLs and
-stops everything on Ctrl-C/SIGTERM (or when any part dies).
+``python -m ailurus_tools.stack`` starts it on the default ports, prints the URLs,
+restarts a part that dies (with back-off: ``ailurus_tools.supervisor``) and stops
+everything on Ctrl-C/SIGTERM.
 """
 
 import argparse
@@ -15,6 +16,7 @@ from pathlib import Path
 from ailurus_common.auth import DEFAULT_AUDIENCE, LocalIssuer, Role
 from ailurus_tools.processes import ManagedProcess, ProcessError
 from ailurus_tools.standins import Azurite, CosmosStandin
+from ailurus_tools.supervisor import Part, Supervisor
 from ailurus_tools.triton.server import LocalTriton, TritonError, TritonSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +54,9 @@ class Stack:
             http_port=http, grpc_port=grpc, metrics_port=metrics))
         self._owned_standins = c.backend == "azure" and azurite is None
         if c.backend == "azure":
-            self.azurite = azurite or Azurite(None, c.blob_port, c.queue_port, log_path=self.logs / "azurite.log")
+            # On disk, so that a restarted Azurite still holds every original it acknowledged.
+            self.azurite = azurite or Azurite(c.data_dir / "azurite", c.blob_port, c.queue_port,
+                                              log_path=self.logs / "azurite.log")
             self.cosmos = cosmos or CosmosStandin(c.data_dir / "certs", c.cosmos_port, log_path=self.logs / "cosmos.log")
         else:
             self.azurite = self.cosmos = None
@@ -137,10 +141,34 @@ class Stack:
             raise
         return self
 
-    def dead_parts(self) -> list[str]:
+    def parts(self) -> dict:
+        """What this stack started, by name (stand-ins it was handed are not its own)."""
         names = {id(self.triton): "triton", id(self.azurite): "azurite", id(self.cosmos): "cosmos"}
         names |= {id(p): n for n, p in self.services.items()}
-        return [names[id(p)] for p in self._started if not p.alive()]
+        return {names[id(p)]: p for p in self._started}
+
+    def dead_parts(self) -> list[str]:
+        return [name for name, part in self.parts().items() if not part.alive()]
+
+    def restart(self, name: str) -> None:
+        """Start a part again (after it died), on the same ports and data, and wait until it is ready."""
+        part = self.parts()[name]
+        part.stop()  # reap whatever is left of its process group
+        if name == "triton":
+            self.triton.start(log_path=self.logs / "triton.log")
+        elif name in ("azurite", "cosmos"):
+            part.start()
+            if name == "cosmos" and "ingest" in self.services:
+                # The stand-in starts empty: ingest creates its database and container at start.
+                self.services["ingest"].stop()
+                self.services["ingest"].start(timeout_s=90)
+        else:
+            part.start(timeout_s=90)
+
+    def supervisor(self, **options) -> Supervisor:
+        """A supervisor that restarts every part of this stack that dies."""
+        return Supervisor([Part(name, part.alive, lambda name=name: self.restart(name))
+                           for name, part in self.parts().items()], **options)
 
     def stop(self) -> None:
         for part in reversed(self._started):
@@ -170,10 +198,10 @@ def main(argv: list[str] | None = None) -> int:
               f"  data         {stack.config.data_dir / 'data'}\n"
               f"  sign in      admin, reviewer, uploader, viewer: {users}; API token: make token ROLE=admin\n"
               "Ctrl-C stops everything.", flush=True)
+        supervisor = stack.supervisor(report=lambda message: print(f"stack: {message} (logs in {stack.logs})",
+                                                                   file=sys.stderr, flush=True))
         while not stop.wait(1.0):
-            if dead := stack.dead_parts():
-                print(f"stack: {', '.join(dead)} exited (see {stack.logs}); stopping", file=sys.stderr)
-                return 1
+            supervisor.check()
         return 0
     finally:
         stack.stop()

@@ -70,6 +70,7 @@ class ErrorCode(StrEnum):
     INVALID_LIMIT = "invalid_limit"
     # storage and internal services
     STORAGE_UNAVAILABLE = "storage_unavailable"
+    STORAGE_FULL = "storage_full"
     CONTAINER_NOT_FOUND = "container_not_found"
     INVALID_CONTAINER_NAME = "invalid_container_name"
     INVALID_BLOB_NAME = "invalid_blob_name"

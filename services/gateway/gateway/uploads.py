@@ -17,6 +17,7 @@ from ailurus_common.errors import AilurusError, ErrorCode
 from ailurus_common.records import ErrorInfo
 from ailurus_common.sniff import SUPPORTED_TEXT, sniff_image_type
 from ailurus_common.storage.blob import UPLOADS, BlobStore, original_blob_name
+from ailurus_common.storage.errors import StorageFull
 from gateway.metrics import IN_FLIGHT_FILES, TRAP_LAST_UPLOAD, UPLOAD_FILES, UPLOAD_STAGE_SECONDS
 from gateway.schemas import ErrorBody, FileResult
 
@@ -156,6 +157,8 @@ class UploadPipeline:
             if not await self.blobs.put(UPLOADS, blob_name, data, content_type=media_type) \
                     and await self.ingest.find_media(media_id) is not None:
                 return FileResult(filename=filename, status="duplicate", media_id=media_id)
+        except StorageFull as exc:
+            return _rejected(filename, ErrorCode.STORAGE_FULL, f"not stored, upload again later: {exc.message}")
         except AilurusError as exc:
             return _rejected(filename, ErrorCode.NOT_STORED, f"not stored, upload again: {exc.message}")
         t1 = time.perf_counter()

@@ -7,6 +7,7 @@ does wrong is ``StorageError`` (503).
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,12 +22,16 @@ from ailurus_common.storage.errors import NotFound, StorageError
 
 DEFAULT_READY_TIMEOUT_S = 2.0
 
+log = logging.getLogger(__name__)
+
 
 def _reason(exc: AzureError) -> str:
+    """What a caller may read: the service's status and error code, else the kind of failure.
+    The SDK's own text (URLs, hosts, response bodies) goes to the log only."""
+    log.warning("blob storage: %s", (str(exc).splitlines() or [type(exc).__name__])[0])
     if isinstance(exc, HttpResponseError) and exc.status_code is not None:
-        return f"HTTP {exc.status_code} {exc.error_code or exc.reason or ''}".rstrip()
-    # The SDK's messages can span many lines (whole response bodies); the first is the gist.
-    return (str(exc).splitlines() or [type(exc).__name__])[0]
+        return f"HTTP {exc.status_code} {exc.error_code or ''}".rstrip()
+    return type(exc).__name__
 
 
 @contextlib.contextmanager

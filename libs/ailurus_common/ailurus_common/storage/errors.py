@@ -8,6 +8,11 @@ class StorageError(AilurusError):
     code = ErrorCode.STORAGE_UNAVAILABLE
 
 
+class StorageFull(StorageError):
+    status_code = 507
+    code = ErrorCode.STORAGE_FULL
+
+
 class NotFound(StorageError):
     status_code = 404
     code = ErrorCode.NOT_FOUND

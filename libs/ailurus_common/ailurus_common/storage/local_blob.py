@@ -13,13 +13,27 @@ folders behind; hard links must be supported by the filesystem.
 
 import asyncio
 import contextlib
+import errno
+import logging
 import os
 import uuid
 from pathlib import Path
 
 from ailurus_common.errors import ErrorCode
 from ailurus_common.storage.blob import CONTAINERS, validate_blob_name, validate_container_name
-from ailurus_common.storage.errors import Conflict, NotFound, StorageError
+from ailurus_common.storage.errors import Conflict, NotFound, StorageError, StorageFull
+
+log = logging.getLogger(__name__)
+# No room: the disk or the user's quota is full, or the file is over the file-size limit.
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def _failure(action: str, path: Path, exc: OSError) -> StorageError:
+    """What the caller is told (no path, no OS text: those stay in the log)."""
+    log.warning("local blob store: cannot %s %s: %s", action, path, exc)
+    if exc.errno in _FULL:
+        return StorageFull(f"the blob store is full: cannot {action} the blob")
+    return StorageError(f"the blob store cannot {action} the blob now")
 
 # Temporary files start with this; never a valid-looking blob a caller would ask for.
 TMP_PREFIX = ".ailurus-tmp-"
@@ -53,7 +67,7 @@ class LocalBlobStore:
             for container in CONTAINERS:
                 (self.root / container).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StorageError(f"cannot create containers under {self.root}: {exc}") from exc
+            raise _failure("create the containers of", self.root, exc) from exc
 
     async def put(self, container: str, name: str, data: bytes, *, content_type: str,
                   overwrite: bool = False) -> bool:
@@ -71,7 +85,7 @@ class LocalBlobStore:
         except (FileExistsError, NotADirectoryError) as exc:
             raise Conflict(f"a blob is in the way of the folders of {path.name!r}") from exc
         except OSError as exc:
-            raise StorageError(f"cannot create {folder}: {exc}") from exc
+            raise _failure("create the folder of", folder, exc) from exc
         tmp = folder / f"{TMP_PREFIX}{uuid.uuid4().hex}"
         try:
             # O_EXCL: never write through someone else's file; 0o666 so the umask applies.
@@ -94,7 +108,7 @@ class LocalBlobStore:
         except IsADirectoryError as exc:  # os.replace onto a folder of other blobs
             raise Conflict(f"{path.name!r} is a folder of other blobs") from exc
         except OSError as exc:
-            raise StorageError(f"cannot write {path}: {exc}") from exc
+            raise _failure("write", path, exc) from exc
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
@@ -110,7 +124,7 @@ class LocalBlobStore:
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise NotFound(f"blob {container}/{name} not found") from exc
         except OSError as exc:
-            raise StorageError(f"cannot read {path}: {exc}") from exc
+            raise _failure("read", path, exc) from exc
 
     async def exists(self, container: str, name: str) -> bool:
         path = self._path(container, name)
@@ -128,7 +142,7 @@ class LocalBlobStore:
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return False
         except OSError as exc:
-            raise StorageError(f"cannot delete {path}: {exc}") from exc
+            raise _failure("delete", path, exc) from exc
 
     async def is_ready(self) -> bool:
         return await asyncio.to_thread(self._is_ready_sync)
