@@ -5,11 +5,12 @@ These are what the metadata stores persist and what ingest returns; exports to
 Camtrap DP are a field mapping from here, not a rewrite.
 """
 
+import re
 from datetime import UTC, datetime
-from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Any, Literal
+from zoneinfo import available_timezones
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.errors import ErrorCode
@@ -28,19 +29,55 @@ def utc_now() -> datetime:
 def utc_text(value: datetime) -> str:
     """``value`` as fixed-width UTC text (the first part of ``Media.sort_key``)."""
     # One zone and a fixed width: stores keep datetimes as this text so that comparing the
-    # strings in a query (SQLite, Cosmos DB) compares the times.
-    return value.astimezone(UTC).strftime(UTC_TEXT_FORMAT)
+    # strings in a query (SQLite, Cosmos DB) compares the times. The year is padded here:
+    # glibc's %Y writes year 65 as "65", which would sort after "2026".
+    utc = value.astimezone(UTC)
+    return f"{utc.year:04d}" + utc.strftime(UTC_TEXT_FORMAT[2:])
+
+
+# The IANA zones this build knows: the schema lists them, so a client generator (and a
+# fuzzer) knows exactly which strings pass.
+IANA_ZONES = sorted(available_timezones())
+_ZONES = frozenset(IANA_ZONES)
+ZONE_SCHEMA = {"enum": IANA_ZONES}
 
 
 def known_zone(value: str | None) -> str | None:
     """``value`` when it names an IANA time zone; ``ValueError`` otherwise."""
     if value is None:
         return None
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown IANA time zone {value!r}") from None
+    if value not in _ZONES:
+        raise ValueError(f"unknown IANA time zone {str(value)[:60]!r}")
     return value
+
+
+_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def _iso_text_only(value: Any) -> Any:
+    # pydantic's lax datetime takes numbers as Unix times; the schema says an ISO 8601 string.
+    if isinstance(value, (int, float)) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("a date-time in ISO 8601 (e.g. 2026-05-01T12:00:00Z), not a number")
+    return value
+
+
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+_LATEST = datetime.max.replace(tzinfo=UTC)
+
+
+def _as_utc(value: datetime) -> datetime:
+    # Every date-time the schema admits is usable: naive ones are UTC, and an offset that
+    # pushes one past the calendar's ends (0001-01-01T00:00+15:00) lands on that end.
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return _EARLIEST if value.year == 1 else _LATEST
+
+
+# A date-time exactly as the OpenAPI says it: ISO 8601 text, never a bare number; in UTC.
+Instant = Annotated[datetime, BeforeValidator(_iso_text_only), AfterValidator(_as_utc)]
 
 
 class Record(BaseModel):
@@ -50,16 +87,17 @@ class Record(BaseModel):
 class TrapFields(Record):
     """What a person says about a camera trap (shared by the record and ``POST /traps``)."""
 
+    # strict numbers: a JSON true or "27.1" is not a latitude (the schema says number).
     name: str = Field(min_length=1, max_length=200)
-    latitude: float = Field(ge=-90, le=90)
-    longitude: float = Field(ge=-180, le=180)
-    elevation_m: float | None = Field(default=None, ge=-500, le=9000)
+    latitude: float = Field(ge=-90, le=90, strict=True)
+    longitude: float = Field(ge=-180, le=180, strict=True)
+    elevation_m: float | None = Field(default=None, ge=-500, le=9000, strict=True)
     # Camera clocks write local time without an offset: this zone interprets them.
-    timezone: str = "UTC"
+    timezone: str = Field(default="UTC", json_schema_extra=ZONE_SCHEMA)
     # Seconds to ADD to the camera's clock to get true time (a camera set wrong).
-    clock_offset_s: float = Field(default=0.0, ge=-10 * 365 * 86400, le=10 * 365 * 86400)
-    start: datetime | None = None
-    end: datetime | None = None
+    clock_offset_s: float = Field(default=0.0, ge=-10 * 365 * 86400, le=10 * 365 * 86400, strict=True)
+    start: Instant | None = None
+    end: Instant | None = None
     notes: str | None = Field(default=None, max_length=4000)
 
     @field_validator("timezone")

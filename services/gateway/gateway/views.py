@@ -117,7 +117,8 @@ class ExactView:
 
 
 def _month(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m")
+    utc = moment.astimezone(UTC)
+    return f"{utc.year:04d}-{utc.month:02d}"  # not strftime: glibc writes year 65 as "65"
 
 
 class CoarseView:
@@ -190,7 +191,10 @@ class CoarseView:
         if start is None and end is None:
             return None, None
         first = _month(start) if start else "1970-01"
-        last = _month(end - timedelta(microseconds=1)) if end else _month(datetime.now(UTC))
+        try:
+            last = _month(end - timedelta(microseconds=1)) if end else _month(datetime.now(UTC))
+        except OverflowError:  # an end at the calendar's first instant
+            last = first
         return first, max(first, last)
 
     def monthly_heatmap(self, heat: MonthlyHeatmap, bbox: str | None) -> HeatmapOut:

@@ -4,18 +4,20 @@ These carry exact positions: they never leave the cluster. The gateway turns eve
 into its own public model for the caller's precision (``gateway.views``).
 """
 
-from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from ailurus_common.domain import Group
 from ailurus_common.records import (
     MEDIA_ID_PATTERN,
     TRAP_ID_PATTERN,
+    ZONE_SCHEMA,
     Deployment,
     ErrorInfo,
     ExifInfo,
+    Instant,
     MachinePrediction,
     Media,
     TrapFields,
@@ -36,16 +38,18 @@ class TrapCreate(TrapFields):
 
 
 class TrapUpdate(Body):
-    """``PATCH /traps/{id}``: only the fields sent change."""
+    """``PATCH /traps/{id}``: only the fields sent change. A field a trap always has may be
+    left out but not sent as null (the schema says so: no null among its types)."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
-    elevation_m: float | None = Field(default=None, ge=-500, le=9000)
-    timezone: str | None = None
-    clock_offset_s: float | None = Field(default=None, ge=-10 * 365 * 86400, le=10 * 365 * 86400)
-    start: datetime | None = None
-    end: datetime | None = None
+    name: Annotated[str, Field(min_length=1, max_length=200)] | SkipJsonSchema[None] = None
+    latitude: Annotated[float, Field(ge=-90, le=90, strict=True)] | SkipJsonSchema[None] = None
+    longitude: Annotated[float, Field(ge=-180, le=180, strict=True)] | SkipJsonSchema[None] = None
+    elevation_m: float | None = Field(default=None, ge=-500, le=9000, strict=True)
+    timezone: Annotated[str, Field(json_schema_extra=ZONE_SCHEMA)] | SkipJsonSchema[None] = None
+    clock_offset_s: Annotated[float, Field(ge=-10 * 365 * 86400, le=10 * 365 * 86400, strict=True)] | \
+        SkipJsonSchema[None] = None
+    start: Instant | None = None
+    end: Instant | None = None
     notes: str | None = Field(default=None, max_length=4000)
 
     _zone = field_validator("timezone")(classmethod(lambda cls, value: known_zone(value)))

@@ -21,9 +21,9 @@ router = APIRouter(tags=["images"])
 
 
 @router.post("/traps/{trap_id}/images", response_model=UploadResponse, dependencies=[Depends(require(Role.UPLOADER))],
-             openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
-                 "type": "object", "properties": {"files": {"type": "array", "items": {
-                     "type": "string", "format": "binary"}}}}}}}})
+             openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                 "type": "object", "required": ["files"], "properties": {"files": {
+                     "type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"}}}}}}}})
 async def upload_images(request: Request, pipeline: PipelineDep, ingest: IngestDep, settings: SettingsDep,
                         user: UserDep, progress: ProgressDep, trap_id: str = Path(pattern=TRAP_ID_PATTERN),
                         upload_id: Annotated[str | None, Query(pattern=UPLOAD_ID_PATTERN)] = None) -> UploadResponse:

@@ -1,20 +1,22 @@
 """``/api/v1/map``: traps as GeoJSON and sighting heatmaps (computed by ingest)."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from ailurus_common.auth import Role
 from ailurus_common.domain import Group
+from ailurus_common.records import Instant
 from gateway.api.deps import IngestDep, ViewDep
 from gateway.auth import require
 from gateway.errors import InvalidQuery
 from gateway.schemas import HeatmapOut, TrapMapCoarse, TrapMapExact
 
 router = APIRouter(prefix="/map", tags=["map"])
-From = Annotated[datetime | None, Query(alias="from")]
-To = Annotated[datetime | None, Query(alias="to")]
+_DEGREES = r"-?\d{1,3}(\.\d{1,12})?"
+BBOX_PATTERN = rf"^{_DEGREES},{_DEGREES},{_DEGREES},{_DEGREES}$"
+From = Annotated[Instant | None, Query(alias="from")]
+To = Annotated[Instant | None, Query(alias="to")]
 
 
 @router.get("/traps", response_model=TrapMapExact | TrapMapCoarse, dependencies=[Depends(require(Role.VIEWER))])
@@ -26,7 +28,9 @@ async def map_traps(ingest: IngestDep, view: ViewDep, start: From = None, end: T
 @router.get("/heatmap", response_model=HeatmapOut, dependencies=[Depends(require(Role.VIEWER))])
 async def map_heatmap(ingest: IngestDep, view: ViewDep, group: Group = Group.RED_PANDA, start: From = None,
                       end: To = None,
-                      bbox: Annotated[str | None, Query(max_length=100)] = None,
+                      bbox: Annotated[str | None, Query(max_length=100, pattern=BBOX_PATTERN, description=(
+                          "min_lon,min_lat,max_lon,max_lat in degrees (GeoJSON order); out of range or "
+                          "min after max is a 400 invalid_query"))] = None,
                       min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None) -> HeatmapOut:
     """Sightings per trap (exact callers) or per grid cell. For coarse callers a sensitive
     group's heat is built from whole (cell, calendar month) figures, each shown only with

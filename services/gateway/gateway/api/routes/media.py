@@ -1,7 +1,6 @@
 """``/api/v1/media``: records from ingest (through the caller's view), original and
 thumbnail bytes from the blob store."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -10,7 +9,7 @@ from fastapi.responses import Response
 from ailurus_common.auth import Role
 from ailurus_common.contracts.ingest import Review, ReviewIn
 from ailurus_common.domain import Group, MediaStatus
-from ailurus_common.records import MEDIA_ID_PATTERN, TRAP_ID_PATTERN, Media
+from ailurus_common.records import MEDIA_ID_PATTERN, TRAP_ID_PATTERN, Instant, Media
 from ailurus_common.sniff import IMAGE_MEDIA_TYPES
 from ailurus_common.storage.blob import PROCESSED, original_location
 from ailurus_common.storage.errors import NotFound
@@ -34,8 +33,8 @@ async def list_media(
     trap_id: Annotated[str | None, Query(pattern=TRAP_ID_PATTERN)] = None,
     group: Group | None = None, label: Annotated[str | None, Query(max_length=200)] = None,
     status: MediaStatus | None = None,
-    start: Annotated[datetime | None, Query(alias="from")] = None,
-    end: Annotated[datetime | None, Query(alias="to")] = None,
+    start: Annotated[Instant | None, Query(alias="from")] = None,
+    end: Annotated[Instant | None, Query(alias="to")] = None,
     min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
