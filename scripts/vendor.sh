@@ -17,7 +17,9 @@ stamp=$MODULES/.ailurus-stamp
 digest=$( (cat $PKG/package.json $PKG/package-lock.json; node --version) | sha256sum | cut -d' ' -f1)
 if [[ ! -f $stamp || $(cat "$stamp") != "$digest" ]]; then
   echo "vendor: npm ci (dashboard libraries)"
-  (cd $PKG && npm ci --no-audit --no-fund --loglevel=error)
+  # --ignore-scripts: none of these needs an install script, and swagger-ui-dist pulls in
+  # @scarf/scarf, whose postinstall reports the install over the network.
+  (cd $PKG && SCARF_ANALYTICS=false npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
   echo "$digest" > "$stamp"
 fi
 
@@ -26,7 +28,7 @@ if [[ -f $VENDOR/.ailurus-stamp && $(cat "$VENDOR/.ailurus-stamp") == "$digest" 
   exit 0
 fi
 rm -rf "$VENDOR"
-mkdir -p "$VENDOR"/{bootstrap,leaflet/images,leaflet.heat,chart.js,msal-browser}
+mkdir -p "$VENDOR"/{bootstrap,leaflet/images,leaflet.heat,chart.js,msal-browser,swagger-ui}
 # Source maps ride along: without them the browser's devtools log 404s.
 cp $MODULES/bootstrap/dist/css/bootstrap.min.css{,.map} "$VENDOR/bootstrap/"
 cp $MODULES/bootstrap/dist/js/bootstrap.bundle.min.js{,.map} "$VENDOR/bootstrap/"
@@ -35,8 +37,11 @@ cp $MODULES/leaflet/dist/images/*.png "$VENDOR/leaflet/images/"
 cp $MODULES/leaflet.heat/dist/leaflet-heat.js "$VENDOR/leaflet.heat/"
 cp $MODULES/chart.js/dist/chart.umd.min.js{,.map} "$VENDOR/chart.js/"
 cp $MODULES/@azure/msal-browser/lib/msal-browser.min.js "$VENDOR/msal-browser/"
-for lib in bootstrap leaflet leaflet.heat chart.js @azure/msal-browser; do
-  cp $MODULES/$lib/LICENSE* "$VENDOR/${lib#@azure/}/" 2>/dev/null || true
+# The API docs page (/api/v1/docs): Swagger UI, served from here under the page's CSP.
+cp $MODULES/swagger-ui-dist/swagger-ui-bundle.js{,.map} $MODULES/swagger-ui-dist/swagger-ui.css{,.map} "$VENDOR/swagger-ui/"
+for lib in bootstrap leaflet leaflet.heat chart.js @azure/msal-browser swagger-ui-dist; do
+  target=${lib#@azure/}
+  cp $MODULES/$lib/LICENSE* "$VENDOR/${target%-dist}/" 2>/dev/null || true
 done
 echo "$digest" > "$VENDOR/.ailurus-stamp"
 echo "vendor: copied into $VENDOR"

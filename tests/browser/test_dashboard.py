@@ -255,3 +255,19 @@ def test_sign_in_entra_mode_offers_microsoft_sign_in(browser, entra_gateway):
         assert not session.errors, session.errors
     finally:
         context.close()
+
+
+def test_api_docs_render_from_the_vendored_swagger_ui_under_csp(open_session):
+    session = open_session(DESKTOP)
+    console: list[str] = []
+    session.page.on("console", lambda message: console.append(message.text) if message.type == "error" else None)
+    response = session.page.goto(f"{session.base_url}/api/v1/docs")
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    assert response.headers["x-frame-options"] == "DENY"
+    expect(session.page.locator(".opblock").first).to_be_visible(timeout=30_000)
+    expect(session.page.locator(".opblock-summary-path", has_text="/api/v1/traps/{trap_id}/images")).to_have_count(1)
+    assert session.foreign_requests() == []
+    assert any("/static/vendor/swagger-ui/swagger-ui-bundle.js" in u for u in session.requests)
+    assert not [m for m in console if "Content Security Policy" in m], console
+    assert not session.errors, session.errors

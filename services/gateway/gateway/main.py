@@ -74,8 +74,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await tokens.close()
             await app.state.auth.close()
 
+    # docs_url=None: FastAPI's page loads Swagger UI from a CDN with an inline script; ours
+    # (api/routes/dashboard.py) serves the vendored copy under a CSP.
     app = FastAPI(title="Ailurus API", version="1.0.0", lifespan=lifespan, openapi_url=f"{API_PREFIX}/openapi.json",
-                  docs_url=f"{API_PREFIX}/docs", redoc_url=None)
+                  docs_url=None, redoc_url=None)
 
     async def _settings():  # async: FastAPI runs a sync dependency in a worker thread, on every request
         return settings

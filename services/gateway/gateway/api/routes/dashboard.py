@@ -1,5 +1,6 @@
 """The web dashboard: ``GET /`` (the single-page app), ``/static/...`` (its files and the
-vendored libraries) and ``GET /api/v1/ui/config`` (what the page needs before it draws).
+vendored libraries), ``GET /api/v1/docs`` (Swagger UI) and ``GET /api/v1/ui/config`` (what
+the page needs before it draws).
 
 Public on purpose: the page and its scripts hold no data; every API call the page makes
 carries the signed-in user's Bearer token. The HTML is served with a strict Content
@@ -78,6 +79,24 @@ async def index(settings: SettingsDep) -> FileResponse | PlainTextResponse:
                # The trap form may use the phone's position; nothing else the page needs.
                "Permissions-Policy": "geolocation=(self), camera=(), microphone=(), payment=()"}
     return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8", headers=headers)
+
+
+# Swagger UI sets style attributes as it renders (React): styles may be inline, scripts never.
+DOCS_CSP = "; ".join([
+    "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data:",
+    "connect-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+])
+
+
+@router.get("/api/v1/docs", include_in_schema=False, response_model=None)
+async def api_docs() -> FileResponse | PlainTextResponse:
+    """Swagger UI on the OpenAPI document, from the vendored copy (no CDN), under its own CSP."""
+    if not (STATIC_DIR / "vendor" / "swagger-ui" / "swagger-ui-bundle.js").is_file():
+        return PlainTextResponse("Swagger UI is not vendored: run scripts/vendor.sh (make install)",
+                                 status_code=503, headers={"Retry-After": "60"})
+    headers = {**_COMMON_HEADERS, "Content-Security-Policy": DOCS_CSP, "X-Frame-Options": "DENY",
+               "Cache-Control": "no-cache"}
+    return FileResponse(STATIC_DIR / "docs.html", media_type="text/html; charset=utf-8", headers=headers)
 
 
 @router.get("/api/v1/ui/config", tags=["dashboard"], response_model=UiConfig,
