@@ -12,8 +12,9 @@ BACKEND ?= local
 ROLE ?= admin
 LOAD_USERS ?= 6
 LOAD_TIME ?= 2m
+SOAK_TIME ?= 30m
 
-.PHONY: help install model run triton token test bench load lint helm-lint clean
+.PHONY: help install model run triton token test bench load soak lint helm-lint clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -43,6 +44,9 @@ bench: install model ## Benchmarks: bare decode+infer vs the service path throug
 
 load: install ## Locust against a running `make run` stack (LOAD_USERS, LOAD_TIME)
 	LOAD_USERS=$(LOAD_USERS) LOAD_TIME=$(LOAD_TIME) PY=$(PY) bash scripts/load.sh
+
+soak: install ## make load for SOAK_TIME (30m) against a running stack, with every service's RSS watched (flat within 10%)
+	SOAK_TIME=$(SOAK_TIME) LOAD_USERS=$(LOAD_USERS) PY=$(PY) bash scripts/soak.sh
 
 lint: install ## Ruff over every package
 	$(VENV)/bin/ruff check .

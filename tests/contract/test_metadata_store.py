@@ -17,7 +17,16 @@ from ailurus_tools.standins import CosmosStandin, make_cert
 from ingest.store.base import MetadataStore
 from ingest.store.cosmos import CosmosMetadataStore
 from ingest.store.sqlite import SqliteMetadataStore
-from tests.contract.factories import BASE_TIME, MODEL, at, classified, failed, make_deployment, make_media
+from tests.contract.factories import (
+    BASE_TIME,
+    MODEL,
+    at,
+    classified,
+    failed,
+    make_deployment,
+    make_media,
+    make_observation,
+)
 
 DAY = BASE_TIME.date()
 
@@ -49,6 +58,11 @@ async def metadata_store(request: pytest.FixtureRequest, tmp_path: Path) -> Asyn
 async def create_all(store: MetadataStore, *media: Media) -> None:
     for item in media:
         assert await store.create_media(item)
+
+
+async def overwrite(store: MetadataStore, media: Media) -> Media | None:
+    """Replace the stored record with ``media``, whatever it is now."""
+    return await store.update_media(media.id, lambda current: media)
 
 
 async def list_all(store: MetadataStore, filters: MediaFilter, *, limit: int) -> list[list[Media]]:
@@ -203,22 +217,53 @@ async def test_get_media_missing_returns_none(metadata_store: MetadataStore) -> 
     assert await metadata_store.get_media("0" * 64) is None
 
 
-async def test_replace_media_missing_raises_not_found(metadata_store: MetadataStore) -> None:
+async def test_update_media_missing_returns_none_and_never_moves_a_media(metadata_store: MetadataStore) -> None:
     media = make_media("trap-a")
-    with pytest.raises(NotFound):
-        await metadata_store.replace_media(media)
+    assert await metadata_store.update_media(media.id, lambda current: current) is None
     assert await metadata_store.create_media(media)
-    with pytest.raises(NotFound):  # same id, another deployment: a media never moves
-        await metadata_store.replace_media(media.model_copy(update={"deployment_id": "trap-b"}))
+    with pytest.raises(ValueError):  # same id, another deployment: a media never moves
+        await overwrite(metadata_store, media.model_copy(update={"deployment_id": "trap-b"}))
+    assert await metadata_store.get_media(media.id) == media
 
 
-async def test_replace_media_classified_counts_group(metadata_store: MetadataStore) -> None:
+async def test_update_media_concurrent_changes_are_all_kept(metadata_store: MetadataStore) -> None:
+    """Each change is applied to the record as it then is: ten reviews at once, ten observations."""
+    machine = classified(make_media("trap-a"), Group.MAMMAL)
+    await create_all(metadata_store, machine)
+    reviews = [make_observation(Group.RED_PANDA, method="human", label=f"review-{i}") for i in range(10)]
+    await asyncio.gather(*(metadata_store.update_media(machine.id, lambda m, o=o: m.with_observation(o))
+                           for o in reviews))
+    stored = await metadata_store.get_media(machine.id)
+    assert sorted(o.label for o in stored.observations if o.method == "human") == sorted(o.label for o in reviews)
+    assert await metadata_store.group_counts() == {"trap-a": {Group.RED_PANDA: 1}}
+
+
+async def test_update_media_unchanged_writes_nothing(metadata_store: MetadataStore) -> None:
+    media = make_media("trap-a")
+    await create_all(metadata_store, media)
+    assert await metadata_store.update_media(media.id, lambda current: current) == media
+    assert (await metadata_store.get_media(media.id)).updated_at == media.updated_at
+
+
+async def test_update_media_refused_by_its_change_writes_nothing(metadata_store: MetadataStore) -> None:
+    media = make_media("trap-a")
+    await create_all(metadata_store, media)
+
+    def refuse(current):
+        raise LookupError("not now")
+
+    with pytest.raises(LookupError):
+        await metadata_store.update_media(media.id, refuse)
+    assert await metadata_store.get_media(media.id) == media
+
+
+async def test_update_media_classified_counts_group(metadata_store: MetadataStore) -> None:
     pending = make_media("trap-a")
     await create_all(metadata_store, pending, make_media("trap-b"))
     assert await metadata_store.group_counts() == {}
 
     done = classified(pending, Group.RED_PANDA)
-    await metadata_store.replace_media(done)
+    await overwrite(metadata_store, done)
 
     assert await metadata_store.get_media(pending.id) == done
     assert await metadata_store.group_counts() == {"trap-a": {Group.RED_PANDA: 1}}
@@ -227,12 +272,12 @@ async def test_replace_media_classified_counts_group(metadata_store: MetadataSto
     assert await metadata_store.group_counts(start_day=DAY + timedelta(days=1)) == {}
 
 
-async def test_replace_media_review_moves_count(metadata_store: MetadataStore) -> None:
+async def test_update_media_review_moves_count(metadata_store: MetadataStore) -> None:
     machine = classified(make_media("trap-a"), Group.MAMMAL, label="badger")
     await create_all(metadata_store, machine)
 
     reviewed = classified(machine, Group.RED_PANDA, method="human", label="red panda", probability=None)
-    await metadata_store.replace_media(reviewed)
+    await overwrite(metadata_store, reviewed)
 
     assert await metadata_store.group_counts() == {"trap-a": {Group.RED_PANDA: 1}}
     stored = await metadata_store.get_media(machine.id)
@@ -240,41 +285,41 @@ async def test_replace_media_review_moves_count(metadata_store: MetadataStore) -
     assert (stored.group, stored.label) == (Group.RED_PANDA, "red panda")
 
 
-async def test_replace_media_failed_removes_count(metadata_store: MetadataStore) -> None:
+async def test_update_media_failed_removes_count(metadata_store: MetadataStore) -> None:
     done = classified(make_media("trap-a"), Group.BIRD)
     await create_all(metadata_store, done)
-    await metadata_store.replace_media(failed(done))
+    await overwrite(metadata_store, failed(done))
     assert await metadata_store.group_counts() == {}
     assert await metadata_store.count_media(MediaFilter(status=MediaStatus.FAILED)) == 1
 
 
-async def test_replace_media_same_state_twice_counts_once(metadata_store: MetadataStore) -> None:
+async def test_update_media_same_state_twice_counts_once(metadata_store: MetadataStore) -> None:
     pending = make_media("trap-a")
     await create_all(metadata_store, pending)
     done = classified(pending, Group.BIRD)
-    await metadata_store.replace_media(done)
-    await metadata_store.replace_media(done.model_copy(update={"attempts": 2}))
+    await overwrite(metadata_store, done)
+    await overwrite(metadata_store, done.model_copy(update={"attempts": 2}))
     assert await metadata_store.group_counts() == {"trap-a": {Group.BIRD: 1}}
 
 
-async def test_replace_media_concurrently_keeps_exact_counts(metadata_store: MetadataStore) -> None:
+async def test_update_media_concurrently_keeps_exact_counts(metadata_store: MetadataStore) -> None:
     pending = make_media("trap-a")
     await create_all(metadata_store, pending)
     groups = [Group.RED_PANDA, Group.BIRD, Group.MAMMAL, Group.BLANK, Group.HUMAN, Group.RED_PANDA, Group.BIRD]
     versions = [classified(pending, group) for group in groups] + [failed(pending)] * 3
 
     for _ in range(2):  # from pending, then from whatever state the first round left
-        await asyncio.gather(*(metadata_store.replace_media(version) for version in versions))
+        await asyncio.gather(*(overwrite(metadata_store, version) for version in versions))
         final = await metadata_store.get_media(pending.id)
         expected = {"trap-a": {final.group: 1}} if final.status == MediaStatus.CLASSIFIED else {}
         assert await metadata_store.group_counts() == expected
 
 
-async def test_replace_media_concurrently_on_new_day_counts_all(metadata_store: MetadataStore) -> None:
+async def test_update_media_concurrently_on_new_day_counts_all(metadata_store: MetadataStore) -> None:
     # Ten writers find the day's counter missing at the same time.
     media = [make_media("trap-a", timestamp=at(i)) for i in range(10)]
     await create_all(metadata_store, *media)
-    await asyncio.gather(*(metadata_store.replace_media(classified(item, Group.BIRD)) for item in media))
+    await asyncio.gather(*(overwrite(metadata_store, classified(item, Group.BIRD)) for item in media))
     assert await metadata_store.group_counts() == {"trap-a": {Group.BIRD: 10}}
 
 
@@ -335,13 +380,13 @@ async def test_delete_media_concurrent_with_replace_and_delete_counts_once(metad
     await create_all(metadata_store, pending, classified(make_media("trap-a"), Group.BIRD))
     versions = [classified(pending, group) for group in (Group.RED_PANDA, Group.MAMMAL, Group.BIRD)]
 
-    results = await asyncio.gather(*(metadata_store.replace_media(version) for version in versions),
+    results = await asyncio.gather(*(overwrite(metadata_store, version) for version in versions),
                                    *(metadata_store.delete_media(pending.id) for _ in range(4)),
                                    return_exceptions=True)
 
     replaced, deleted = results[:len(versions)], results[len(versions):]
     assert deleted.count(True) == 1 and deleted.count(False) == 3
-    assert all(result is None or isinstance(result, NotFound) for result in replaced), replaced
+    assert all(result is None or isinstance(result, Media) for result in replaced), replaced
     assert await metadata_store.get_media(pending.id) is None
     # Whatever state the replacements left, the delete took exactly that share back out.
     assert await metadata_store.group_counts() == {"trap-a": {Group.BIRD: 1}}

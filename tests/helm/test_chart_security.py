@@ -138,3 +138,9 @@ def test_render_serves_metrics_on_their_own_port_never_routed_by_the_ingress(obj
     ingress = next(o for o in rendered if o["kind"] == "Ingress")
     routed = {p["backend"]["service"]["port"]["name"] for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]}
     assert routed == {"http"}
+
+
+def test_render_gateway_service_keeps_a_client_on_one_pod_for_live_progress(objects):
+    services = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Service"}
+    assert services[f"{R}-gateway"]["spec"]["sessionAffinity"] == "ClientIP"
+    assert "sessionAffinity" not in services[f"{R}-ingest"]["spec"]

@@ -163,6 +163,10 @@ metadata:
     {{- include "ailurus.componentLabels" . | nindent 4 }}
 spec:
   type: ClusterIP
+  {{- if $v.sessionAffinity }}
+  # One client stays on one pod: a gateway's live upload progress is in that pod's memory.
+  sessionAffinity: ClientIP
+  {{- end }}
   ports:
     - name: http
       port: {{ $v.port }}

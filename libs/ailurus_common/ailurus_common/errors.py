@@ -66,6 +66,8 @@ class ErrorCode(StrEnum):
     TRAP_EXISTS = "trap_exists"
     MEDIA_NOT_FOUND = "media_not_found"
     DUPLICATE = "duplicate"
+    LEASED = "leased"
+    NOT_PENDING = "not_pending"
     INVALID_QUERY = "invalid_query"
     INVALID_CURSOR = "invalid_cursor"
     INVALID_LIMIT = "invalid_limit"

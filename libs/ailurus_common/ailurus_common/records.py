@@ -196,6 +196,9 @@ class Media(Record):
     status: MediaStatus = MediaStatus.PENDING
     error: ErrorInfo | None = None
     attempts: int = 0
+    # The retry worker that holds this pending media until lease_until (one replica at a time).
+    lease_holder: str | None = None
+    lease_until: datetime | None = None
     sequence_id: str | None = None
     # Hour of day of the capture in the trap's time zone (activity by hour); None without EXIF time.
     capture_hour: int | None = Field(default=None, ge=0, le=23)

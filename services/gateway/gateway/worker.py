@@ -8,10 +8,13 @@ the service down on every pass."""
 
 import asyncio
 import logging
+import os
+import socket
+import uuid
 from datetime import timedelta
 
 from ailurus_common.clients.preprocess import Rejected, Unavailable
-from ailurus_common.contracts.ingest import Classification, FailureIn
+from ailurus_common.contracts.ingest import Classification, FailureIn, LeaseIn
 from ailurus_common.errors import AilurusError, ErrorCode
 from ailurus_common.records import ErrorInfo, Media, utc_now
 from ailurus_common.storage.blob import original_location
@@ -28,6 +31,10 @@ class PendingWorker:
         self.pipeline = pipeline
         self.settings = settings
         self._limiter = asyncio.Semaphore(settings.fanout_concurrency)
+        # Who holds a lease: this replica's worker (several gateways poll the same backlog).
+        self.holder = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        # Longer than one retry can take, so a lease never ends under a live attempt.
+        self.lease_s = settings.preprocess_timeout_s + 2 * settings.ingest_timeout_s + 30
 
     def _due(self, media: Media) -> bool:
         backoff_s = min(self.settings.worker_grace_s * 2 ** max(media.attempts - 1, 0), self.settings.worker_max_backoff_s)
@@ -40,6 +47,8 @@ class PendingWorker:
     async def _retry(self, media: Media, *, alone: bool = False) -> str:
         ingest = self.pipeline.ingest
         async with self._limiter:
+            if await ingest.lease(media.id, LeaseIn(holder=self.holder, duration_s=self.lease_s)) is None:
+                return "leased"  # another replica retries it (or just finished it)
             location = original_location(media.blob_original)
             try:
                 if location is None:  # a record must point at an original, never elsewhere

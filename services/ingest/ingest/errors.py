@@ -21,3 +21,15 @@ class TrapExists(AilurusError):
 class InvalidQuery(AilurusError):
     status_code = 400
     code = ErrorCode.INVALID_QUERY
+
+
+class Leased(AilurusError):
+    """Another worker holds the pending media's retry (two gateway replicas)."""
+
+    status_code = 409
+    code = ErrorCode.LEASED
+
+
+class NotPending(AilurusError):
+    status_code = 409
+    code = ErrorCode.NOT_PENDING

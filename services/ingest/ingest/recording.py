@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from ailurus_common.contracts.ingest import (
     Classification,
     FailureIn,
+    LeaseIn,
     MediaBatch,
     MediaBatchResult,
     NewMedia,
@@ -17,7 +18,7 @@ from ailurus_common.contracts.ingest import (
 )
 from ailurus_common.domain import MediaStatus
 from ailurus_common.records import Deployment, Media, Observation, utc_now
-from ingest.errors import MediaNotFound, TrapNotFound
+from ingest.errors import Leased, MediaNotFound, NotPending, TrapNotFound
 from ingest.metrics import RECORDED
 from ingest.store.base import Frame, MetadataStore
 from ingest.timeline import capture_time_utc, regroup
@@ -41,7 +42,8 @@ async def deployment_or_404(store: MetadataStore, deployment_id: str) -> Deploym
     return deployment
 
 
-def _classified(media: Media, classification: Classification, deployment: Deployment) -> Media:
+def _classified(media: Media, classification: Classification, deployment: Deployment, *,
+                observation_id: str | None = None) -> Media:
     """``media`` with the classification applied: capture time in the trap's zone, the
     machine observation (model name and version), status classified."""
     captured = capture_time_utc(classification.exif.captured_at_local, deployment)
@@ -51,9 +53,11 @@ def _classified(media: Media, classification: Classification, deployment: Deploy
         "timestamp": captured or media.uploaded_at, "timestamp_source": "exif" if captured else "upload",
         "capture_hour": captured.astimezone(ZoneInfo(deployment.timezone)).hour if captured else None,
         "blob_thumbnail": classification.blob_thumbnail or media.blob_thumbnail,
+        "lease_holder": None, "lease_until": None,
     })
     return media.with_observation(Observation(
-        id=uuid.uuid4().hex, group=p.group, label=p.label, confidence=p.confidence, blank=p.blank, top_k=p.top_k,
+        id=observation_id or uuid.uuid4().hex, group=p.group, label=p.label, confidence=p.confidence, blank=p.blank,
+        top_k=p.top_k,
         method="machine", classified_by=f"{p.model.name}:{p.model.version}", model=p.model,
     ))
 
@@ -86,10 +90,10 @@ async def _store_sequences(store: MetadataStore, frames: list[Frame], sequences:
     for frame in frames:
         if frame.sequence_id == sequences[frame.id]:
             continue
-        media = await store.get_media(frame.id)
-        if media is not None:
-            await store.replace_media(media.model_copy(update={"sequence_id": sequences[frame.id]}))
-            changed += 1
+        sequence_id = sequences[frame.id]
+        await store.update_media(frame.id, lambda m, s=sequence_id: m if m.sequence_id == s
+                                 else m.model_copy(update={"sequence_id": s}))
+        changed += 1
     return changed
 
 
@@ -121,45 +125,77 @@ async def record_classification(store: MetadataStore, media_id: str, body: Class
                                 sequence_gap_s: float) -> Media:
     """Store what preprocess found for a pending media and regroup its burst. Idempotent:
     the same model version classifying the same media twice (a retry after a lost
-    response) adds no second observation."""
+    response) adds no second observation. Applied to the record as it is when written, so a
+    review or failure recorded meanwhile is kept."""
     media = await media_or_404(store, media_id)
-    if any(o.method == "machine" and o.model == body.prediction.model for o in media.observations):
-        return media
     deployment = await store.get_deployment(media.deployment_id)
     if deployment is None:
         raise TrapNotFound(f"media {media_id} belongs to a trap that no longer exists")
-    media = _classified(media, body, deployment)
-    neighbours = await _neighbours(store, deployment.id, [media], sequence_gap_s)
-    sequences = regroup([*neighbours, media], sequence_gap_s)
-    media = media.model_copy(update={"sequence_id": sequences[media.id]})
-    await store.replace_media(media)
+    observation_id = uuid.uuid4().hex  # one id, however often the change below runs
+    draft = _classified(media, body, deployment, observation_id=observation_id)
+    neighbours = await _neighbours(store, deployment.id, [draft], sequence_gap_s)
+    sequences = regroup([*neighbours, draft], sequence_gap_s)
+
+    def classify(current: Media) -> Media:
+        if any(o.method == "machine" and o.model == body.prediction.model for o in current.observations):
+            return current
+        classified = _classified(current, body, deployment, observation_id=observation_id)
+        return classified.model_copy(update={"sequence_id": sequences[media_id]})
+
+    stored = await store.update_media(media_id, classify)
+    if stored is None:
+        raise MediaNotFound(f"no media {media_id}")
     await _store_sequences(store, neighbours, sequences)
-    RECORDED.labels(media.status.value, media.group.value if media.group else "").inc()
-    return media
+    RECORDED.labels(stored.status.value, stored.group.value if stored.group else "").inc()
+    return stored
 
 
 async def record_failure(store: MetadataStore, media_id: str, body: FailureIn) -> Media:
     """A final failure marks the media failed; a transient one keeps it pending and
-    counts the attempt (the retry worker backs off on ``attempts``)."""
-    media = await media_or_404(store, media_id)
-    if media.status is MediaStatus.CLASSIFIED:
-        return media
-    media = media.model_copy(update={
-        "status": MediaStatus.FAILED if body.final else MediaStatus.PENDING,
-        "error": body.error, "attempts": media.attempts + 1, "updated_at": utc_now(),
-    })
-    await store.replace_media(media)
-    RECORDED.labels(media.status.value, "").inc()
-    return media
+    counts the attempt (the retry worker backs off on ``attempts``). A media classified
+    meanwhile stays classified. The attempt's lease ends."""
+
+    def fail(current: Media) -> Media:
+        if current.status is MediaStatus.CLASSIFIED:
+            return current
+        return current.model_copy(update={
+            "status": MediaStatus.FAILED if body.final else MediaStatus.PENDING, "error": body.error,
+            "attempts": current.attempts + 1, "updated_at": utc_now(), "lease_holder": None, "lease_until": None})
+
+    stored = await store.update_media(media_id, fail)
+    if stored is None:
+        raise MediaNotFound(f"no media {media_id}")
+    RECORDED.labels(stored.status.value, "").inc()
+    return stored
 
 
 async def record_review(store: MetadataStore, media_id: str, body: Review) -> Media:
-    """A human observation beside the machine ones; the current label becomes the human one."""
-    media = await media_or_404(store, media_id)
-    media = media.with_observation(Observation(
-        id=uuid.uuid4().hex, group=body.group, label=body.label, confidence=1.0, method="human",
-        classified_by=body.reviewer,
-    ))
-    await store.replace_media(media)
+    """A human observation beside the machine ones; the current label becomes the human
+    one. Two reviews at once both stay (each is added to the record as it is then)."""
+    observation = Observation(id=uuid.uuid4().hex, group=body.group, label=body.label, confidence=1.0,
+                              method="human", classified_by=body.reviewer)
+    stored = await store.update_media(media_id, lambda current: current.with_observation(observation))
+    if stored is None:
+        raise MediaNotFound(f"no media {media_id}")
     RECORDED.labels("reviewed", body.group.value).inc()
-    return media
+    return stored
+
+
+async def lease_pending(store: MetadataStore, media_id: str, body: LeaseIn) -> Media:
+    """Give ``body.holder`` the pending media for ``body.duration_s``, unless another
+    holder's lease is still running (409 ``leased``) or the media is no longer pending
+    (409 ``not_pending``): of two gateway replicas retrying it at once, one works on it."""
+    now = utc_now()
+
+    def lease(current: Media) -> Media:
+        if current.status is not MediaStatus.PENDING:
+            raise NotPending(f"media {media_id} is {current.status.value}")
+        if current.lease_until and current.lease_until > now and current.lease_holder != body.holder:
+            raise Leased(f"media {media_id} is being retried by another worker")
+        return current.model_copy(update={"lease_holder": body.holder,
+                                          "lease_until": now + timedelta(seconds=body.duration_s)})
+
+    stored = await store.update_media(media_id, lease)
+    if stored is None:
+        raise MediaNotFound(f"no media {media_id}")
+    return stored

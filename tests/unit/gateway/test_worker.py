@@ -31,14 +31,23 @@ class FakeIngest:
     async def pending_count(self):
         return sum(m.status is MediaStatus.PENDING for m in self.media.values())
 
+    async def lease(self, media_id, body):
+        m = self.media[media_id]
+        if m.status is not MediaStatus.PENDING or (m.lease_holder not in (None, body.holder)):
+            return None
+        self.media[media_id] = m.model_copy(update={"lease_holder": body.holder})
+        return self.media[media_id]
+
     async def record_failure(self, media_id, body):
         m = self.media[media_id]
         self.media[media_id] = m.model_copy(update={
             "status": MediaStatus.FAILED if body.final else MediaStatus.PENDING, "error": body.error,
-            "attempts": m.attempts + 1, "updated_at": utc_now() - timedelta(hours=1)})  # due again at once
+            "attempts": m.attempts + 1, "updated_at": utc_now() - timedelta(hours=1),  # due again at once
+            "lease_holder": None})
 
     async def record_classification(self, media_id, body):
-        self.media[media_id] = self.media[media_id].model_copy(update={"status": MediaStatus.CLASSIFIED, "error": None})
+        self.media[media_id] = self.media[media_id].model_copy(update={"status": MediaStatus.CLASSIFIED, "error": None,
+                                                                       "lease_holder": None})
 
 
 class CrashingPreprocess:
@@ -133,3 +142,23 @@ async def test_worker_suspect_that_then_meets_an_outage_is_not_failed():
 def test_pending_code_says_why_a_file_waits(outcome, code):
     from gateway.uploads import pending_code
     assert pending_code(outcome) is code
+
+
+async def test_two_workers_never_retry_the_same_file_at_once():
+    """Two gateway replicas polling one backlog: each file is classified by one of them."""
+    media = originals(6)
+    preprocess = CrashingPreprocess(set())
+    calls: list[str] = []
+    classify = preprocess.classify
+
+    async def counting(data, *, media_id=None):
+        calls.append(media_id)
+        return await classify(data, media_id=media_id)
+
+    preprocess.classify = counting
+    first, ingest = make_worker(media, preprocess)
+    second = PendingWorker(first.pipeline, first.settings)
+    assert first.holder != second.holder
+    await asyncio.gather(first.run_once(), second.run_once())
+    assert sorted(calls) == sorted(m.id for m in media)  # each once
+    assert {m.status for m in ingest.media.values()} == {MediaStatus.CLASSIFIED}

@@ -1,18 +1,19 @@
 """ingest's recording rules on a real SQLite store: an upload's originals in one write,
 bursts grouped as they are recorded (with each other and with stored neighbours)."""
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
 
-from ailurus_common.contracts.ingest import Classification, MediaBatch, NewMedia
+from ailurus_common.contracts.ingest import Classification, LeaseIn, MediaBatch, NewMedia, Review
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.errors import ErrorCode
 from ailurus_common.records import Deployment, ErrorInfo, ExifInfo, LabelScore, MachinePrediction, ModelRef
 from ailurus_common.storage.blob import original_blob_name
-from ingest.errors import TrapNotFound
-from ingest.recording import record_classification, record_upload
+from ingest.errors import Leased, NotPending, TrapNotFound
+from ingest.recording import lease_pending, record_classification, record_review, record_upload
 from ingest.store.sqlite import SqliteMetadataStore
 
 GAP_S = 60.0
@@ -94,3 +95,38 @@ def test_new_media_original_must_be_an_uploads_original(path):
     with pytest.raises(ValidationError):
         NewMedia(id="a" * 64, file_name="x.jpg", media_type="image/jpeg", size_bytes=1, blob_original=path,
                  uploaded_by="u")
+
+
+async def test_review_and_classification_at_once_both_stay(store):
+    """The read-modify-write race: each is applied to the record as it is when written."""
+    await record(store, item(7, pending=True))
+    media_id = f"{7:064x}"
+    await asyncio.gather(
+        record_classification(store, media_id, classification("2024:05:01 10:00:00"), sequence_gap_s=GAP_S),
+        record_review(store, media_id, Review(group=Group.RED_PANDA, label="red panda", reviewer="r1")),
+        record_review(store, media_id, Review(group=Group.MAMMAL, label="marten", reviewer="r2")))
+    stored = await store.get_media(media_id)
+    assert sorted(o.classified_by for o in stored.observations) == ["m:1", "r1", "r2"]
+    assert stored.status is MediaStatus.CLASSIFIED
+
+
+async def test_lease_goes_to_one_holder_until_it_ends_or_the_media_is_finished(store):
+    await record(store, item(8, pending=True))
+    media_id = f"{8:064x}"
+    first = await lease_pending(store, media_id, LeaseIn(holder="gateway-a", duration_s=60))
+    assert first.lease_holder == "gateway-a"
+    with pytest.raises(Leased):
+        await lease_pending(store, media_id, LeaseIn(holder="gateway-b", duration_s=60))
+    assert (await lease_pending(store, media_id, LeaseIn(holder="gateway-a", duration_s=60))).lease_holder == "gateway-a"
+    await record_classification(store, media_id, classification(None), sequence_gap_s=GAP_S)
+    with pytest.raises(NotPending):
+        await lease_pending(store, media_id, LeaseIn(holder="gateway-b", duration_s=60))
+    assert (await store.get_media(media_id)).lease_holder is None
+
+
+async def test_lease_that_ran_out_can_be_taken(store):
+    await record(store, item(9, pending=True))
+    media_id = f"{9:064x}"
+    await lease_pending(store, media_id, LeaseIn(holder="gateway-a", duration_s=0.01))
+    await asyncio.sleep(0.05)
+    assert (await lease_pending(store, media_id, LeaseIn(holder="gateway-b", duration_s=60))).lease_holder == "gateway-b"

@@ -9,6 +9,7 @@ from ailurus_common.contracts.ingest import (
     Classification,
     FailureIn,
     Heatmap,
+    LeaseIn,
     MediaBatch,
     MediaBatchResult,
     MediaPage,
@@ -92,6 +93,16 @@ class IngestClient(ServiceClient):
 
     async def record_failure(self, media_id: str, body: FailureIn) -> Media:
         return await self._call("PUT", f"/v1/media/{media_id}/failure", Media, body=body)
+
+    async def lease(self, media_id: str, body: LeaseIn) -> Media | None:
+        """Hold a pending media for a retry; None when another worker holds it or it is no
+        longer pending (someone else finished it)."""
+        try:
+            return await self._call("POST", f"/v1/media/{media_id}/lease", Media, body=body)
+        except UpstreamError as exc:
+            if exc.code in (ErrorCode.LEASED, ErrorCode.NOT_PENDING, ErrorCode.MEDIA_NOT_FOUND):
+                return None
+            raise
 
     async def review(self, media_id: str, body: Review) -> Media:
         return await self._call("POST", f"/v1/media/{media_id}/review", Media, body=body)

@@ -122,6 +122,13 @@ class FailureIn(Body):
     final: bool = Field(description="True: status failed. False: stays pending, retried later.")
 
 
+class LeaseIn(Body):
+    """``POST /v1/media/{id}/lease``: a retry worker asks to hold a pending media."""
+
+    holder: str = Field(min_length=1, max_length=200, description="The worker (replica) asking.")
+    duration_s: float = Field(gt=0, le=3600)
+
+
 class ReviewIn(Body):
     """A reviewer confirms or corrects the label: a human observation is added."""
 

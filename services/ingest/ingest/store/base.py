@@ -9,6 +9,7 @@ whenever a media's counted state (status classified, group, day) changes.
 import base64
 import binascii
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Literal, NamedTuple, Protocol
 
@@ -23,6 +24,8 @@ CounterKey = tuple[str, str, str]  # (deployment_id, UTC day, group)
 
 
 CountsPer = Literal["deployment", "day", "deployment_day"]
+# The new record computed from the current one (update_media).
+MediaChange = Callable[[Media], Media]
 
 
 class Frame(NamedTuple):
@@ -73,10 +76,13 @@ class MetadataStore(Protocol):
 
     async def get_media(self, media_id: str) -> Media | None: ...
 
-    async def replace_media(self, media: Media) -> None:
-        """Replace the stored media (same id and deployment) and adjust the counters by
-        the difference between the stored and the new counted state. Concurrent
-        replacements must not double-count (transaction or ETag + retry). ``NotFound``."""
+    async def update_media(self, media_id: str, change: MediaChange) -> Media | None:
+        """Apply ``change`` to the stored media atomically and return what was stored: the
+        current record is read, ``change`` computes the new one from it, and the write
+        succeeds only if nobody wrote in between (else it is read again and ``change`` runs
+        again), so no concurrent update is lost. ``change`` returning its input writes
+        nothing. None when there is no such media. ``change`` must be a pure function of
+        the record: it may run several times."""
 
     async def delete_media(self, media_id: str) -> bool:
         """Delete one media record (and its share of the counters); False if absent."""

@@ -44,6 +44,7 @@ from ingest.store.base import (
     CounterKey,
     CountsPer,
     Frame,
+    MediaChange,
     counter_key,
     decode_cursor,
     encode_cursor,
@@ -166,7 +167,7 @@ class CosmosMetadataStore:
         container: container name (created if missing, partitioned by ``/deployment_id``).
         ca_cert: CA file that signed the server's certificate (the local stand-in).
         endpoint_discovery: False for a stand-in or emulator that is not a real account.
-        max_replace_attempts: ETag retries of ``replace_media`` and ``delete_media`` under
+        max_replace_attempts: ETag retries of ``update_media`` and ``delete_media`` under
             concurrent writes.
     """
 
@@ -356,25 +357,32 @@ class CosmosMetadataStore:
         return _media(docs[0]) if docs else None
 
     @_translate_errors
-    async def replace_media(self, media: Media) -> None:
-        doc = _media_doc(media)
+    async def update_media(self, media_id: str, change: MediaChange) -> Media | None:
         for attempt in range(self.max_replace_attempts):
+            docs = await self._query("SELECT * FROM c WHERE c.type = 'media' AND c.id = @id", {"@id": media_id})
+            if not docs:
+                return None
+            stored = docs[0]
+            current = _media(stored)
+            updated = change(current)
+            if updated is current:
+                return current
+            if updated.id != current.id or updated.deployment_id != current.deployment_id:
+                raise ValueError("update_media cannot move a media to another id or trap")
             try:
-                stored = await self._c.read_item(media.id, partition_key=media.deployment_id)
-                await self._c.replace_item(media.id, doc, etag=stored["_etag"],
+                # The ETag of what change() read: the write loses if anyone wrote since.
+                await self._c.replace_item(media_id, _media_doc(updated), etag=stored["_etag"],
                                            match_condition=MatchConditions.IfNotModified)
             except CosmosResourceNotFoundError:
-                raise NotFound(f"media {media.id!r} not found in deployment {media.deployment_id!r}") from None
+                return None  # deleted meanwhile
             except CosmosAccessConditionFailedError:
-                # Someone replaced it between our read and write: re-read, so the counter
-                # delta is taken against the state we actually replace.
                 await asyncio.sleep(random.uniform(0, _REPLACE_BACKOFF_S * (attempt + 1)))
                 continue
             # Not atomic with the replace (no cross-document transaction on the stand-in):
             # a crash between the two leaves this one delta out of the counters.
-            await self._adjust(_stored_key(stored), media_counter_key(media))
-            return
-        raise StorageError(f"media {media.id!r} changed concurrently {self.max_replace_attempts} times",
+            await self._adjust(_stored_key(stored), media_counter_key(updated))
+            return updated
+        raise StorageError(f"media {media_id!r} changed concurrently {self.max_replace_attempts} times",
                            code=ErrorCode.WRITE_CONTENTION, retry_after_s=1)
 
     @_translate_errors
@@ -395,7 +403,7 @@ class CosmosMetadataStore:
                 # against the state we actually delete.
                 await asyncio.sleep(random.uniform(0, _REPLACE_BACKOFF_S * (attempt + 1)))
                 continue
-            # Not atomic with the delete, as in replace_media.
+            # Not atomic with the delete, as in update_media.
             await self._adjust(_stored_key(stored), None)
             return True
         raise StorageError(f"media {media_id!r} changed concurrently {self.max_replace_attempts} times",

@@ -23,6 +23,7 @@ from ingest.store.base import (
     CounterKey,
     CountsPer,
     Frame,
+    MediaChange,
     counter_key,
     decode_cursor,
     encode_cursor,
@@ -245,16 +246,23 @@ class SqliteMetadataStore:
         row = await self._read_one("SELECT doc FROM media WHERE id = ?", (media_id,))
         return Media.model_validate_json(row[0]) if row else None
 
-    async def replace_media(self, media: Media) -> None:
+    async def update_media(self, media_id: str, change: MediaChange) -> Media | None:
+        # Read, change and write in one write transaction: writes are serialised, so nobody
+        # can write in between.
         async with self._transaction() as db:
-            async with db.execute("SELECT deployment_id, status, grp, timestamp FROM media WHERE id = ?",
-                                  (media.id,)) as rows:
-                stored = await rows.fetchone()
-            if stored is None or stored[0] != media.deployment_id:
-                raise NotFound(f"media {media.id!r} not found in deployment {media.deployment_id!r}")
-            row = _media_row(media)
-            await db.execute(f"UPDATE media SET {_MEDIA_UPDATE} WHERE id = ?", (*row[1:], media.id))
-            await self._adjust(db, counter_key(*stored), media_counter_key(media))
+            async with db.execute("SELECT doc FROM media WHERE id = ?", (media_id,)) as rows:
+                row = await rows.fetchone()
+            if row is None:
+                return None
+            current = Media.model_validate_json(row[0])
+            updated = change(current)
+            if updated is current:
+                return current
+            if updated.id != current.id or updated.deployment_id != current.deployment_id:
+                raise ValueError("update_media cannot move a media to another id or trap")
+            await db.execute(f"UPDATE media SET {_MEDIA_UPDATE} WHERE id = ?", (*_media_row(updated)[1:], media_id))
+            await self._adjust(db, media_counter_key(current), media_counter_key(updated))
+            return updated
 
     async def delete_media(self, media_id: str) -> bool:
         async with self._transaction() as db:

@@ -5,12 +5,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from ailurus_common.contracts.ingest import Classification, FailureIn, MediaPage, PendingCount, Review
+from ailurus_common.contracts.ingest import Classification, FailureIn, LeaseIn, MediaPage, PendingCount, Review
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.records import Media, MediaFilter, utc_now
 from ingest.api.deps import SettingsDep, StoreDep
 from ingest.errors import InvalidQuery, MediaNotFound
-from ingest.recording import media_or_404, record_classification, record_failure, record_review
+from ingest.recording import lease_pending, media_or_404, record_classification, record_failure, record_review
 
 router = APIRouter(prefix="/v1", tags=["media"])
 
@@ -70,6 +70,12 @@ async def put_classification(media_id: str, body: Classification, store: StoreDe
 @router.put("/media/{media_id}/failure", response_model=Media)
 async def put_failure(media_id: str, body: FailureIn, store: StoreDep) -> Media:
     return await record_failure(store, media_id, body)
+
+
+@router.post("/media/{media_id}/lease", response_model=Media)
+async def post_lease(media_id: str, body: LeaseIn, store: StoreDep) -> Media:
+    """Hold a pending media for a retry; 409 ``leased`` while another worker holds it."""
+    return await lease_pending(store, media_id, body)
 
 
 @router.post("/media/{media_id}/review", response_model=Media, status_code=201)
