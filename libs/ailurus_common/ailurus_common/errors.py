@@ -34,6 +34,7 @@ class ErrorCode(StrEnum):
     INVALID_TOKEN = "invalid_token"
     TOKEN_EXPIRED = "token_expired"
     TOKEN_NOT_YET_VALID = "token_not_yet_valid"
+    TOKEN_REVOKED = "token_revoked"
     INVALID_AUDIENCE = "invalid_audience"
     INVALID_ISSUER = "invalid_issuer"
     UNKNOWN_SIGNING_KEY = "unknown_signing_key"

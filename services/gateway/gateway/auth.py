@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from ailurus_common.auth import LocalIssuer, LocalUsers, TokenValidator
+from ailurus_common.auth.revocation import RevokedTokens
 from ailurus_common.auth.service import current_principal, require  # noqa: F401 - the routes' import point
 from gateway.config import GatewaySettings
 
@@ -22,6 +23,7 @@ class GatewayAuth:
     validator: TokenValidator
     issuer: LocalIssuer | None = None
     users: LocalUsers | None = None
+    revoked: RevokedTokens | None = None
 
     async def close(self) -> None:
         await self.validator.close()
@@ -45,10 +47,15 @@ def open_auth(settings: GatewaySettings) -> GatewayAuth:
     if passwords_file := users.ensure():
         log.warning("auth: created local users admin, reviewer, uploader and viewer; their first passwords are in %s "
                     "(readable only by you). Sign in with them, then delete that file.", passwords_file)
+    elif users.expire_initial_passwords(settings.auth_initial_passwords_max_age_s):
+        log.warning("auth: deleted the local first-passwords file: older than %d s",
+                    settings.auth_initial_passwords_max_age_s)
     users.load()  # a broken users file stops the start, not the first sign-in
+    revoked = RevokedTokens(settings.auth_revoked_path)
     log.info("auth: local mode, signing key %s, users in %s", settings.auth_key_path, settings.auth_users_path)
-    return GatewayAuth(mode="local", validator=issuer.validator(leeway_s=settings.auth_leeway_s), issuer=issuer,
-                       users=users)
+    return GatewayAuth(mode="local", validator=issuer.validator(leeway_s=settings.auth_leeway_s,
+                                                                revoked=revoked.is_revoked),
+                       issuer=issuer, users=users, revoked=revoked)
 
 
 async def get_auth(request: Request) -> GatewayAuth:

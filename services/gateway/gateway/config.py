@@ -68,6 +68,10 @@ class GatewaySettings(ServiceSettings, AuthSettings, BlobSettings):
     # none, the client is the TCP peer. Behind the AKS Ingress: the ingress controller's pod CIDR.
     trusted_proxies: list[str] = Field(default_factory=list)
     auth_token_ttl_s: int = Field(default=8 * 3600, ge=60, le=7 * 24 * 3600)
+    # The first-passwords file is deleted at start once it is older than this (each line is
+    # already dropped when its user first signs in). Signed-out token ids: auth_revoked_path.
+    auth_initial_passwords_max_age_s: int = Field(default=7 * 24 * 3600, ge=0)
+    auth_revoked_path: Path = Path("var/auth/revoked-tokens.json")
     # What the dashboard needs for MSAL sign-in (entra mode).
     entra_tenant_id: str | None = None
     entra_client_id: str | None = None

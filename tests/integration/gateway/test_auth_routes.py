@@ -9,6 +9,7 @@ fine; only 401/403 mean "refused by auth".
 import asyncio
 import contextlib
 import json
+import os
 import re
 
 import httpx
@@ -30,6 +31,7 @@ RULES: dict[tuple[str, str], Role | str] = {
     ("GET", "/api/v1/docs"): PUBLIC,
     ("GET", "/api/v1/auth/config"): PUBLIC,
     ("POST", "/api/v1/auth/login"): PUBLIC,
+    ("POST", "/api/v1/auth/logout"): AUTHENTICATED,
     ("GET", "/api/v1/ui/config"): PUBLIC,  # the dashboard's boot config: no data
     ("GET", "/api/v1/me"): AUTHENTICATED,
     ("GET", "/api/v1/traps"): Role.VIEWER,
@@ -55,6 +57,7 @@ CALLERS: list[Role | None] = [None, *Role]
 def make_settings(tmp_path, **overrides) -> GatewaySettings:
     closed = f"http://127.0.0.1:{free_port()}"  # downstream not running: fails fast
     values = {"auth_key_path": tmp_path / "auth" / "key.pem", "auth_users_path": tmp_path / "auth" / "users.json",
+              "auth_revoked_path": tmp_path / "auth" / "revoked-tokens.json",
               "blob_root": tmp_path / "blobs", "ingest_url": closed, "preprocess_url": closed, "worker_enabled": False,
               "log_json": False, "log_level": "WARNING"} | overrides
     return GatewaySettings(**values)
@@ -143,7 +146,7 @@ def test_every_api_route_has_an_auth_rule(app):
 
 
 @pytest.mark.parametrize("caller", CALLERS, ids=lambda c: c.value if c else "anonymous")
-async def test_call_every_api_route_enforces_role_matrix(app, tokens, caller):
+async def test_call_every_api_route_enforces_role_matrix(app, settings, tokens, caller):
     headers = bearer(tokens[caller]) if caller else {}
     wrong = []
     for method, template in api_routes(app):
@@ -151,7 +154,10 @@ async def test_call_every_api_route_enforces_role_matrix(app, tokens, caller):
         if rule is None:
             continue  # reported by test_every_api_route_has_an_auth_rule
         path = re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES[m.group(1)], template)
-        status = await first_status(app, method, path, headers)
+        sent = headers
+        if (method, template) == ("POST", "/api/v1/auth/logout") and caller:  # revokes the token it is sent
+            sent = bearer(local_issuer(settings).issue(f"test-{caller}", [caller]))
+        status = await first_status(app, method, path, sent)
         expected_refusal = None if allowed(rule, caller) else (401 if caller is None else 403)
         if (expected_refusal is None and status in {401, 403}) or (expected_refusal and status != expected_refusal):
             wrong.append(f"{method} {template}: {status}, expected {expected_refusal or 'not 401/403'}")
@@ -313,3 +319,49 @@ async def test_login_parallel_guesses_on_one_name_are_braked_at_the_limit(client
     statuses = sorted(r.status_code for r in await asyncio.gather(*guesses))
     assert statuses.count(401) == settings.login_max_failures
     assert statuses.count(429) == 30 - settings.login_max_failures
+
+
+async def test_logout_revokes_the_token_at_once_and_across_a_restart(tmp_path):
+    settings = make_settings(tmp_path)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app), \
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+        token = local_issuer(settings).issue("ada", [Role.VIEWER])
+        assert (await http.get("/api/v1/me", headers=bearer(token))).status_code == 200  # now cached as valid
+        assert (await http.post("/api/v1/auth/logout", headers=bearer(token))).status_code == 204
+        refused = await http.get("/api/v1/me", headers=bearer(token))
+        assert (refused.status_code, refused.json()["error"]["code"]) == (401, "token_revoked")
+        other = local_issuer(settings).issue("ada", [Role.VIEWER])
+        assert (await http.get("/api/v1/me", headers=bearer(other))).status_code == 200  # only that token
+    app = create_app(settings)  # a restart reads the list back
+    async with app.router.lifespan_context(app), \
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+        assert (await http.get("/api/v1/me", headers=bearer(token))).json()["error"]["code"] == "token_revoked"
+
+
+async def test_first_passwords_leave_the_disk_as_they_are_used(tmp_path):
+    settings = make_settings(tmp_path)
+    app = create_app(settings)
+    passwords_file = settings.auth_users_path.with_name("initial-passwords.txt")
+    async with app.router.lifespan_context(app):
+        passwords = dict(line.split() for line in passwords_file.read_text().splitlines() if not line.startswith("#"))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+            for i, user in enumerate(passwords):
+                ok = await http.post("/api/v1/auth/login", json={"username": user, "password": passwords[user]})
+                assert ok.status_code == 200
+                if i < len(passwords) - 1:
+                    assert user not in passwords_file.read_text() and passwords_file.stat().st_mode & 0o077 == 0
+        assert not passwords_file.exists()  # everybody signed in once: nothing plain left
+
+
+async def test_first_passwords_file_is_deleted_at_start_once_too_old(tmp_path):
+    settings = make_settings(tmp_path, auth_initial_passwords_max_age_s=3600)
+    async with create_app(settings).router.lifespan_context(create_app(settings)):
+        pass
+    passwords_file = settings.auth_users_path.with_name("initial-passwords.txt")
+    assert passwords_file.exists()
+    old = passwords_file.stat().st_mtime - 7200
+    os.utime(passwords_file, (old, old))
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        assert not passwords_file.exists()

@@ -38,6 +38,10 @@ class TokenNotYetValid(AuthError):
     code = ErrorCode.TOKEN_NOT_YET_VALID
 
 
+class TokenRevoked(AuthError):
+    code = ErrorCode.TOKEN_REVOKED
+
+
 class InvalidAudience(AuthError):
     code = ErrorCode.INVALID_AUDIENCE
 

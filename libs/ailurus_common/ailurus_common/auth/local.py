@@ -104,9 +104,10 @@ class LocalIssuer:
         jwk = RSAAlgorithm.to_jwk(self._private_key.public_key(), as_dict=True)
         return {"keys": [{**jwk, "kid": self.kid, "use": "sig", "alg": "RS256"}]}
 
-    def validator(self, *, leeway_s: float = 60.0) -> TokenValidator:
-        """A validator that accepts exactly this issuer's tokens."""
-        return TokenValidator(issuer=LOCAL_ISSUER, audience=self.audience, jwks=self.jwks(), leeway_s=leeway_s)
+    def validator(self, *, leeway_s: float = 60.0, revoked=None) -> TokenValidator:
+        """A validator that accepts exactly this issuer's tokens (but those ``revoked`` names)."""
+        return TokenValidator(issuer=LOCAL_ISSUER, audience=self.audience, jwks=self.jwks(), leeway_s=leeway_s,
+                              revoked=revoked)
 
     def issue(self, subject: str, roles: Iterable[Role | str], *, name: str | None = None, app_only: bool = False,
               ttl_s: int | None = None) -> str:
@@ -212,6 +213,37 @@ class LocalUsers:
             target.unlink()  # an old file would not match the new hashes
         _create_private_file(target, ("\n".join(lines) + "\n").encode())
         return target
+
+    def forget_initial_password(self, username: str) -> None:
+        """Drop a user's line from the first-passwords file once they have signed in, and
+        the file once it lists nobody: a plain password does not stay on disk after use."""
+        target = self.path.with_name(INITIAL_PASSWORDS_FILE)
+        try:
+            lines = target.read_text().splitlines()
+        except FileNotFoundError:
+            return
+        kept = [line for line in lines if line.startswith("#") or line.split()[:1] != [username]]
+        if len(kept) == len(lines):
+            return
+        if not [line for line in kept if not line.startswith("#")]:
+            target.unlink(missing_ok=True)
+            return
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write("\n".join(kept) + "\n")
+        os.replace(tmp, target)
+
+    def expire_initial_passwords(self, max_age_s: float) -> bool:
+        """Delete the first-passwords file once it is older than ``max_age_s``; True if it was."""
+        target = self.path.with_name(INITIAL_PASSWORDS_FILE)
+        try:
+            if time.time() - target.stat().st_mtime <= max_age_s:
+                return False
+            target.unlink()
+            return True
+        except FileNotFoundError:
+            return False
 
     def load(self) -> dict[str, Mapping[str, Any]]:
         """Every user entry by user name; raises ``LocalUsersError`` when the file is unusable."""

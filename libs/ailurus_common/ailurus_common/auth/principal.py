@@ -50,6 +50,8 @@ class Principal:
         roles: effective roles, implied ones included.
         app_only: a client-credentials token (a partner's service), not a signed-in user.
         service: an app-only token holding the internal ``service`` role (the gateway's identity).
+        token_id: the token's ``jti`` (what signing out revokes), when it has one.
+        expires_at: the token's ``exp`` (Unix time).
     """
 
     subject: str
@@ -57,6 +59,8 @@ class Principal:
     roles: frozenset[Role] = field(default_factory=frozenset)
     app_only: bool = False
     service: bool = False
+    token_id: str | None = None
+    expires_at: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "roles", effective_roles(self.roles))
@@ -75,5 +79,7 @@ class Principal:
                 or (claims.get("azp") or claims.get("appid") if app_only else None) or subject)
         roles = claims.get("roles") or []
         roles = roles if isinstance(roles, list) else []
+        jti, exp = claims.get("jti"), claims.get("exp")
         return cls(subject=subject, name=str(name), roles=frozenset(roles), app_only=app_only,
-                   service=app_only and SERVICE_ROLE in roles)
+                   service=app_only and SERVICE_ROLE in roles, token_id=jti if isinstance(jti, str) else None,
+                   expires_at=float(exp) if isinstance(exp, (int, float)) else None)

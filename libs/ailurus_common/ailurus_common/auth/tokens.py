@@ -24,6 +24,7 @@ from ailurus_common.auth.errors import (
     MissingToken,
     TokenExpired,
     TokenNotYetValid,
+    TokenRevoked,
     UnknownSigningKey,
 )
 from ailurus_common.auth.principal import Principal
@@ -76,7 +77,8 @@ class TokenValidator:
     def __init__(self, *, issuer: str, audience: str | Sequence[str], metadata_url: str | None = None,
                  jwks: Mapping[str, Any] | None = None, leeway_s: float = 60.0, refresh_interval_s: float = 60.0,
                  max_key_age_s: float = 24 * 3600, timeout_s: float = 10.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 revoked: Callable[[str | None], bool] | None = None) -> None:
         if (metadata_url is None) == (jwks is None):
             raise ValueError("give exactly one of metadata_url (discovered keys) or jwks (static keys)")
         self.issuer = issuer
@@ -86,6 +88,7 @@ class TokenValidator:
         self._refresh_interval_s = refresh_interval_s
         self._max_key_age_s = max_key_age_s
         self._clock = clock
+        self._revoked = revoked  # signed-out token ids (local sign-in), checked on every call
         self._keys: dict[str, RSAPublicKey] = parse_jwks(jwks) if jwks is not None else {}
         self._jwks_uri: str | None = None
         self._loaded_at: float | None = None
@@ -107,12 +110,18 @@ class TokenValidator:
         ``exp``), so a withdrawn signing key stops being honoured within that time."""
         if token and (hit := self._valid.get(token)) is not None:
             if hit[1] > self._clock():
-                return hit[0]
+                return self._not_revoked(hit[0])
             del self._valid[token]
         principal, expires_at = await self._check(token)
+        self._not_revoked(principal)
         if len(self._valid) >= VALID_CACHE_ENTRIES:
             self._valid.pop(next(iter(self._valid)))  # the oldest entry
         self._valid[token] = (principal, self._clock() + min(VALID_CACHE_S, expires_at - time.time()))
+        return principal
+
+    def _not_revoked(self, principal: Principal) -> Principal:
+        if self._revoked is not None and self._revoked(principal.token_id):
+            raise TokenRevoked("the token was signed out; sign in again")
         return principal
 
     async def _check(self, token: str | None) -> tuple[Principal, float]:

@@ -4,7 +4,7 @@ import asyncio
 import logging
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from ailurus_common.auth import Role
@@ -79,9 +79,19 @@ async def login(body: LoginIn, auth: AuthDep, request: Request) -> TokenOut:
     if user is None:
         log.warning("auth: local sign-in failed for user %r", body.username[:64])
         raise InvalidCredentials("wrong user name or password")
+    await asyncio.to_thread(auth.users.forget_initial_password, user.username)
     roles = sorted(user.roles)
     token = auth.issuer.issue(user.username, roles, name=user.name)
     return TokenOut(access_token=token, expires_in=auth.issuer.ttl_s, roles=roles)
+
+
+@router.post("/auth/logout", status_code=204, response_class=Response)
+async def logout(principal: CurrentPrincipal, auth: AuthDep) -> Response:
+    """Sign out: the token presented is refused from now on (local sign-in; with Entra ID
+    the identity provider ends sessions, and this only answers 204)."""
+    if auth.revoked is not None and principal.token_id and principal.expires_at:
+        await asyncio.to_thread(auth.revoked.revoke, principal.token_id, principal.expires_at)
+    return Response(status_code=204)
 
 
 @router.get("/me")

@@ -113,6 +113,13 @@ function expire(message) {
 }
 
 export async function signOut() {
+  const token = storedToken();
+  if (token) {
+    // Local sign-in: the server refuses this token from now on, not only this tab. Best effort.
+    try {
+      await fetch("/api/v1/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${token}` } });
+    } catch (_) { /* offline: the token still ends at its expiry */ }
+  }
   forget();
   if (msalApp) {
     // Forget this app's tokens without signing the user out of Microsoft everywhere.
