@@ -101,10 +101,11 @@ def main() -> int:
         try:
             stack.start()
             auth = {"Authorization": f"Bearer {stack.token('admin')}"}  # local-mode token signed with the stack's key
+            service = {"Authorization": f"Bearer {stack.service_token()}"}  # preprocess takes only the gateway's kind
             if naive is None:  # (b) and (d) do not depend on the storage backend
                 for concurrency in (1, 32):
                     r = service_rate(stack.preprocess_url, stack.triton.metrics_url, [d for _, d in images],
-                                     concurrency=concurrency, total=len(images) * ROUNDS, headers=auth)
+                                     concurrency=concurrency, total=len(images) * ROUNDS, headers=service)
                     rows.append(_row(f"(b) preprocess -> Triton, {concurrency} in flight", r, bare,
                                      f"mean batch {r['mean_batch']:.2f}"))
             full_by_backend[backend] = _full_path(stack, images, bare, backend, auth, rows)

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ailurus_common.auth import DEFAULT_AUDIENCE, LocalIssuer, Role
+from ailurus_common.auth import DEFAULT_AUDIENCE, SERVICE_AUDIENCE, LocalIssuer, Role
 from ailurus_tools.processes import ManagedProcess, ProcessError
 from ailurus_tools.standins import Azurite, CosmosStandin
 from ailurus_tools.supervisor import Part, Supervisor
@@ -91,6 +91,12 @@ class Stack:
         issuer = LocalIssuer.from_key_file(Path(env["GATEWAY_AUTH_KEY_PATH"]),
                                            audience=env.get("GATEWAY_AUTH_AUDIENCE", DEFAULT_AUDIENCE))
         return issuer.issue(subject or f"stack-{role}", [Role(role)], app_only=app_only)
+
+    def service_token(self) -> str:
+        """A service token (the internal audience, the ``service`` role), as the gateway sends
+        to preprocess and ingest: for calling them directly (benchmarks)."""
+        return LocalIssuer.from_key_file(Path(self._env("gateway")["GATEWAY_AUTH_KEY_PATH"]),
+                                         audience=SERVICE_AUDIENCE).issue_service("stack")
 
     def _env(self, name: str) -> dict[str, str]:
         c = self.config
