@@ -18,7 +18,6 @@ import os
 import signal
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -28,6 +27,7 @@ from ailurus_tools.processes import free_port
 from ailurus_tools.stack import Stack
 from tests.e2e.conftest import stack_config
 from tests.support.auth import auth_headers
+from tests.support.report import markdown_table
 from tests.support.samples import sample
 from tests.support.uploads import jpeg_variants
 
@@ -37,7 +37,6 @@ FAULTS = [("gateway", "kill"), ("preprocess", "kill"), ("ingest", "kill"), ("tri
           ("azurite", "stop"), ("cosmos", "stop"), ("azurite", "kill")]
 FREEZE_S = 8
 ACKNOWLEDGED = {"classified", "pending", "duplicate"}
-REPORT = Path(__file__).resolve().parents[2] / "test-artifacts" / "faults.md"
 
 
 @pytest.fixture(scope="module")
@@ -64,13 +63,10 @@ def stack(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def report():
-    rows: list[str] = []
-    yield rows
-    REPORT.parent.mkdir(exist_ok=True)
-    REPORT.write_text("| part | how | acknowledged | lost | records without original | originals without record "
-                      "| pending after | back after (s) | upload took (s) |\n|---|---|---|---|---|---|---|---|---|\n"
-                      + "\n".join(rows) + "\n")
-    print("\n" + REPORT.read_text())
+    with markdown_table("faults.md", ["part", "how", "acknowledged", "lost", "records without original",
+                                      "originals without record", "pending after", "back after (s)",
+                                      "upload took (s)"]) as rows:
+        yield rows
 
 
 def process_group(stack: Stack, part: str) -> int:

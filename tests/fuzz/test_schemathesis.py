@@ -15,10 +15,10 @@ import pytest
 
 from ailurus_tools.processes import free_port
 from ailurus_tools.stack import Stack, StackConfig
+from tests.support.report import markdown_table
 
 pytestmark = pytest.mark.slow
 HERE = Path(__file__).resolve().parent
-REPORT = HERE.parents[1] / "test-artifacts" / "schemathesis.md"
 CALLERS = {"admin": ("admin", False), "reviewer": ("reviewer", False), "uploader": ("uploader", False),
            "viewer": ("viewer", False), "partner-admin": ("admin", True), "partner-viewer": ("viewer", True),
            "anonymous": (None, False)}
@@ -38,10 +38,8 @@ def stack(triton, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def report():
-    rows: list[str] = []
-    yield rows
-    REPORT.parent.mkdir(exist_ok=True)
-    REPORT.write_text("| caller | cases | failures | skipped |\n|---|---|---|---|\n" + "\n".join(rows) + "\n")
+    with markdown_table("schemathesis.md", ["caller", "cases", "failures", "skipped"]) as rows:
+        yield rows
 
 
 @pytest.mark.parametrize("caller", list(CALLERS))

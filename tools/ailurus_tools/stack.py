@@ -153,9 +153,6 @@ class Stack:
         names |= {id(p): n for n, p in self.services.items()}
         return {names[id(p)]: p for p in self._started}
 
-    def dead_parts(self) -> list[str]:
-        return [name for name, part in self.parts().items() if not part.alive()]
-
     def restart(self, name: str) -> None:
         """Start a part again (after it died), on the same ports and data, and wait until it is ready."""
         part = self.parts()[name]

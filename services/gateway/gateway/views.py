@@ -216,8 +216,7 @@ class CoarseView:
 
     def analytics(self, analytics: Analytics) -> Analytics:
         """ingest computed it without sensitive media (hidden_groups); a second lock here."""
-        def public(counts):
-            return self._public_counts(counts)
+        public = self._public_counts
         return analytics.model_copy(update={
             "per_day": [d.model_copy(update={"counts": public(d.counts)}) for d in analytics.per_day],
             "per_trap": [t.model_copy(update={"counts": public(t.counts)}) for t in analytics.per_trap]})
