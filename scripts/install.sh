@@ -25,7 +25,7 @@ if [[ ! -x /usr/bin/chromium ]]; then
   fi
 fi
 
-inputs=(requirements-dev.txt services/*/requirements.txt libs/*/pyproject.toml services/*/pyproject.toml tools/pyproject.toml)
+inputs=(requirements-dev.txt services/*/requirements.txt libs/*/pyproject.toml services/*/pyproject.toml tools/pyproject.toml ml/pyproject.toml ml/requirements.txt)
 digest=$(cat "${inputs[@]}" | sha256sum | cut -d' ' -f1)
 
 if [[ -f $STAMP && $(cat "$STAMP") == "$digest" ]]; then
@@ -41,7 +41,7 @@ echo "install: pinned dependencies"
 "$VENV/bin/pip" install --quiet -r requirements-dev.txt 2>&1 | { grep -v "is ignored: it is neither" || true; }
 echo "install: project packages (editable)"
 "$VENV/bin/pip" install --quiet --no-build-isolation --no-deps \
-  -e libs/ailurus_common -e services/preprocess -e services/gateway -e services/ingest -e tools
+  -e libs/ailurus_common -e services/preprocess -e services/gateway -e services/ingest -e tools -e ml
 # Prometheus's promtool checks the chart's alert rules: taken from Debian's package without
 # installing the server (which would come with a service). Optional: the tests skip without it.
 if [[ ! -x $VENV/bin/promtool ]] && command -v apt-get >/dev/null; then

@@ -1,0 +1,1 @@
+"""The machine-learning layer: datasets, training, evaluation by site, the model registry."""
