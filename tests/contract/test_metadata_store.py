@@ -3,6 +3,7 @@
 
 import asyncio
 import base64
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from ailurus_common.domain import Group, MediaStatus
+from ailurus_common.errors import ErrorCode
 from ailurus_common.records import Media, MediaFilter, utc_now
 from ailurus_common.storage.errors import Conflict, NotFound, StorageError
 from ailurus_tools.standins import CosmosStandin, make_cert
@@ -45,13 +47,15 @@ async def metadata_store(request: pytest.FixtureRequest, tmp_path: Path) -> Asyn
         return
     server: CosmosStandin = request.getfixturevalue("cosmos")
     store = CosmosMetadataStore(server.endpoint, server.key, container=f"metadata-{uuid.uuid4().hex}",
-                                ca_cert=server.cert_path, endpoint_discovery=False)
+                                index_container=f"index-{uuid.uuid4().hex}", ca_cert=server.cert_path,
+                                endpoint_discovery=False)
     await store.start()
     try:
         yield store
     finally:
         assert store.database is not None
         await store.database.delete_container(store.container_name)
+        await store.database.delete_container(store.index_container_name)
         await store.close()
 
 
@@ -161,6 +165,42 @@ async def test_create_media_duplicate_in_other_deployment_returns_false(metadata
     assert (await metadata_store.get_media(media.id)).deployment_id == "trap-a"
     assert await metadata_store.count_media(MediaFilter(deployment_id="trap-b")) == 0
     assert await metadata_store.count_media(MediaFilter()) == 1
+
+
+async def test_create_media_same_bytes_to_many_traps_at_once_stores_one(metadata_store: MetadataStore) -> None:
+    for _ in range(5):
+        media = classified(make_media("trap-a"), Group.MAMMAL)
+        attempts = [media.model_copy(update={"deployment_id": f"trap-{n}"}) for n in range(4)]
+        created = await asyncio.gather(*(metadata_store.create_media(m) for m in attempts))
+        assert created.count(True) == 1
+        winner = attempts[created.index(True)]
+        assert await metadata_store.get_media(media.id) == winner
+        assert await metadata_store.group_counts() == {winner.deployment_id: {Group.MAMMAL: 1}}
+        assert await metadata_store.delete_media(media.id)
+
+
+async def test_create_media_batch_same_bytes_to_two_traps_at_once_stores_each_once(
+        metadata_store: MetadataStore) -> None:
+    items = [make_media("trap-a") for _ in range(12)]
+    results = await asyncio.gather(
+        metadata_store.create_media_batch(items),
+        metadata_store.create_media_batch([m.model_copy(update={"deployment_id": "trap-b"}) for m in items]))
+    assert [a != b for a, b in zip(*results, strict=True)] == [True] * len(items)  # each id: exactly one trap
+    assert await metadata_store.count_media(MediaFilter()) == len(items)
+
+
+async def test_get_media_after_delete_and_upload_to_another_trap_finds_the_new_one(
+        metadata_store: MetadataStore) -> None:
+    media = make_media("trap-a")
+    assert await metadata_store.create_media(media)
+    assert await metadata_store.get_media(media.id) is not None  # now known (cached) in trap-a
+    assert await metadata_store.delete_media(media.id)
+    assert await metadata_store.get_media(media.id) is None
+    moved = media.model_copy(update={"deployment_id": "trap-b"})
+    assert await metadata_store.create_media(moved)
+    assert await metadata_store.get_media(media.id) == moved
+    assert (await metadata_store.update_media(media.id, lambda m: m.model_copy(update={"file_name": "b.jpg"})
+                                              )).deployment_id == "trap-b"
 
 
 async def test_create_media_classified_counts_at_once(metadata_store: MetadataStore) -> None:
@@ -613,3 +653,93 @@ async def test_get_media_sees_own_write_under_concurrent_reads(metadata_store: M
         stop.set()
         await asyncio.gather(*readers)
     assert misses == 0
+
+
+# Cosmos only: the media index's claims ------------------------------------------------------
+@pytest.fixture
+async def cosmos_store(cosmos: CosmosStandin) -> AsyncIterator[CosmosMetadataStore]:
+    store = CosmosMetadataStore(cosmos.endpoint, cosmos.key, container=f"metadata-{uuid.uuid4().hex}",
+                                index_container=f"index-{uuid.uuid4().hex}", ca_cert=cosmos.cert_path,
+                                endpoint_discovery=False)
+    await store.start()
+    try:
+        yield store
+    finally:
+        assert store.database is not None
+        await store.database.delete_container(store.container_name)
+        await store.database.delete_container(store.index_container_name)
+        await store.close()
+
+
+async def _orphan_claim(store: CosmosMetadataStore, media: Media, *, age_s: float) -> None:
+    """The claim a creator leaves when it dies between its two writes."""
+    assert store._index is not None
+    await store._index.create_item({"id": media.id, "deployment_id": media.deployment_id,
+                                    "claimed_at": time.time() - age_s})
+
+
+async def test_cosmos_create_media_takes_over_a_dead_creators_claim(cosmos_store: CosmosMetadataStore) -> None:
+    media = make_media("trap-a")
+    await _orphan_claim(cosmos_store, media, age_s=60)
+    moved = media.model_copy(update={"deployment_id": "trap-b"})
+    assert await cosmos_store.create_media(moved)
+    assert await cosmos_store.get_media(media.id) == moved
+
+
+async def test_cosmos_create_media_same_trap_retry_after_dead_creator_stores_it(
+        cosmos_store: CosmosMetadataStore) -> None:
+    media = make_media("trap-a")
+    await _orphan_claim(cosmos_store, media, age_s=0)
+    assert await cosmos_store.create_media(media)  # the retry of the upload that died
+    assert await cosmos_store.get_media(media.id) == media
+
+
+async def test_cosmos_create_media_never_answers_duplicate_for_a_record_not_yet_there(
+        cosmos_store: CosmosMetadataStore) -> None:
+    media = make_media("trap-a")
+    await _orphan_claim(cosmos_store, media, age_s=0)  # another trap's create, still under way
+    with pytest.raises(StorageError) as caught:
+        # Waits for it, then refuses rather than point at a record that may never exist.
+        await cosmos_store.create_media(media.model_copy(update={"deployment_id": "trap-b"}))
+    assert caught.value.code == ErrorCode.WRITE_CONTENTION
+    assert await cosmos_store.get_media(media.id) is None
+
+
+async def test_cosmos_delete_deployment_releases_its_claims(cosmos_store: CosmosMetadataStore) -> None:
+    await cosmos_store.create_deployment(make_deployment("trap-a"))
+    media = make_media("trap-a")
+    assert await cosmos_store.create_media(media)
+    assert await cosmos_store.delete_deployment("trap-a")
+    assert cosmos_store._index is not None
+    assert [c async for c in cosmos_store._index.query_items("SELECT * FROM c")] == []
+
+
+async def test_reconcile_counters_leaves_exact_counters_alone(metadata_store: MetadataStore) -> None:
+    await create_all(metadata_store, *(classified(make_media("trap-a"), Group.MAMMAL) for _ in range(3)))
+    now = utc_now()
+    assert await metadata_store.reconcile_counters(since=now - timedelta(hours=1), until=now + timedelta(seconds=2)) == 0
+    assert await metadata_store.group_counts() == {"trap-a": {Group.MAMMAL: 3}}
+
+
+async def test_cosmos_reconcile_counters_repairs_writes_cut_between_media_and_counter(
+        cosmos_store: CosmosMetadataStore) -> None:
+    from ingest.store.cosmos import _media_doc
+
+    kept = classified(make_media("trap-a"), Group.MAMMAL)
+    assert await cosmos_store.create_media(kept)
+    assert cosmos_store._container is not None
+    # A create whose counter write never happened, and a delete whose decrement never happened.
+    uncounted = classified(make_media("trap-a", timestamp=at(minutes=5)), Group.RED_PANDA)
+    await cosmos_store._container.create_item(_media_doc(uncounted))
+    gone = classified(make_media("trap-b"), Group.BIRD)
+    assert await cosmos_store.create_media(gone)
+    await cosmos_store._container.delete_item(gone.id, partition_key="trap-b")
+    assert await cosmos_store.group_counts() == {"trap-a": {Group.MAMMAL: 1}, "trap-b": {Group.BIRD: 1}}
+
+    now = utc_now()
+    window = {"since": now - timedelta(minutes=1), "until": now + timedelta(seconds=2)}
+    assert await cosmos_store.reconcile_counters(**window) == 2
+    assert await cosmos_store.group_counts() == {"trap-a": {Group.MAMMAL: 1, Group.RED_PANDA: 1}}
+    assert await cosmos_store.reconcile_counters(**window) == 0  # exact now: nothing more to do
+    # A window before the writes judges nothing.
+    assert await cosmos_store.reconcile_counters(since=now - timedelta(hours=2), until=now - timedelta(hours=1)) == 0

@@ -23,11 +23,18 @@ class IngestSettings(ServiceSettings, AuthSettings):
     cosmos_key: SecretStr | None = None
     cosmos_database: str = "ailurus"
     cosmos_container: str = "metadata"
+    # One claim per media id (partitioned by id): global uniqueness and point reads by id.
+    cosmos_index_container: str = "media-index"
     cosmos_ca_cert: Path | None = None
 
     # Frames of one trap closer than this belong to one burst (sequence).
     sequence_gap_s: float = Field(default=60.0, gt=0)
     max_page_size: int = Field(default=200, ge=1, le=1000)
+    # Counters not written in the media's transaction (Cosmos) are recounted from the media
+    # written since the last pass, up to settle_s ago; the first pass looks back lookback_s.
+    counter_reconcile_interval_s: float = Field(default=300.0, gt=0)
+    counter_reconcile_settle_s: float = Field(default=30.0, ge=0)
+    counter_reconcile_lookback_s: float = Field(default=86_400.0, ge=0)
     # COUNT queries in flight per map/analytics request.
     query_concurrency: int = Field(default=16, ge=1)
 

@@ -12,6 +12,7 @@ from ailurus_common.logging import configure_logging
 from ailurus_common.request_context import RequestIdMiddleware
 from ingest.api.routes import analytics, health, maps, media, traps
 from ingest.config import IngestSettings, get_settings
+from ingest.reconcile import reconcile_forever
 from ingest.store.factory import open_metadata_store
 
 SERVICE = "ingest"
@@ -28,15 +29,20 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             cosmos_endpoint=settings.cosmos_endpoint,
             cosmos_key=settings.cosmos_key.get_secret_value() if settings.cosmos_key else None,
             cosmos_database=settings.cosmos_database, cosmos_container=settings.cosmos_container,
+            cosmos_index_container=settings.cosmos_index_container,
             cosmos_ca_cert=settings.cosmos_ca_cert,
         )
         await store.start()
         app.state.store = store
         # Only the gateway calls ingest, with its service token (checked on every /v1 route).
         app.state.token_validator = await asyncio.to_thread(open_validator, settings, internal=True)
+        reconciler = asyncio.create_task(reconcile_forever(
+            store, interval_s=settings.counter_reconcile_interval_s, settle_s=settings.counter_reconcile_settle_s,
+            lookback_s=settings.counter_reconcile_lookback_s))
         try:
             yield
         finally:
+            reconciler.cancel()
             await store.close()
             await app.state.token_validator.close()
 

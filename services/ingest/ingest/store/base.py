@@ -116,6 +116,12 @@ class MetadataStore(Protocol):
     async def count_media(self, filters: MediaFilter) -> int:
         """COUNT of media matching the filters (one COUNT query; never reads records)."""
 
+    async def reconcile_counters(self, *, since: datetime, until: datetime) -> int:
+        """Recount each (deployment, day) counter whose media or counter was written in
+        ``[since, until)`` from the media themselves and correct it; returns how many were
+        wrong. A backend whose counters change in the same transaction as the media has
+        nothing to correct (0)."""
+
 
 # helpers shared by the backends --------------------------------------------------------
 def encode_cursor(sort_key: str) -> str:

@@ -6,6 +6,13 @@ One container partitioned by ``/deployment_id`` holds three document types (``ty
 one logical partition. Per-group counts come from the counters, kept on write: the SDK has
 no GROUP BY against real Cosmos DB, and counting by reading every media is not an option.
 
+A second container, the media index (partitioned by ``/id``), holds one claim per media id
+(``{id, deployment_id, claimed_at}``). Ids are unique per partition only, so the claim is
+what makes one bytes = one record across traps: creating it is atomic, and of two uploads
+of the same bytes to different traps at once exactly one wins. It also turns "which trap
+holds media X" into a point read, so reads and writes by id never fan out across
+partitions (the answer never changes: a media never moves, so it is cached too).
+
 The queries keep to what both real Cosmos DB and the local stand-in accept: a query meant
 for one partition also filters ``deployment_id`` in WHERE (the stand-in ignores
 ``partition_key=``); no GROUP BY, OFFSET/LIMIT, DISTINCT or LIKE; paging is keyset
@@ -17,8 +24,9 @@ import asyncio
 import functools
 import random
 import ssl
+import time
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -58,6 +66,12 @@ _MEDIA_EXTRAS = frozenset({"type", "sort_key"})
 _DELETE_CONCURRENCY = 16
 _WRITE_CONCURRENCY = 16
 _REPLACE_BACKOFF_S = 0.005
+# A claim whose media is missing: a creator between its two writes, or one that died there.
+# Younger than this it is waited for, older it is taken over.
+_CLAIM_GRACE_S = 30.0
+_CLAIM_WAIT_S = 2.0
+_CLAIM_POLL_S = 0.05
+_HOME_CACHE_SIZE = 100_000
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -167,16 +181,22 @@ class CosmosMetadataStore:
         container: container name (created if missing, partitioned by ``/deployment_id``).
         ca_cert: CA file that signed the server's certificate (the local stand-in).
         endpoint_discovery: False for a stand-in or emulator that is not a real account.
+        index_container: the media index container (created if missing, partitioned by ``/id``).
         max_replace_attempts: ETag retries of ``update_media`` and ``delete_media`` under
             concurrent writes.
+        claim_grace_s: a media id claimed this long ago whose record is missing belongs to a
+            creator that died between its two writes: a new create takes the claim over.
     """
 
     def __init__(self, endpoint: str, credential: str | AsyncTokenCredential | None = None, *,
-                 database: str = "ailurus", container: str = "metadata", ca_cert: Path | None = None,
-                 endpoint_discovery: bool = True, max_replace_attempts: int = 20) -> None:
+                 database: str = "ailurus", container: str = "metadata", index_container: str = "media-index",
+                 ca_cert: Path | None = None, endpoint_discovery: bool = True, max_replace_attempts: int = 20,
+                 claim_grace_s: float = _CLAIM_GRACE_S) -> None:
         self.endpoint = endpoint
         self.database_name = database
         self.container_name = container
+        self.index_container_name = index_container
+        self.claim_grace_s = claim_grace_s
         self.ca_cert = ca_cert
         self.endpoint_discovery = endpoint_discovery
         self.max_replace_attempts = max_replace_attempts
@@ -185,6 +205,10 @@ class CosmosMetadataStore:
         self._client: CosmosClient | None = None
         self.database: DatabaseProxy | None = None
         self._container: ContainerProxy | None = None
+        self._index: ContainerProxy | None = None
+        # media id -> deployment id: immutable facts, so a cache never goes stale (a deleted
+        # media is simply not found in its partition).
+        self._homes: dict[str, str] = {}
 
     async def start(self) -> None:
         credential = self._credential
@@ -198,6 +222,8 @@ class CosmosMetadataStore:
             self.database = await self._client.create_database_if_not_exists(self.database_name)
             self._container = await self.database.create_container_if_not_exists(
                 self.container_name, partition_key=PartitionKey(path="/deployment_id"))
+            self._index = await self.database.create_container_if_not_exists(
+                self.index_container_name, partition_key=PartitionKey(path="/id"))
         except AzureError as exc:
             await self.close()  # a failed start would otherwise leave the HTTP session open
             raise StorageError(f"Cosmos DB at {self.endpoint} is not usable: {exc.message}") from exc
@@ -207,7 +233,7 @@ class CosmosMetadataStore:
             await self._client.close()
         if self._owned_credential is not None:
             await self._owned_credential.close()
-        self._client = self.database = self._container = self._owned_credential = None
+        self._client = self.database = self._container = self._index = self._owned_credential = None
 
     async def is_ready(self) -> bool:
         try:
@@ -222,6 +248,12 @@ class CosmosMetadataStore:
         if self._container is None:
             raise StorageError("metadata store is not started")
         return self._container
+
+    @property
+    def _i(self) -> ContainerProxy:
+        if self._index is None:
+            raise StorageError("metadata store is not started")
+        return self._index
 
     async def _query(self, sql: str, params: dict[str, Any], *, partition: str | None = None) -> list[Any]:
         """All results of a query; ``partition`` routes it to one partition on real Cosmos DB
@@ -290,9 +322,10 @@ class CosmosMetadataStore:
     async def delete_deployment(self, deployment_id: str) -> bool:
         if await self.get_deployment(deployment_id) is None:
             return False
-        ids = await self._query(
-            "SELECT VALUE c.id FROM c WHERE c.deployment_id = @deployment_id AND c.type IN ('media', 'counter')",
+        docs = await self._query(
+            "SELECT c.id, c.type FROM c WHERE c.deployment_id = @deployment_id AND c.type IN ('media', 'counter')",
             {"@deployment_id": deployment_id}, partition=deployment_id)
+        ids = [doc["id"] for doc in docs]
         slots = asyncio.Semaphore(_DELETE_CONCURRENCY)
 
         async def delete(item_id: str) -> None:
@@ -303,20 +336,111 @@ class CosmosMetadataStore:
                     pass
 
         await asyncio.gather(*(delete(item_id) for item_id in ids))
+
+        async def release(media_id: str) -> None:
+            async with slots:
+                await self._release(media_id, deployment_id)
+
+        # After the records (a claim without its record is taken over by the next create).
+        await asyncio.gather(*(release(doc["id"]) for doc in docs if doc["type"] == "media"))
         # The deployment goes last: if this is interrupted, a retry still finds it and finishes.
         await delete(deployment_id)
+        return True
+
+    # the media index --------------------------------------------------------------
+    def _remember(self, media_id: str, deployment_id: str) -> None:
+        if len(self._homes) >= _HOME_CACHE_SIZE:
+            self._homes.clear()  # a bound, not an LRU: a miss costs one point read
+        self._homes[media_id] = deployment_id
+
+    async def _read_claim(self, media_id: str) -> dict[str, Any] | None:
+        try:
+            return await self._i.read_item(media_id, partition_key=media_id)
+        except CosmosResourceNotFoundError:
+            return None
+
+    async def _media_in(self, media_id: str, deployment_id: str) -> dict[str, Any] | None:
+        try:
+            doc = await self._c.read_item(media_id, partition_key=deployment_id)
+        except CosmosResourceNotFoundError:
+            return None
+        return doc if doc.get("type") == "media" else None
+
+    async def _read_media_doc(self, media_id: str) -> dict[str, Any] | None:
+        """The stored media document by id: two point reads at most, one when its trap is known."""
+        cached = self._homes.get(media_id)
+        if cached is not None and (doc := await self._media_in(media_id, cached)) is not None:
+            return doc
+        # Not cached, or deleted there and perhaps uploaded again to another trap since.
+        self._homes.pop(media_id, None)
+        claim = await self._read_claim(media_id)
+        if claim is None:
+            return None
+        self._remember(media_id, claim["deployment_id"])
+        return await self._media_in(media_id, claim["deployment_id"])
+
+    async def _claim(self, media: Media) -> bool:
+        """Claim ``media.id`` for its trap. False when the id belongs to a stored record (a
+        duplicate); True when this create may go ahead (its own trap's create_item then
+        settles a race within that trap). ``StorageError`` (503 ``write_contention``) when
+        another trap's create holds the claim and neither finishes nor times out meanwhile:
+        answering "duplicate" then could point at a record that never comes to exist."""
+        claim = {"id": media.id, "deployment_id": media.deployment_id, "claimed_at": time.time()}
+        deadline = time.monotonic() + _CLAIM_WAIT_S
+        while True:
+            try:
+                await self._i.create_item(claim)
+                self._remember(media.id, media.deployment_id)
+                return True
+            except CosmosResourceExistsError:
+                pass
+            held = await self._read_claim(media.id)
+            if held is None:
+                continue  # released meanwhile: claim again
+            if held["deployment_id"] == media.deployment_id:
+                self._remember(media.id, media.deployment_id)
+                return True
+            if await self._media_in(media.id, held["deployment_id"]) is not None:
+                return False
+            if time.time() - held["claimed_at"] > self.claim_grace_s:
+                # Its record is gone (deleted, or its creator died before writing it): take it over.
+                try:
+                    await self._i.replace_item(media.id, claim, etag=held["_etag"],
+                                               match_condition=MatchConditions.IfNotModified)
+                except (CosmosAccessConditionFailedError, CosmosResourceNotFoundError):
+                    continue  # another create took it over or it was released: look again
+                self._remember(media.id, media.deployment_id)
+                return True
+            if time.monotonic() > deadline:
+                raise StorageError(f"media {media.id} is being recorded by another upload",
+                                   code=ErrorCode.WRITE_CONTENTION, retry_after_s=1)
+            await asyncio.sleep(_CLAIM_POLL_S)
+
+    async def _release(self, media_id: str, deployment_id: str) -> None:
+        """Drop the claim of a deleted media, unless another trap has taken it over since."""
+        self._homes.pop(media_id, None)
+        held = await self._read_claim(media_id)
+        if held is None or held["deployment_id"] != deployment_id:
+            return
+        try:
+            await self._i.delete_item(media_id, partition_key=media_id, etag=held["_etag"],
+                                      match_condition=MatchConditions.IfNotModified)
+        except (CosmosResourceNotFoundError, CosmosAccessConditionFailedError):
+            pass  # released or taken over concurrently: either way not ours to drop
+
+    async def _create(self, media: Media) -> bool:
+        if not await self._claim(media):
+            return False
+        try:
+            await self._c.create_item(_media_doc(media))
+        except CosmosResourceExistsError:
+            return False
         return True
 
     # media -------------------------------------------------------------------------
     @_translate_errors
     async def create_media(self, media: Media) -> bool:
-        # The id is unique per partition only; same bytes in another trap is still a duplicate.
-        # (Two creates of one id racing in different partitions can both pass this check.)
-        if await self._count("SELECT VALUE COUNT(1) FROM c WHERE c.type = 'media' AND c.id = @id", {"@id": media.id}):
-            return False
-        try:
-            await self._c.create_item(_media_doc(media))
-        except CosmosResourceExistsError:
+        if not await self._create(media):
             return False
         await self._adjust(None, media_counter_key(media))
         return True
@@ -327,20 +451,12 @@ class CosmosMetadataStore:
         first: dict[str, int] = {}
         for index, item in enumerate(media):
             first.setdefault(item.id, index)
-        # One query for the whole upload finds bytes stored before in any trap (ids are unique
-        # per partition only). Two uploads of one id racing into different traps can both pass.
-        stored = set(await self._query(
-            "SELECT VALUE c.id FROM c WHERE c.type = 'media' AND ARRAY_CONTAINS(@ids, c.id)", {"@ids": list(first)}))
 
         async def create(index: int, item: Media) -> bool:
-            if first[item.id] != index or item.id in stored:  # the same bytes twice, or before
+            if first[item.id] != index:  # the same bytes twice in this batch
                 return False
             async with limiter:
-                try:
-                    await self._c.create_item(_media_doc(item))
-                except CosmosResourceExistsError:
-                    return False
-                return True
+                return await self._create(item)
 
         created = list(await asyncio.gather(*(create(i, m) for i, m in enumerate(media))))
         # One patch per counter, not per frame: an upload's frames mostly share one day.
@@ -353,16 +469,15 @@ class CosmosMetadataStore:
 
     @_translate_errors
     async def get_media(self, media_id: str) -> Media | None:
-        docs = await self._query("SELECT * FROM c WHERE c.type = 'media' AND c.id = @id", {"@id": media_id})
-        return _media(docs[0]) if docs else None
+        doc = await self._read_media_doc(media_id)
+        return _media(doc) if doc is not None else None
 
     @_translate_errors
     async def update_media(self, media_id: str, change: MediaChange) -> Media | None:
         for attempt in range(self.max_replace_attempts):
-            docs = await self._query("SELECT * FROM c WHERE c.type = 'media' AND c.id = @id", {"@id": media_id})
-            if not docs:
+            stored = await self._read_media_doc(media_id)
+            if stored is None:
                 return None
-            stored = docs[0]
             current = _media(stored)
             updated = change(current)
             if updated is current:
@@ -378,8 +493,8 @@ class CosmosMetadataStore:
             except CosmosAccessConditionFailedError:
                 await asyncio.sleep(random.uniform(0, _REPLACE_BACKOFF_S * (attempt + 1)))
                 continue
-            # Not atomic with the replace (no cross-document transaction on the stand-in):
-            # a crash between the two leaves this one delta out of the counters.
+            # Not atomic with the replace (the stand-in has no transactional batch): a crash
+            # between the two leaves this delta out until reconcile_counters recounts the day.
             await self._adjust(_stored_key(stored), media_counter_key(updated))
             return updated
         raise StorageError(f"media {media_id!r} changed concurrently {self.max_replace_attempts} times",
@@ -388,11 +503,9 @@ class CosmosMetadataStore:
     @_translate_errors
     async def delete_media(self, media_id: str) -> bool:
         for attempt in range(self.max_replace_attempts):
-            # Cross-partition, as in get_media: the caller knows the id, not the deployment.
-            docs = await self._query("SELECT * FROM c WHERE c.type = 'media' AND c.id = @id", {"@id": media_id})
-            if not docs:
+            stored = await self._read_media_doc(media_id)
+            if stored is None:
                 return False
-            stored = docs[0]
             try:
                 await self._c.delete_item(media_id, partition_key=stored["deployment_id"], etag=stored["_etag"],
                                           match_condition=MatchConditions.IfNotModified)
@@ -405,6 +518,7 @@ class CosmosMetadataStore:
                 continue
             # Not atomic with the delete, as in update_media.
             await self._adjust(_stored_key(stored), None)
+            await self._release(media_id, stored["deployment_id"])
             return True
         raise StorageError(f"media {media_id!r} changed concurrently {self.max_replace_attempts} times",
                            code=ErrorCode.WRITE_CONTENTION, retry_after_s=1)
@@ -488,3 +602,54 @@ class CosmosMetadataStore:
         clauses, params = _media_where(filters)
         return await self._count(f"SELECT VALUE COUNT(1) FROM c WHERE {' AND '.join(clauses)}", params,
                                  partition=filters.deployment_id)
+
+    @_translate_errors
+    async def reconcile_counters(self, *, since: datetime, until: datetime) -> int:
+        # The counters change in a second write after the media (no transactional batch on
+        # the stand-in): a crash between the two leaves a day's counter off by that change.
+        # Every write stamps the document's _ts, so the days written in the window are found
+        # and recounted from their media; run over windows that have settled (no write still
+        # between its two halves), this makes every counter exact again.
+        touched = await self._query(
+            "SELECT c.deployment_id, c.type, c.timestamp, c.day FROM c WHERE c._ts >= @since AND c._ts < @until "
+            "AND (c.type = 'media' OR c.type = 'counter')",
+            {"@since": int(since.timestamp()), "@until": int(until.timestamp())})
+        days = sorted({(doc["deployment_id"], doc["day"] if doc["type"] == "counter" else doc["timestamp"][:10])
+                       for doc in touched})
+        corrected = 0
+        for deployment_id, day in days:
+            corrected += await self._recount(deployment_id, day)
+        return corrected
+
+    async def _recount(self, deployment_id: str, day: str) -> int:
+        """Set one counter to what its media say; 1 if it was wrong. A counter written
+        meanwhile is left alone (its new _ts puts it in the next window)."""
+        groups = await self._query(
+            'SELECT VALUE c["group"] FROM c WHERE c.type = \'media\' AND c.deployment_id = @deployment_id '
+            "AND c.status = @status AND c.timestamp >= @start AND c.timestamp < @end",
+            {"@deployment_id": deployment_id, "@status": str(MediaStatus.CLASSIFIED),
+             "@start": day, "@end": (date.fromisoformat(day) + timedelta(days=1)).isoformat()},
+            partition=deployment_id)
+        counts = {g.value: 0 for g in Group}
+        for group in groups:
+            if group is not None:
+                counts[group] += 1
+        counter_id = f"counter:{day}"
+        try:
+            stored = await self._c.read_item(counter_id, partition_key=deployment_id)
+        except CosmosResourceNotFoundError:
+            stored = None
+        if stored is not None and {g: stored["counts"].get(g, 0) for g in counts} == counts:
+            return 0
+        if stored is None and not any(counts.values()):
+            return 0
+        doc = {"id": counter_id, "deployment_id": deployment_id, "type": "counter", "day": day, "counts": counts}
+        try:
+            if stored is None:
+                await self._c.create_item(doc)
+            else:
+                await self._c.replace_item(counter_id, doc, etag=stored["_etag"],
+                                           match_condition=MatchConditions.IfNotModified)
+        except (CosmosResourceExistsError, CosmosAccessConditionFailedError, CosmosResourceNotFoundError):
+            return 0
+        return 1

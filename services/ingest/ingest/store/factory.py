@@ -9,6 +9,7 @@ from ingest.store.base import MetadataStore
 def open_metadata_store(*, backend: Literal["sqlite", "cosmos"], sqlite_path: Path | None = None,
                         cosmos_endpoint: str | None = None, cosmos_key: str | None = None,
                         cosmos_database: str = "ailurus", cosmos_container: str = "metadata",
+                        cosmos_index_container: str = "media-index",
                         cosmos_ca_cert: Path | None = None) -> MetadataStore:
     """The ``MetadataStore`` for ``backend``; call ``start()`` before use.
 
@@ -35,5 +36,6 @@ def open_metadata_store(*, backend: Literal["sqlite", "cosmos"], sqlite_path: Pa
 
         # A key means an emulator or stand-in: it has no regional endpoints to discover.
         return CosmosMetadataStore(cosmos_endpoint, cosmos_key, database=cosmos_database, container=cosmos_container,
+                                   index_container=cosmos_index_container,
                                    ca_cert=cosmos_ca_cert, endpoint_discovery=cosmos_key is None)
     raise ValueError(f"unknown metadata backend {backend!r}; expected 'sqlite' or 'cosmos'")
