@@ -2,7 +2,7 @@
 
 import asyncio
 import calendar
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from ailurus_common.contracts.ingest import (
     Heatmap,
@@ -52,19 +52,33 @@ async def trap_collection(store: MetadataStore, *, start: datetime | None, end: 
     return TrapCollection(features=features)
 
 
+def _whole_days(start: datetime | None, end: datetime | None) -> bool:
+    """True when the window is whole UTC days (or open), so the daily counters answer it."""
+    return all(t is None or (t.utcoffset() is not None and t.astimezone(UTC).time() == time())
+               for t in (start, end))
+
+
 async def heatmap(store: MetadataStore, *, group: Group, start: datetime | None, end: datetime | None,
                   bbox: str | None, min_confidence: float | None, concurrency: int) -> Heatmap:
-    """One weighted point per trap with matching sightings: one COUNT query per trap."""
+    """One weighted point per trap with matching sightings. Whole days without a
+    confidence filter (the usual map) are one counters query whatever the number of traps;
+    otherwise one COUNT per trap inside the box, ``concurrency`` at a time."""
     box = parse_bbox(bbox)
     deployments = [d for d in await store.list_deployments() if _inside(d, box)]
-    limiter = asyncio.Semaphore(concurrency)
+    if min_confidence is None and _whole_days(start, end):
+        # ``end`` is exclusive; the counters' end day is inclusive.
+        counts = await store.group_counts(start_day=start.astimezone(UTC).date() if start else None,
+                                          end_day=(end.astimezone(UTC) - timedelta(days=1)).date() if end else None)
+        weights = [counts.get(d.id, {}).get(group, 0) for d in deployments]
+    else:
+        limiter = asyncio.Semaphore(concurrency)
 
-    async def count(d: Deployment) -> int:
-        async with limiter:
-            return await store.count_media(MediaFilter(deployment_id=d.id, group=group, start=start, end=end,
-                                                       min_confidence=min_confidence, status="classified"))
+        async def count(d: Deployment) -> int:
+            async with limiter:
+                return await store.count_media(MediaFilter(deployment_id=d.id, group=group, start=start, end=end,
+                                                           min_confidence=min_confidence, status="classified"))
 
-    weights = await asyncio.gather(*(count(d) for d in deployments))
+        weights = await asyncio.gather(*(count(d) for d in deployments))
     return Heatmap(group=group,
                    points=[(d.latitude, d.longitude, n) for d, n in zip(deployments, weights, strict=True) if n])
 
