@@ -35,6 +35,7 @@ def logs_dir() -> Path:
 @pytest.fixture(scope="session")
 def triton(model_dir: Path, logs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTriton]:
     settings = TritonSettings(model_repository=model_dir.parent, work_dir=tmp_path_factory.mktemp("triton"),
+                              promoted_models=tmp_path_factory.mktemp("promoted"),
                               http_port=free_port(), grpc_port=free_port(), metrics_port=free_port())
     server = LocalTriton(settings)
     server.start(log_path=logs_dir / "triton.log")

@@ -123,7 +123,7 @@ def test_derive_local_config_round_trips_text_format(config_path):
 
 def test_build_local_repository_writes_python_models(model_dir, tmp_path):
     target = tmp_path / "repo"
-    names = build_local_repository(REPO, target, max_queue_delay_us=LOCAL_QUEUE_DELAY_US,
+    names = build_local_repository([REPO], target, max_queue_delay_us=LOCAL_QUEUE_DELAY_US,
                                    intra_op_threads=LOCAL_INTRA_OP_THREADS)
     assert model_dir.name in names
     local_dir = target / model_dir.name
@@ -143,7 +143,7 @@ def test_build_local_repository_writes_python_models(model_dir, tmp_path):
 def test_build_local_repository_replaces_existing_target(model_dir, tmp_path):
     target = tmp_path / "repo"
     (target / "stale_model").mkdir(parents=True)
-    build_local_repository(REPO, target, max_queue_delay_us=LOCAL_QUEUE_DELAY_US,
+    build_local_repository([REPO], target, max_queue_delay_us=LOCAL_QUEUE_DELAY_US,
                            intra_op_threads=LOCAL_INTRA_OP_THREADS)
     assert not (target / "stale_model").exists()
     assert (target / model_dir.name / "config.pbtxt").is_file()

@@ -50,7 +50,7 @@ class Stack:
         self.logs = c.data_dir / "logs"
         http, grpc, metrics = c.triton_ports
         self.triton = None if c.triton_grpc_url else LocalTriton(TritonSettings(
-            model_repository=c.model_repository, work_dir=c.data_dir / "triton",
+            model_repository=c.model_repository, promoted_models=c.data_dir / "models", work_dir=c.data_dir / "triton",
             http_port=http, grpc_port=grpc, metrics_port=metrics))
         self._owned_standins = c.backend == "azure" and azurite is None
         if c.backend == "azure":

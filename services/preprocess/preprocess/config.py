@@ -21,9 +21,12 @@ class PreprocessSettings(ServiceSettings, AuthSettings, BlobSettings):
     # Triton wheel does not install, and is the naive baseline in benchmarks.
     classifier: Literal["triton", "onnx"] = "triton"
     triton_url: str = "127.0.0.1:8001"
+    # The base model: served until models/serving.json names another (promote), and the
+    # directory holding its labels.txt, taxonomy.json and, for the onnx classifier, <version>/model.onnx.
     model_name: str = "ailurus_classifier"
-    # Directory holding labels.txt, taxonomy.json and, for the onnx classifier, <version>/model.onnx.
     model_dir: Path = Path("model_repository/ailurus_classifier")
+    # How often models/serving.json is read: a promote reaches every replica within this.
+    serving_poll_s: float = Field(default=1.0, gt=0)
     triton_timeout_s: float = Field(default=10.0, gt=0)
     triton_retries: int = Field(default=2, ge=0)
     triton_retry_backoff_s: float = Field(default=0.2, ge=0)

@@ -11,12 +11,13 @@ from ailurus_common.errors import install_error_handlers
 from ailurus_common.http import BodySizeLimitMiddleware, HttpMetricsMiddleware, add_metrics_route
 from ailurus_common.logging import configure_logging
 from ailurus_common.request_context import RequestIdMiddleware
-from ailurus_common.taxonomy import Taxonomy
 from preprocess.api.routes import classify, health
+from preprocess.catalog import ModelCatalog
 from preprocess.classifier.base import Classifier
 from preprocess.config import PreprocessSettings, get_settings
 from preprocess.decode import configure_decoders
 from preprocess.pipeline import Pipeline
+from preprocess.serving import ServingPointer
 
 SERVICE = "preprocess"
 
@@ -26,7 +27,7 @@ def build_classifier(settings: PreprocessSettings) -> Classifier:
         from preprocess.classifier.onnx import OnnxClassifier
         return OnnxClassifier(settings.model_dir, settings.model_name, threads=settings.onnx_threads)
     from preprocess.classifier.triton import TritonClassifier
-    return TritonClassifier(settings.triton_url, settings.model_name, timeout_s=settings.triton_timeout_s,
+    return TritonClassifier(settings.triton_url, timeout_s=settings.triton_timeout_s,
                             retries=settings.triton_retries, retry_backoff_s=settings.triton_retry_backoff_s,
                             retry_after_s=settings.retry_after_s)
 
@@ -42,11 +43,16 @@ def create_app(settings: PreprocessSettings | None = None) -> FastAPI:
         classifier = build_classifier(settings)
         blobs = settings.open_blob_store()
         await blobs.ensure_containers()
-        app.state.pipeline = Pipeline(settings, classifier, Taxonomy.load(settings.model_dir), executor, blobs)
+        catalog = ModelCatalog(blobs, fallback_name=settings.model_name, fallback_dir=settings.model_dir)
+        await catalog.taxonomy(settings.model_name)  # the base model's files must be there at start
+        serving = ServingPointer(blobs, default_model=settings.model_name, poll_s=settings.serving_poll_s)
+        await serving.start()
+        app.state.pipeline = Pipeline(settings, classifier, catalog, serving, executor, blobs)
         app.state.token_validator = await asyncio.to_thread(open_validator, settings, internal=True)
         try:
             yield
         finally:
+            await serving.close()
             await classifier.close()
             await blobs.close()
             executor.shutdown(wait=True)

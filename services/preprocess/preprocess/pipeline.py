@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from ailurus_common.contracts.classify import ClassifyResult, Timings, thumbnail_blob_name
 from ailurus_common.records import ExifInfo, Gps, LabelScore, MachinePrediction, ModelRef
 from ailurus_common.storage.blob import PROCESSED, BlobStore
-from ailurus_common.taxonomy import Taxonomy
+from ailurus_common.taxonomy import Taxonomy, TaxonomyError
+from preprocess.catalog import ModelCatalog
 from preprocess.classifier.base import Classifier
 from preprocess.config import PreprocessSettings
 from preprocess.decode import DecodedImage, decode
 from preprocess.decode_budget import DecodeBudget
 from preprocess.errors import ClassifierUnavailable, ImageError
 from preprocess.metrics import IMAGES, IN_FLIGHT, MODEL_INFO, STAGE_SECONDS
+from preprocess.serving import ServingPointer
 
 
 def _exif(decoded: DecodedImage) -> ExifInfo:
@@ -30,7 +32,8 @@ def _exif(decoded: DecodedImage) -> ExifInfo:
 class Pipeline:
     settings: PreprocessSettings
     classifier: Classifier
-    taxonomy: Taxonomy
+    catalog: ModelCatalog
+    serving: ServingPointer
     decode_executor: Executor
     blobs: BlobStore
     _model_seen: ModelRef | None = None
@@ -43,12 +46,18 @@ class Pipeline:
         """Decode, classify and summarise one image; with ``media_id``, store its thumbnail
         as ``processed/<media_id>.jpg``. Raises ``ImageError`` for bad input."""
         s = self.settings
+        target = self.serving.current  # fixed for this request: a switch applies to the next one
         IN_FLIGHT.inc()
         try:
             t0 = time.perf_counter()
             try:
+                input_size_px = await self.classifier.input_size_px(target)
+            except ClassifierUnavailable:
+                # Decode anyway: a bad image is still refused as such while the classifier is down.
+                input_size_px = s.input_size_px
+            try:
                 decoded = await asyncio.get_running_loop().run_in_executor(
-                    self.decode_executor, lambda: decode(data, self.limits, input_size_px=s.input_size_px,
+                    self.decode_executor, lambda: decode(data, self.limits, input_size_px=input_size_px,
                                                          crop_fraction=s.crop_fraction,
                                                          thumbnail_px=s.thumbnail_px if media_id else None,
                                                          budget=self.budget))
@@ -59,14 +68,15 @@ class Pipeline:
             # The thumbnail is written while Triton works on the pixels.
             thumbnail = asyncio.ensure_future(self._store_thumbnail(media_id, decoded.thumbnail_jpeg))
             try:
-                probabilities, model = await self.classifier.classify(decoded.pixels[None])
+                probabilities, model = await self.classifier.classify(decoded.pixels[None], target)
+                taxonomy = await self._taxonomy(model)
             except ClassifierUnavailable as exc:
                 IMAGES.labels("unavailable", "", exc.code).inc()
                 raise
             finally:
                 blob_thumbnail = await thumbnail
             t2 = time.perf_counter()
-            summary = self.taxonomy.summarize(probabilities[0], top_k=s.top_k, blank_threshold=s.blank_threshold)
+            summary = taxonomy.summarize(probabilities[0], top_k=s.top_k, blank_threshold=s.blank_threshold)
             t3 = time.perf_counter()
         finally:
             IN_FLIGHT.dec()
@@ -75,7 +85,7 @@ class Pipeline:
         IMAGES.labels("classified", summary.group.value, "").inc()
         if self._model_seen != model:  # a new version is live: the old one stops being reported
             MODEL_INFO.clear()
-            MODEL_INFO.labels(model.name, model.version, self.taxonomy.version).set(1)
+            MODEL_INFO.labels(model.name, model.version, taxonomy.version).set(1)
             self._model_seen = model
         return ClassifyResult(
             exif=_exif(decoded), frames=decoded.frames, orientation_applied=decoded.exif.orientation != 1,
@@ -84,11 +94,19 @@ class Pipeline:
                 group=summary.group, label=summary.label, confidence=round(summary.confidence, 6),
                 blank=summary.blank, top_k=[LabelScore(label=label, score=round(score, 6))
                                             for label, score in summary.top_k], model=model),
-            group_scores=summary.group_scores, taxonomy_version=self.taxonomy.version,
+            group_scores=summary.group_scores, taxonomy_version=taxonomy.version,
             blob_thumbnail=blob_thumbnail,
             timings=Timings(decode_ms=round((t1 - t0) * 1e3, 3), infer_ms=round((t2 - t1) * 1e3, 3),
                             postprocess_ms=round((t3 - t2) * 1e3, 3), total_ms=round((t3 - t0) * 1e3, 3)),
         )
+
+    async def _taxonomy(self, model: ModelRef) -> Taxonomy:
+        """The labels and groups of the model that answered (not of the one asked for)."""
+        try:
+            return await self.catalog.taxonomy(model.name)
+        except TaxonomyError as exc:  # the answer cannot be read: an outage of the model's files, not a bad image
+            raise ClassifierUnavailable(f"model {model.name} answered but its labels are missing: {exc}",
+                                        retry_after_s=self.settings.retry_after_s) from None
 
     async def _store_thumbnail(self, media_id: str | None, jpeg: bytes | None) -> str | None:
         if not media_id or not jpeg:

@@ -32,30 +32,45 @@ def local_config(production: mc.ModelConfig, *, max_queue_delay_us: int, intra_o
     return config
 
 
-def build_local_repository(source: Path, target: Path, *, max_queue_delay_us: int, intra_op_threads: int) -> list[str]:
-    """Write ``target`` as a Python-backend repository serving every model in ``source``.
+def install_local_model(model_src: Path, target: Path, *, max_queue_delay_us: int, intra_op_threads: int) -> bool:
+    """Write the Python-backend form of one production model folder as ``target/<name>``
+    (replacing it). False when the folder has no built version. Model files are linked."""
+    versions = sorted(p for p in model_src.iterdir() if p.is_dir() and p.name.isdigit() and (p / "model.onnx").is_file())
+    if not versions:
+        return False
+    model_dst = target / model_src.name
+    if model_dst.exists():
+        shutil.rmtree(model_dst)
+    model_dst.mkdir(parents=True)
+    config = local_config(load_config(model_src / "config.pbtxt"), max_queue_delay_us=max_queue_delay_us,
+                          intra_op_threads=intra_op_threads)
+    (model_dst / "config.pbtxt").write_text(text_format.MessageToString(config), encoding="utf-8")
+    for extra in model_src.iterdir():
+        if extra.is_file() and extra.name != "config.pbtxt":
+            (model_dst / extra.name).symlink_to(extra.resolve())
+    for version in versions:
+        (model_dst / version.name).mkdir()
+        (model_dst / version.name / "model.onnx").symlink_to((version / "model.onnx").resolve())
+        shutil.copyfile(_MODEL_PY, model_dst / version.name / "model.py")
+    return True
 
-    Returns the names of the models written. Model files are linked, not copied.
+
+def build_local_repository(sources: list[Path], target: Path, *, max_queue_delay_us: int,
+                           intra_op_threads: int) -> list[str]:
+    """Write ``target`` as a Python-backend repository serving every model in ``sources``
+    (a later source's model replaces an earlier one of the same name).
+
+    Returns the names of the models written.
     """
     if target.exists():
         shutil.rmtree(target)
-    names = []
-    for config_path in sorted(source.glob("*/config.pbtxt")):
-        model_src = config_path.parent
-        versions = sorted(p for p in model_src.iterdir() if p.is_dir() and p.name.isdigit() and (p / "model.onnx").is_file())
-        if not versions:
+    target.mkdir(parents=True)
+    names: list[str] = []
+    for source in sources:
+        if not source.is_dir():
             continue
-        model_dst = target / model_src.name
-        model_dst.mkdir(parents=True)
-        config = local_config(load_config(config_path), max_queue_delay_us=max_queue_delay_us,
-                              intra_op_threads=intra_op_threads)
-        (model_dst / "config.pbtxt").write_text(text_format.MessageToString(config), encoding="utf-8")
-        for extra in model_src.iterdir():
-            if extra.is_file() and extra.name != "config.pbtxt":
-                (model_dst / extra.name).symlink_to(extra.resolve())
-        for version in versions:
-            (model_dst / version.name).mkdir()
-            (model_dst / version.name / "model.onnx").symlink_to((version / "model.onnx").resolve())
-            shutil.copyfile(_MODEL_PY, model_dst / version.name / "model.py")
-        names.append(model_src.name)
+        for config_path in sorted(source.glob("*/config.pbtxt")):
+            if install_local_model(config_path.parent, target, max_queue_delay_us=max_queue_delay_us,
+                                   intra_op_threads=intra_op_threads) and config_path.parent.name not in names:
+                names.append(config_path.parent.name)
     return names

@@ -18,6 +18,9 @@ class TritonSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRITON_", frozen=True)
 
     model_repository: Path = Path("model_repository")
+    # Models put live by `ailurus models promote` (production folders): part of the served
+    # repository on every start, so a restarted server still has what was promoted.
+    promoted_models: Path = Path("var/models")
     work_dir: Path = Path("var/triton")
     http_port: int = 8000
     grpc_port: int = 8001
@@ -84,6 +87,11 @@ class LocalTriton:
         self.process: ManagedProcess | None = None
 
     @property
+    def repository(self) -> Path:
+        """The Python-backend repository the server reads (models are loaded into it by name)."""
+        return self.settings.work_dir.resolve() / "model_repository"
+
+    @property
     def grpc_url(self) -> str:
         return f"127.0.0.1:{self.settings.grpc_port}"
 
@@ -99,8 +107,9 @@ class LocalTriton:
         """Start the server and block until every model is ready (strict readiness)."""
         s = self.settings
         work_dir = s.work_dir.resolve()
-        repo = work_dir / "model_repository"
-        self.models = build_local_repository(s.model_repository.resolve(), repo, max_queue_delay_us=s.max_queue_delay_us,
+        repo = self.repository
+        self.models = build_local_repository([s.model_repository.resolve(), s.promoted_models.resolve()], repo,
+                                             max_queue_delay_us=s.max_queue_delay_us,
                                              intra_op_threads=s.intra_op_threads)
         if not self.models:
             raise TritonError(f"no built model under {s.model_repository} (run `make model`)")
@@ -113,6 +122,9 @@ class LocalTriton:
             "--metrics-address=127.0.0.1", f"--metrics-port={s.metrics_port}",
             "--allow-metrics=true", "--allow-gpu-metrics=false",
             "--exit-on-error=true", "--strict-readiness=true",
+            # Explicit control: promote loads a model beside the live one and unloads the old
+            # one after the switch (zero downtime); at start every model of the repository.
+            "--model-control-mode=explicit", *(f"--load-model={name}" for name in self.models),
             "--log-verbose=0",
         ]
         self.process = ManagedProcess("tritonserver", cmd, env=_server_env(), log_path=log_path,

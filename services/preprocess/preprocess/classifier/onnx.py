@@ -38,10 +38,14 @@ class OnnxClassifier:
         """Synchronous inference (for benchmarks and the executor)."""
         return self._session.run([self._output], {self._input: pixels})[0]
 
-    async def is_ready(self) -> bool:
+    async def is_ready(self, model: str) -> bool:
         return True
 
-    async def classify(self, pixels: np.ndarray) -> tuple[np.ndarray, ModelRef]:
+    async def input_size_px(self, model: str) -> int:
+        return int(self._session.get_inputs()[0].shape[1])
+
+    async def classify(self, pixels: np.ndarray, model: str) -> tuple[np.ndarray, ModelRef]:
+        # One file in-process: it answers whatever is asked, and says which model it is.
         probabilities = await asyncio.get_running_loop().run_in_executor(self._executor, self.run, pixels)
         return probabilities, self.model
 

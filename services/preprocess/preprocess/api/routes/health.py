@@ -7,9 +7,10 @@ from ailurus_common.http import health_router
 
 async def readiness(request: Request) -> tuple[bool, dict]:
     pipeline = request.app.state.pipeline
-    classifier_ready, blobs_ready = await pipeline.classifier.is_ready(), await pipeline.blobs.is_ready()
-    return classifier_ready and blobs_ready, {"classifier": pipeline.settings.classifier,
-                                              "model": pipeline.settings.model_name, "blobs": blobs_ready}
+    model = pipeline.serving.current
+    classifier_ready, blobs_ready = await pipeline.classifier.is_ready(model), await pipeline.blobs.is_ready()
+    return classifier_ready and blobs_ready, {"classifier": pipeline.settings.classifier, "model": model,
+                                              "blobs": blobs_ready}
 
 
 router = health_router(readiness)
