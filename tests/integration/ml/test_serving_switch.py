@@ -1,0 +1,145 @@
+"""promote and rollback through the real Triton and preprocess, under a continuous
+classify load: 0 failed requests, and every answer labelled by the model that gave it."""
+
+import asyncio
+import shutil
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ailurus_common.contracts.serving import SERVING_BLOB, ServingState
+from ailurus_common.storage.blob import MODELS
+from ailurus_common.storage.factory import open_blob_store
+from ailurus_ml.serving import Serving, ServingError, check_model_folder
+from ailurus_tools.processes import free_port
+from ailurus_tools.triton.server import LocalTriton, TritonSettings
+from tests.conftest import start_preprocess
+from tests.support.report import markdown_table
+from tests.support.samples import sample
+
+pytestmark = pytest.mark.slow
+BASE = "ailurus_classifier"
+ALT = "ailurus_alt"
+LOAD_THREADS = 3
+
+
+def alt_model(model_dir: Path, target: Path) -> Path:
+    """A second label set: the same network under a new name with its own labels."""
+    folder = target / ALT
+    folder.mkdir(parents=True)
+    config = (model_dir / "config.pbtxt").read_text(encoding="utf-8")
+    (folder / "config.pbtxt").write_text(config.replace(f'name: "{BASE}"', f'name: "{ALT}"'), encoding="utf-8")
+    labels = (model_dir / "labels.txt").read_text(encoding="utf-8").splitlines()
+    (folder / "labels.txt").write_text("".join(f"alt {label}\n" for label in labels), encoding="utf-8")
+    shutil.copyfile(model_dir / "taxonomy.json", folder / "taxonomy.json")
+    (folder / "1").mkdir()
+    (folder / "1" / "model.onnx").symlink_to((model_dir / "1" / "model.onnx").resolve())
+    return folder
+
+
+@pytest.fixture(scope="module")
+def serving_stack(model_dir: Path, logs_dir: Path, service_key: Path,
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """Its own Triton (explicit model control) and preprocess, sharing one blob folder."""
+    root = tmp_path_factory.mktemp("serving")
+    triton = LocalTriton(TritonSettings(model_repository=model_dir.parent, promoted_models=root / "promoted",
+                                        work_dir=root / "triton", http_port=free_port(), grpc_port=free_port(),
+                                        metrics_port=free_port()))
+    triton.start(log_path=logs_dir / "triton-serving.log")
+    process = None
+    try:
+        process, url = start_preprocess(triton.grpc_url, logs_dir, service_key, PREPROCESS_BLOB_ROOT=str(root / "blobs"),
+                                        PREPROCESS_SERVING_POLL_S="0.2")
+        yield {"triton": triton, "url": url, "root": root}
+    finally:
+        if process is not None:
+            process.stop()
+        triton.stop()
+
+
+class Load:
+    """Classify requests back to back from a few threads until stopped."""
+
+    def __init__(self, url: str, headers: dict[str, str]) -> None:
+        self.url, self.headers = url, headers
+        self.data = sample("animals/skeydan_red_panda.jpg").read_bytes()
+        self.models: Counter[str] = Counter()
+        self.labels: dict[str, set[str]] = {}
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run) for _ in range(LOAD_THREADS)]
+
+    def _run(self) -> None:
+        with httpx.Client(base_url=self.url, headers=self.headers, timeout=30) as client:
+            while not self._stop.is_set():
+                try:
+                    response = client.post("/v1/classify", content=self.data,
+                                           headers={"content-type": "application/octet-stream"})
+                except httpx.HTTPError as exc:
+                    self.failures.append(repr(exc))
+                    continue
+                if response.status_code != 200:
+                    self.failures.append(f"{response.status_code} {response.text[:200]}")
+                    continue
+                prediction = response.json()["prediction"]
+                name = prediction["model"]["name"]
+                self.models[name] += 1
+                self.labels.setdefault(name, set()).add(prediction["label"])
+
+    def __enter__(self) -> "Load":
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+
+def test_check_model_folder_refuses_labels_that_do_not_match_the_output(model_dir: Path, tmp_path: Path) -> None:
+    folder = alt_model(model_dir, tmp_path)
+    assert check_model_folder(folder) == ALT
+    (folder / "labels.txt").write_text("only\ntwo\n", encoding="utf-8")
+    with pytest.raises(ServingError, match="mislabel"):
+        check_model_folder(folder)
+
+
+async def test_promote_and_rollback_under_load_fail_no_request(serving_stack: dict, model_dir: Path,
+                                                               service_headers: dict[str, str]) -> None:
+    root: Path = serving_stack["root"]
+    blobs = open_blob_store(backend="local", root=root / "blobs")
+    await blobs.ensure_containers()
+    serving = Serving(blobs, triton_grpc_url=serving_stack["triton"].grpc_url, base_model=BASE,
+                      promoted_dir=root / "promoted", local_repository=serving_stack["triton"].repository,
+                      drain_s=1.0)
+    folder = alt_model(model_dir, root / "trained")
+    try:
+        with Load(serving_stack["url"], service_headers) as load:
+            await asyncio.sleep(1.0)
+            promoted = await serving.promote(folder)
+            await asyncio.sleep(1.0)
+            on_alt = load.models[ALT]
+            rolled_back = await serving.rollback()
+            await asyncio.sleep(1.0)
+        with markdown_table("serving-switch.md", ["switch", "requests", f"to {BASE}", f"to {ALT}", "failed"]) as rows:
+            rows.append(f"| promote + rollback | {sum(load.models.values()) + len(load.failures)} | "
+                        f"{load.models[BASE]} | {load.models[ALT]} | {len(load.failures)} |")
+        assert load.failures == []
+        assert (promoted.old, promoted.new, promoted.unloaded) == (BASE, ALT, True)
+        assert (rolled_back.old, rolled_back.new, rolled_back.unloaded) == (ALT, BASE, True)
+        assert on_alt > 0 and load.models[BASE] > on_alt - load.models[ALT] + 1
+        # Each answer read with the labels of the model that gave it.
+        assert all(label.startswith("alt ") for label in load.labels[ALT])
+        assert not any(label.startswith("alt ") for label in load.labels[BASE])
+        state = ServingState.model_validate_json(await blobs.get(MODELS, SERVING_BLOB))
+        assert (state.model, state.previous) == (BASE, ALT)
+        with pytest.raises(ServingError, match="already live"):
+            await serving.promote(model_dir)
+    finally:
+        serving.close()
+        await blobs.close()
