@@ -94,10 +94,13 @@ class Serving:
         local_repository: the local Triton's Python-backend repository, or None.
         drain_s: how long the old model keeps serving after the switch: longer than
             preprocess's poll interval plus its longest request.
+        access_headers: gRPC headers that open Triton's model-control API (its access key).
     """
 
     def __init__(self, blobs: BlobStore, *, triton_grpc_url: str, base_model: str, promoted_dir: Path | None,
-                 local_repository: Path | None, drain_s: float, load_timeout_s: float = 120.0) -> None:
+                 local_repository: Path | None, drain_s: float, load_timeout_s: float = 120.0,
+                 access_headers: dict[str, str] | None = None) -> None:
+        self.access_headers = access_headers or {}
         self.blobs = blobs
         self.base_model = base_model
         self.promoted_dir = promoted_dir
@@ -158,7 +161,7 @@ class Serving:
         log.info("serving %s (was %s); %s drains for %.1f s", new, old, old, self.drain_s)
         await asyncio.sleep(self.drain_s)
         try:
-            self._triton.unload_model(old)
+            self._triton.unload_model(old, headers=self.access_headers)
             unloaded = True
         except InferenceServerException as exc:  # already gone: nothing serves it either way
             log.warning("unload of %s: %s", old, exc.message())
@@ -167,7 +170,7 @@ class Serving:
 
     def _load(self, name: str) -> None:
         try:
-            self._triton.load_model(name)
+            self._triton.load_model(name, headers=self.access_headers)
         except InferenceServerException as exc:
             raise ServingError(f"Triton could not load {name}: {exc.message()}") from None
         deadline = time.monotonic() + self.load_timeout_s

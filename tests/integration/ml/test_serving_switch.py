@@ -101,6 +101,23 @@ class Load:
             thread.join()
 
 
+async def test_promote_without_the_access_key_switches_nothing(serving_stack: dict, model_dir: Path) -> None:
+    root: Path = serving_stack["root"]
+    blobs = open_blob_store(backend="local", root=root / "blobs-nokey")
+    await blobs.ensure_containers()
+    # The model is in Triton's repository: only the missing key stops the load.
+    serving = Serving(blobs, triton_grpc_url=serving_stack["triton"].grpc_url, base_model=BASE, promoted_dir=None,
+                      local_repository=serving_stack["triton"].repository, drain_s=0)
+    try:
+        with pytest.raises(ServingError, match="could not load") as caught:
+            await serving.promote(alt_model(model_dir, root / "nokey"))
+        assert "access" in caught.value.message.lower() or "permission" in caught.value.message.lower()
+        assert (await serving.state()).model == BASE
+    finally:
+        serving.close()
+        await blobs.close()
+
+
 def test_check_model_folder_refuses_labels_that_do_not_match_the_output(model_dir: Path, tmp_path: Path) -> None:
     folder = alt_model(model_dir, tmp_path)
     assert check_model_folder(folder) == ALT
@@ -116,7 +133,7 @@ async def test_promote_and_rollback_under_load_fail_no_request(serving_stack: di
     await blobs.ensure_containers()
     serving = Serving(blobs, triton_grpc_url=serving_stack["triton"].grpc_url, base_model=BASE,
                       promoted_dir=root / "promoted", local_repository=serving_stack["triton"].repository,
-                      drain_s=1.0)
+                      drain_s=1.0, access_headers=serving_stack["triton"].access_headers(grpc=True))
     folder = alt_model(model_dir, root / "trained")
     try:
         with Load(serving_stack["url"], service_headers) as load:

@@ -2,6 +2,7 @@
 
 import importlib.util
 import os
+import secrets
 import sys
 import sysconfig
 from pathlib import Path
@@ -32,6 +33,13 @@ class TritonSettings(BaseSettings):
     intra_op_threads: int = 1
     startup_timeout_s: float = 180.0
     stop_timeout_s: float = 20.0
+
+
+# As in the chart: model control, configuration and statistics need a key (inference,
+# health and metadata stay open to preprocess).
+RESTRICTED_APIS = ("model-repository", "model-config", "shared-memory", "statistics", "trace", "logging")
+ACCESS_HEADER = "triton-access-token"
+GRPC_ACCESS_HEADER = f"triton-grpc-protocol-{ACCESS_HEADER}"  # Triton's prefix for gRPC headers
 
 
 class TritonError(RuntimeError):
@@ -85,11 +93,23 @@ class LocalTriton:
         self.settings = settings
         self.models: list[str] = []
         self.process: ManagedProcess | None = None
+        self.access_token: str | None = None
 
     @property
     def repository(self) -> Path:
         """The Python-backend repository the server reads (models are loaded into it by name)."""
         return self.settings.work_dir.resolve() / "model_repository"
+
+    @property
+    def access_token_path(self) -> Path:
+        """The key of the restricted APIs while the server runs (readable only by its owner)."""
+        return self.settings.work_dir.resolve() / "access-token"
+
+    def access_headers(self, *, grpc: bool) -> dict[str, str]:
+        """Headers that open the restricted APIs (model control, statistics)."""
+        if self.access_token is None:
+            raise TritonError("the server is not started")
+        return {GRPC_ACCESS_HEADER if grpc else ACCESS_HEADER: self.access_token}
 
     @property
     def grpc_url(self) -> str:
@@ -113,6 +133,12 @@ class LocalTriton:
                                              intra_op_threads=s.intra_op_threads)
         if not self.models:
             raise TritonError(f"no built model under {s.model_repository} (run `make model`)")
+        self.access_token = secrets.token_urlsafe(32)
+        token_path = self.access_token_path
+        token_path.unlink(missing_ok=True)
+        token_path.touch(mode=0o600)
+        token_path.write_text(self.access_token, encoding="utf-8")
+        restricted = f"{','.join(RESTRICTED_APIS)}:{ACCESS_HEADER}={self.access_token}"
         cmd = [
             str(_wheel_dir() / "bin" / "tritonserver"),
             f"--model-repository={repo}",
@@ -125,6 +151,7 @@ class LocalTriton:
             # Explicit control: promote loads a model beside the live one and unloads the old
             # one after the switch (zero downtime); at start every model of the repository.
             "--model-control-mode=explicit", *(f"--load-model={name}" for name in self.models),
+            f"--http-restricted-api={restricted}", f"--grpc-restricted-protocol={restricted}",
             "--log-verbose=0",
         ]
         self.process = ManagedProcess("tritonserver", cmd, env=_server_env(), log_path=log_path,
