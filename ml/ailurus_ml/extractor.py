@@ -59,8 +59,8 @@ def apply_unknown_rule(probs: torch.Tensor, unknown_index: int, threshold: float
     """The rule of ``FusedClassifier`` (torch, so it exports and numpy can share it)."""
     unsure = probs.max(dim=1, keepdim=True).values < threshold
     halved = probs * 0.5
-    one_hot = torch.nn.functional.one_hot(torch.tensor(unknown_index), probs.shape[1]).to(probs.dtype)
-    moved = halved + one_hot * (1.0 - halved.sum(dim=1, keepdim=True))
+    is_unknown = (torch.arange(probs.shape[1]) == unknown_index).to(probs.dtype)
+    moved = halved + is_unknown * (1.0 - halved.sum(dim=1, keepdim=True))
     return torch.where(unsure, moved, probs)
 
 
