@@ -43,18 +43,20 @@ class TrainOptions:
 
 @dataclass
 class Timer:
-    """Seconds spent and images handled per stage, reported per 1,000 images."""
+    """Seconds spent per stage and what it handled (views for extraction, images otherwise)."""
 
     seconds: dict[str, float] = field(default_factory=dict)
-    images: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
 
-    def add(self, stage: str, seconds: float, images: int) -> None:
+    def add(self, stage: str, seconds: float, count: int, *, unit: str = "images") -> None:
         self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
-        self.images[stage] = self.images.get(stage, 0) + images
+        self.counts[stage] = self.counts.get(stage, 0) + count
+        self.units[stage] = unit
 
     def report(self) -> dict:
-        return {stage: {"seconds": round(s, 3), "images": self.images[stage],
-                        "seconds_per_1000_images": round(1000 * s / self.images[stage], 2) if self.images[stage] else None}
+        return {stage: {"seconds": round(s, 3), "count": self.counts[stage], "unit": self.units[stage],
+                        "seconds_per_1000": round(1000 * s / self.counts[stage], 2) if self.counts[stage] else None}
                 for stage, s in self.seconds.items()}
 
 
@@ -111,7 +113,7 @@ class Trainer:
         x = extract_features(requests, load_images=self._images, extractor=self.extractor, cache=self.cache,
                              spec=self.spec, progress=self.options.progress)
         if before:
-            self.timer.add("feature_extraction", time.perf_counter() - started, before)
+            self.timer.add("feature_extraction", time.perf_counter() - started, before, unit="views")
         return x, [self.labels[i] for i in indices for _ in range(views + 1)]
 
     def fit(self, split: SiteSplit) -> FoldResult:
@@ -132,7 +134,8 @@ class Trainer:
             threshold = calibrate_unknown_threshold(fit_x, fit_y, val_x, val_y, params=params, seed=opts.seed)
             search_report = {"validation_sites": sorted({self.items[i].site or "" for i in val_idx}),
                              "trials": result.trials, "validation_macro_recall": result.validation_macro_recall}
-            self.timer.add("search", time.perf_counter() - started, len(fit_idx) * max(result.trials, 1))
+            self.timer.add("search", time.perf_counter() - started, len(fit_idx) * max(result.trials, 1),
+                           unit="image-trials")
         train_x, train_y = self.features(trainable, views)
         started = time.perf_counter()
         head = train_head(train_x, train_y, params, seed=opts.seed)

@@ -116,7 +116,7 @@ def _print_text(doc: dict) -> None:
         print(f"model {doc['model']['name']} version {doc['model']['version']}: {doc['model']['folder']}")
         print(f"confusion matrix: {doc['evaluation']['confusion_species']}")
     for stage, t in doc["timing"].items():
-        print(f"  {stage}: {t['seconds']} s for {t['images']} images ({_fmt(t['seconds_per_1000_images'])} s/1000)")
+        print(f"  {stage}: {t['seconds']} s for {t['count']} {t['unit']} ({_fmt(t['seconds_per_1000'])} s per 1000)")
 
 
 def run(args: argparse.Namespace) -> int:
