@@ -19,11 +19,12 @@ def confusion_png(confusion: dict, path: Path, *, title: str) -> Path:
     rows, cols, matrix = confusion["rows_true"], confusion["columns_predicted"], confusion["matrix"]
     font = ImageFont.load_default(FONT_PX)
     label_px = max([int(font.getlength(s)) for s in rows + cols] + [40]) + MARGIN_PX
-    width = label_px + CELL_PX * len(cols) + MARGIN_PX
+    heading = f"{title}  (rows: true, columns: predicted)"
+    width = max(label_px + CELL_PX * len(cols), int(font.getlength(heading)) + MARGIN_PX) + MARGIN_PX
     height = 2 * MARGIN_PX + FONT_PX + label_px + CELL_PX * len(rows) + MARGIN_PX
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
-    draw.text((MARGIN_PX, MARGIN_PX), f"{title}  (rows: true, columns: predicted)", fill="black", font=font)
+    draw.text((MARGIN_PX, MARGIN_PX), heading, fill="black", font=font)
     top = 2 * MARGIN_PX + FONT_PX + label_px
     # Column labels written vertically: a rotated text strip per column.
     for j, name in enumerate(cols):
