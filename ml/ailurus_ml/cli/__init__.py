@@ -3,9 +3,9 @@
 import argparse
 import sys
 
-from ailurus_ml.cli import datasets
+from ailurus_ml.cli import datasets, train
 
-GROUPS = (datasets,)
+GROUPS = (datasets, train)
 
 
 def build_parser() -> argparse.ArgumentParser:

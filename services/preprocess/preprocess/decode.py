@@ -1,12 +1,12 @@
 """Turn uploaded bytes into the model's input: sniff, check limits from the header,
-reduced-size decode, EXIF orientation, central crop, resize.
+reduced-size decode, EXIF orientation, central crop, resize (the pixel steps live in
+``ailurus_common.imaging``, shared with training).
 
 Everything here runs in worker threads (Pillow releases the GIL while decoding).
 """
 
 import contextlib
 import io
-import math
 import warnings
 from dataclasses import dataclass
 
@@ -14,6 +14,14 @@ import numpy as np
 import pillow_heif
 from PIL import Image, UnidentifiedImageError
 
+from ailurus_common.imaging import (
+    SWAPPING_ORIENTATIONS,
+    apply_orientation,
+    center_crop_resize,
+    needed_short_side_px,
+    reduce_on_decode,
+    to_rgb,
+)
 from ailurus_common.sniff import DECODERS, SUPPORTED_TEXT, sniff_image_type
 from preprocess.decode_budget import DecodeBudget, decode_cost_bytes
 from preprocess.errors import (
@@ -26,16 +34,6 @@ from preprocess.errors import (
     UnsupportedFormat,
 )
 from preprocess.exif import ExifFacts, read_exif
-
-_TRANSPOSE = {
-    2: [Image.Transpose.FLIP_LEFT_RIGHT],
-    3: [Image.Transpose.ROTATE_180],
-    4: [Image.Transpose.FLIP_TOP_BOTTOM],
-    5: [Image.Transpose.TRANSPOSE],
-    6: [Image.Transpose.ROTATE_270],
-    7: [Image.Transpose.TRANSVERSE],
-    8: [Image.Transpose.ROTATE_90],
-}
 
 
 @dataclass(frozen=True)
@@ -99,49 +97,6 @@ def _check_dimensions(width: int, height: int, limits: DecodeLimits) -> None:
         raise BadDimensions(f"{width}x{height}: aspect ratio beyond {limits.max_aspect_ratio}:1")
 
 
-def _reduce_on_decode(image: Image.Image, needed_short_side_px: int) -> int:
-    """JPEG only: let libjpeg decode at 1/2, 1/4 or 1/8 scale while the short side stays
-    at least ``needed_short_side_px`` (2-3x faster on 3-12 MP frames)."""
-    if image.format not in ("JPEG", "MPO"):
-        return 1
-    width, height = image.size
-    scale = min(width, height) / needed_short_side_px
-    if scale < 2:
-        return 1
-    # draft() picks the largest reduction that keeps both sides >= the requested size.
-    image.draft("RGB", (math.ceil(width / scale), math.ceil(height / scale)))
-    return max(1, round(width / image.size[0]))
-
-
-def _to_rgb(image: Image.Image) -> Image.Image:
-    if image.mode == "RGB":
-        return image
-    # Each branch holds at most the working copies decode_budget.decode_cost_bytes counts.
-    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        # High bit depth (scientific TIFF/PNG): stretch to 8 bits instead of clipping to white.
-        values = np.asarray(image)
-        peak = float(values.max()) or 1.0
-        scaled = np.multiply(values, 255.0 / peak, dtype=np.float32)
-        del values
-        image = Image.fromarray(np.clip(scaled, 0, 255, out=scaled).astype(np.uint8), mode="L")
-        del scaled
-    if image.mode in ("RGBA", "RGBa", "LA", "La", "PA") or (image.mode == "P" and "transparency" in image.info):
-        # Transparent pixels become black rather than whatever colour they hide.
-        rgba = image if image.mode == "RGBA" else image.convert("RGBA")
-        canvas = Image.new("RGB", rgba.size, (0, 0, 0))
-        canvas.paste(rgba, mask=rgba.getchannel("A"))
-        return canvas
-    return image.convert("RGB")
-
-
-def _center_crop_resize(image: Image.Image, size_px: int, crop_fraction: float) -> np.ndarray:
-    width, height = image.size
-    side = min(width, height) * crop_fraction
-    left, top = (width - side) / 2, (height - side) / 2
-    resized = image.resize((size_px, size_px), Image.Resampling.BILINEAR, box=(left, top, left + side, top + side))
-    return np.asarray(resized, dtype=np.uint8)
-
-
 def _thumbnail(image: Image.Image, size_px: int) -> bytes:
     """A small JPEG of the upright frame that carries nothing but pixels."""
     scale = size_px / max(image.size)
@@ -169,7 +124,7 @@ def decode(data: bytes, limits: DecodeLimits, *, input_size_px: int, crop_fracti
     with image:
         width, height = image.size
         _check_dimensions(width, height, limits)
-        scale = _reduce_on_decode(image, math.ceil(input_size_px / crop_fraction))
+        scale = reduce_on_decode(image, needed_short_side_px(input_size_px, crop_fraction))
         cost_bytes = decode_cost_bytes(image)
         if cost_bytes > limits.max_decode_bytes:
             raise OverDecodeBudget(f"decoding this {width}x{height} {image.mode} {image.format} image needs about "
@@ -187,16 +142,15 @@ def _decode_reserved(image: Image.Image, width: int, height: int, scale: int, li
     frames = getattr(image, "n_frames", 1)
     try:
         image.load()
-        upright = _to_rgb(image)
+        upright = to_rgb(image)
     except Image.DecompressionBombError:
         raise TooManyPixels(f"the image has more than {limits.max_pixels} pixels") from None
     except Exception as exc:  # noqa: BLE001 - truncated/corrupt data from outside is a 4xx
         raise CorruptImage(f"the image data cannot be decoded: {exc}") from None
-    for op in _TRANSPOSE.get(exif.orientation, []):
-        upright = upright.transpose(op)
-    if exif.orientation in (5, 6, 7, 8):
+    upright = apply_orientation(upright, exif.orientation)
+    if exif.orientation in SWAPPING_ORIENTATIONS:
         width, height = height, width
-    pixels = _center_crop_resize(upright, input_size_px, crop_fraction)
+    pixels = center_crop_resize(upright, input_size_px, crop_fraction)
     # The thumbnail comes from the already reduced, upright frame: no second decode.
     thumbnail = _thumbnail(upright, thumbnail_px) if thumbnail_px else None
     return DecodedImage(pixels=pixels, format=image.format or "unknown", width=width, height=height,

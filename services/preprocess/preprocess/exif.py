@@ -10,7 +10,8 @@ from datetime import datetime
 
 from PIL import Image
 
-_ORIENTATION = 0x0112
+from ailurus_common.imaging import EXIF_ORIENTATION_TAG, valid_orientation
+
 _MAKE, _MODEL, _DATETIME = 0x010F, 0x0110, 0x0132
 _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
 _DATETIME_ORIGINAL, _OFFSET_TIME_ORIGINAL = 0x9003, 0x9011
@@ -84,13 +85,13 @@ def read_exif(image: Image.Image) -> ExifFacts:
         gps = exif.get_ifd(_GPS_IFD)
     except Exception:  # noqa: BLE001 - a malformed EXIF block must not reject a good image
         return ExifFacts()
-    orientation = exif.get(_ORIENTATION, 1)
+    orientation = exif.get(EXIF_ORIENTATION_TAG, 1)
     latitude = _degrees(gps.get(2), gps.get(1), 90.0) if gps else None
     longitude = _degrees(gps.get(4), gps.get(3), 180.0) if gps else None
     if latitude is None or longitude is None:
         latitude = longitude = None
     return ExifFacts(
-        orientation=orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1,
+        orientation=valid_orientation(orientation),
         captured_at_local=_capture_time(ifd.get(_DATETIME_ORIGINAL) or exif.get(_DATETIME), ifd.get(_OFFSET_TIME_ORIGINAL)),
         latitude=latitude,
         longitude=longitude,

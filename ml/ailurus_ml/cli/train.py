@@ -1,0 +1,135 @@
+"""``ailurus train``: a head on cached features of a snapshot, evaluated on held-out sites
+beside the live model, exported as a Triton model folder."""
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from ailurus_common.domain import Group
+from ailurus_ml.config import MlSettings, get_settings
+from ailurus_ml.errors import MlError
+from ailurus_ml.export import write_model_folder
+from ailurus_ml.snapshots import load_images, load_manifest
+from ailurus_ml.split import leave_one_site_out, split_by_fraction, split_by_sites
+from ailurus_ml.training import METHODS, Trainer, TrainOptions, mean_of, model_name_for, summary_of, write_evaluation
+
+DEFAULT_HOLDOUT_FRACTION = 0.2
+LOSO_KEYS = ("top1", "top1_seen", "macro_recall", "macro_recall_seen", "group_top1", "live_group_top1",
+             "group_top1_seen", "live_group_top1_seen")
+
+
+def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = commands.add_parser("train", help="train a model on a dataset snapshot, evaluated on held-out sites")
+    parser.add_argument("--dataset", required=True, help="snapshot id (snapshots/<id>.json in the datasets container)")
+    holdout = parser.add_mutually_exclusive_group()
+    holdout.add_argument("--holdout-sites", help="comma-separated sites to test on")
+    holdout.add_argument("--holdout-fraction", type=float,
+                         help=f"hold out whole sites, largest first, until this share (default {DEFAULT_HOLDOUT_FRACTION})")
+    holdout.add_argument("--leave-one-site-out", action="store_true", help="one fold per site; reports the mean")
+    parser.add_argument("--trials", type=int, default=20, help="optuna trials (0: default hyper-parameters)")
+    parser.add_argument("--method", choices=METHODS, default="head")
+    parser.add_argument("--seed", type=int, default=None, help="default ML_SEED")
+    parser.add_argument("--species-group", choices=[g.value for g in Group if g is not Group.BLANK],
+                        default=Group.MAMMAL.value, help="the taxonomy group of the dataset's species labels")
+    parser.add_argument("--out", type=Path, default=None, help="where the model folder goes (default ML_MODELS_DIR)")
+    parser.add_argument("--name", default=None, help="model name (default ailurus_<dataset name>)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.set_defaults(run=run)
+
+
+def _images_loader(settings: MlSettings):
+    def load(sha256s: list[str]) -> dict[str, bytes]:
+        async def go() -> dict[str, bytes]:
+            store = settings.open_blob_store()
+            try:
+                return await load_images(store, sha256s)
+            finally:
+                await store.close()
+
+        return asyncio.run(go())
+
+    return load
+
+
+def _manifest(settings: MlSettings, dataset_id: str):
+    async def go():
+        store = settings.open_blob_store()
+        try:
+            return await load_manifest(store, dataset_id)
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
+def train(args: argparse.Namespace, settings: MlSettings) -> dict:
+    """Everything ``ailurus train`` does; returns the JSON document it prints."""
+    manifest = _manifest(settings, args.dataset)
+    seed = settings.seed if args.seed is None else args.seed
+    options = TrainOptions(trials=args.trials, seed=seed, method=args.method, species_group=Group(args.species_group),
+                           progress=not args.json or sys.stderr.isatty())
+    trainer = Trainer(manifest, _images_loader(settings), settings, options)
+    doc: dict = {"dataset": manifest.id, "method": args.method, "seed": seed}
+    if args.leave_one_site_out:
+        folds = [trainer.fit(split).report for split in leave_one_site_out(manifest.items)]
+        summaries = [summary_of(r) for r in folds]
+        doc.update(folds=summaries, mean={k: mean_of(summaries, k) for k in LOSO_KEYS})
+    else:
+        if args.holdout_sites:
+            split = split_by_sites(manifest.items, [s.strip() for s in args.holdout_sites.split(",") if s.strip()])
+        else:
+            split = split_by_fraction(manifest.items, args.holdout_fraction or DEFAULT_HOLDOUT_FRACTION)
+        fold = trainer.fit(split)
+        name = args.name or model_name_for(manifest.name)
+        training = {"dataset": manifest.id, "method": args.method, "seed": seed, "params": fold.report["params"],
+                    "unknown_threshold": fold.unknown_threshold, "extractor": trainer.extractor.digest,
+                    "train_sites": split.train_sites, "test_sites": split.test_sites,
+                    "summary": summary_of(fold.report)}
+        folder = write_model_folder(args.out or settings.models_dir, name, head=fold.head,
+                                    unknown_threshold=fold.unknown_threshold, species_group=options.species_group,
+                                    dataset_id=manifest.id, live_config=settings.live_model_dir / "config.pbtxt",
+                                    training=training)
+        doc.update(model={"name": name, "version": 1, "folder": str(folder)}, summary=summary_of(fold.report),
+                   evaluation=write_evaluation(folder / "evaluation", fold.report), report=fold.report)
+    doc["timing"] = trainer.timer.report()
+    return doc
+
+
+def _fmt(value: object) -> str:
+    return "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _print_text(doc: dict) -> None:
+    if "folds" in doc:
+        print(f"leave-one-site-out on {doc['dataset']}:")
+        for fold in doc["folds"]:
+            print("  test " + ",".join(fold["test_sites"]) + ": " + "  ".join(f"{k} {_fmt(fold[k])}" for k in LOSO_KEYS))
+        print("  mean: " + "  ".join(f"{k} {_fmt(v)}" for k, v in doc["mean"].items()))
+    else:
+        s = doc["summary"]
+        print(f"dataset {doc['dataset']}, test sites {','.join(s['test_sites'])} ({s['test_images']} images)")
+        for key, value in s.items():
+            if key not in ("test_sites", "test_images"):
+                print(f"  {key}: {_fmt(value)}")
+        print(f"model {doc['model']['name']} version {doc['model']['version']}: {doc['model']['folder']}")
+        print(f"confusion matrix: {doc['evaluation']['confusion_species']}")
+    for stage, t in doc["timing"].items():
+        print(f"  {stage}: {t['seconds']} s for {t['count']} {t['unit']} ({_fmt(t['seconds_per_1000'])} s per 1000)")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        doc = train(args, get_settings())
+    except MlError as exc:
+        if args.json:
+            print(json.dumps({"error": {"code": exc.code, "message": exc.message}}))
+        else:
+            print(f"ailurus train: {exc.message}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(doc, default=str))
+    else:
+        _print_text(doc)
+    return 0
