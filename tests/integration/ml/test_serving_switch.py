@@ -19,7 +19,7 @@ from ailurus_tools.processes import free_port
 from ailurus_tools.triton.server import LocalTriton, TritonSettings
 from tests.conftest import start_preprocess
 from tests.support.report import markdown_table
-from tests.support.samples import sample
+from tests.support.samples import SAMPLES_DIR, sample
 
 pytestmark = pytest.mark.slow
 BASE = "ailurus_classifier"
@@ -157,6 +157,33 @@ async def test_promote_and_rollback_under_load_fail_no_request(serving_stack: di
         assert (state.model, state.previous) == (BASE, ALT)
         with pytest.raises(ServingError, match="already live"):
             await serving.promote(model_dir)
+    finally:
+        serving.close()
+        await blobs.close()
+
+
+async def test_promote_trained_model_answers_with_its_own_labels_then_rolls_back(
+        serving_stack: dict, station_c_run: dict, service_headers: dict[str, str]) -> None:
+    """The model ``ailurus train`` exported, put live: preprocess answers with its labels and name."""
+    root: Path = serving_stack["root"]
+    folder = Path(station_c_run["model"]["folder"])
+    blobs = open_blob_store(backend="local", root=root / "blobs")
+    serving = Serving(blobs, triton_grpc_url=serving_stack["triton"].grpc_url, base_model=BASE,
+                      promoted_dir=root / "promoted", local_repository=serving_stack["triton"].repository,
+                      drain_s=0.5, access_headers=serving_stack["triton"].access_headers(grpc=True))
+    image = sorted((SAMPLES_DIR.parent / "datasets/camtrapr-stations/StationC/PBE").glob("*.JPG"))[0].read_bytes()
+    try:
+        switch = await serving.promote(folder)
+        assert switch.new == folder.name
+        with httpx.Client(base_url=serving_stack["url"], headers=service_headers, timeout=30) as client:
+            body = client.post("/v1/classify", content=image).json()
+            assert body["prediction"]["model"]["name"] == folder.name
+            labels = (folder / "labels.txt").read_text(encoding="utf-8").splitlines()
+            assert body["prediction"]["label"] in labels
+            assert {s["label"] for s in body["prediction"]["top_k"]} <= set(labels)
+            await serving.rollback()
+            await asyncio.sleep(0.5)
+            assert client.post("/v1/classify", content=image).json()["prediction"]["model"]["name"] == BASE
     finally:
         serving.close()
         await blobs.close()

@@ -1,5 +1,5 @@
 """The exported model folder: ONNX equals torch, its own labels, the taxonomy loads, and the
-real Triton serves it under its own name."""
+real Triton serves it under its own name (through promote: tests/integration/ml/test_serving_switch.py)."""
 
 import json
 from pathlib import Path
@@ -8,15 +8,12 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 import torch
-import tritonclient.http as triton_http
 
 from ailurus_common.taxonomy import Taxonomy
 from ailurus_ml.export import fused_model
 from ailurus_ml.features import ViewSpec, plain_pixels
 from ailurus_ml.head import LinearHead
-from ailurus_tools.processes import free_port
 from ailurus_tools.triton.repository import load_config
-from ailurus_tools.triton.server import LocalTriton, TritonSettings
 from tests.support.ml_datasets import camtrapr_items
 
 
@@ -67,26 +64,3 @@ def test_export_config_and_taxonomy_load(folder):
     taxonomy = Taxonomy.load(folder)
     assert [taxonomy.group_of(i).value for i in range(len(labels))] == ["mammal"] * len(labels)
     assert json.loads((folder / "training.json").read_text())["test_sites"] == ["StationC"]
-
-
-@pytest.mark.slow
-def test_export_folder_served_by_real_triton(folder, station_c_pixels, logs_dir, tmp_path):
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    (repo / folder.name).symlink_to(folder)
-    settings = TritonSettings(model_repository=repo, work_dir=tmp_path / "triton", http_port=free_port(),
-                              grpc_port=free_port(), metrics_port=free_port())
-    server = LocalTriton(settings)
-    server.start(log_path=logs_dir / "triton-ml-export.log")
-    try:
-        client = triton_http.InferenceServerClient(f"127.0.0.1:{settings.http_port}")
-        inputs = triton_http.InferInput("image", [1, 224, 224, 3], "UINT8")
-        inputs.set_data_from_numpy(station_c_pixels[:1])
-        result = client.infer(folder.name, [inputs], outputs=[triton_http.InferRequestedOutput("probabilities")])
-        probs = result.as_numpy("probabilities")
-        labels = (folder / "labels.txt").read_text().splitlines()
-        assert probs.shape == (1, len(labels))
-        local = ort.InferenceSession(str(folder / "1" / "model.onnx")).run(None, {"image": station_c_pixels[:1]})[0]
-        assert np.allclose(probs, local, atol=1e-5)
-    finally:
-        server.stop()
