@@ -1,0 +1,154 @@
+"""The import engine every format shares: labels through the label map, bytes read and
+hashed, judged by the serving decoder's rules, deduplicated, stored once; one problem per
+file left out, never an abort. Then the manifest, written once under its content id."""
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ailurus_common.image_probe import ImageLimits, ProbedImage, UnreadableImage, probe_image
+from ailurus_ml.datasets.labels import LabelResolver
+from ailurus_ml.datasets.source import SourceFile, SourceListing
+from ailurus_ml.datasets.store import SnapshotStore, snapshot_id, validate_name
+from ailurus_ml.manifest import DatasetItem, DatasetManifest, DatasetProblem, ProblemCode, SourceFormat
+
+DEFAULT_CONCURRENCY = 4  # files read and decoded at once (2 cores; the rest is waiting on storage)
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    manifest: DatasetManifest
+    created: bool  # False: the same snapshot existed already and was left as it was
+    images_written: int  # new blobs under images/ (the rest were shared with earlier snapshots)
+
+
+@dataclass(frozen=True)
+class _Read:
+    """One file after the worker thread: bytes and verdict, or why there are none."""
+
+    data: bytes | None = None
+    sha256: str | None = None
+    image: ProbedImage | None = None
+    problem: tuple[ProblemCode, str] | None = None
+
+
+def _read(file: SourceFile, limits: ImageLimits) -> _Read:
+    try:
+        data = file.path.read_bytes()
+    except FileNotFoundError:
+        return _Read(problem=(ProblemCode.MISSING_FILE, f"{file.path} does not exist"))
+    except OSError as exc:
+        return _Read(problem=(ProblemCode.MISSING_FILE, f"{file.path} cannot be read: {exc.strerror or exc}"))
+    sha256 = hashlib.sha256(data).hexdigest()
+    try:
+        image = probe_image(data, limits)
+    except UnreadableImage as exc:
+        return _Read(sha256=sha256, problem=(ProblemCode.UNREADABLE, str(exc)))
+    return _Read(data=data, sha256=sha256, image=image)
+
+
+class _Importer:
+    def __init__(self, store: SnapshotStore, labels: LabelResolver, limits: ImageLimits) -> None:
+        self.store, self.labels, self.limits = store, labels, limits
+        self.items: dict[str, DatasetItem] = {}
+        self.problems: list[DatasetProblem] = []
+        self.images_written = 0
+
+    def _problem(self, file: SourceFile, code: ProblemCode, message: str) -> None:
+        self.problems.append(DatasetProblem(source=file.source, code=code, message=message))
+
+    def label_of(self, file: SourceFile) -> str | None:
+        """The file's class, or None after recording why it has none (no file is read for it)."""
+        if not file.source_labels:
+            self._problem(file, ProblemCode.MISSING_LABEL, "the source gives this file no label")
+            return None
+        resolved = {source: self.labels.resolve(source) for source in file.source_labels}
+        unknown = sorted(source for source, label in resolved.items() if label is None)
+        if unknown:
+            self._problem(file, ProblemCode.UNKNOWN_LABEL, f"the label map does not name {', '.join(map(repr, unknown))}")
+            return None
+        classes = sorted({label for label in resolved.values() if label})
+        if len(classes) > 1:
+            self._problem(file, ProblemCode.CONFLICTING_LABELS,
+                          f"labels {', '.join(map(repr, file.source_labels))} give classes {', '.join(classes)}")
+            return None
+        return classes[0]
+
+    async def run_chunk(self, chunk: list[tuple[SourceFile, str]]) -> None:
+        reads = await asyncio.gather(*(asyncio.to_thread(_read, file, self.limits) for file, _ in chunk))
+        new: list[tuple[DatasetItem, bytes, str]] = []
+        # Judged in source order, so which copy of a duplicate is kept never depends on timing.
+        for (file, label), read in zip(chunk, reads, strict=True):
+            if read.sha256 is not None and read.sha256 in self.items:
+                first = self.items[read.sha256]
+                also = "" if first.label == label else f" (labelled {first.label!r} there, {label!r} here)"
+                self._problem(file, ProblemCode.DUPLICATE, f"the same bytes as {first.source}{also}")
+                continue
+            if read.problem is not None:
+                self._problem(file, *read.problem)
+                continue
+            assert read.image is not None and read.data is not None and read.sha256 is not None
+            item = DatasetItem(sha256=read.sha256, label=label, source_label="|".join(file.source_labels),
+                               site=file.site, deployment=file.deployment,
+                               captured_at=read.image.captured_at or file.source_time, source=file.source)
+            self.items[read.sha256] = item
+            new.append((item, read.data, read.image.media_type))
+        written = await asyncio.gather(*(self.store.put_image(item.sha256, data, media_type=media_type)
+                                         for item, data, media_type in new))
+        self.images_written += sum(written)
+
+
+async def import_listing(listing: SourceListing, *, store: SnapshotStore, name: str, source_format: SourceFormat,
+                         labels: LabelResolver | None = None, limits: ImageLimits = ImageLimits(),
+                         concurrency: int = DEFAULT_CONCURRENCY,
+                         progress: Callable[[int], None] | None = None) -> ImportOutcome:
+    """Import every file of ``listing`` into a snapshot named ``name``.
+
+    Args:
+        listing: the files and source-level problems an importer found.
+        store: where images and the manifest go.
+        name: the snapshot name (the id is ``<name>-<hash>``).
+        source_format: recorded in the manifest.
+        labels: source label -> class; None = the source labels are the classes.
+        limits: the serving decoder's header limits.
+        concurrency: files read and decoded at once.
+        progress: called with the number of files done since the last call.
+
+    Returns:
+        The manifest, and whether this call created it (an identical import returns the
+        existing snapshot untouched).
+    """
+    validate_name(name)
+    labels = labels or LabelResolver()
+    importer = _Importer(store, labels, limits)
+    importer.problems.extend(listing.problems)
+    chunk: list[tuple[SourceFile, str]] = []
+    chunk_files = max(1, concurrency)
+    for file in listing.files:
+        label = importer.label_of(file)
+        if label is None:
+            if progress:
+                progress(1)
+            continue
+        chunk.append((file, label))
+        if len(chunk) >= chunk_files:
+            await importer.run_chunk(chunk)
+            if progress:
+                progress(len(chunk))
+            chunk = []
+    if chunk:
+        await importer.run_chunk(chunk)
+        if progress:
+            progress(len(chunk))
+    items = sorted(importer.items.values(), key=lambda item: item.sha256)
+    manifest = DatasetManifest(
+        id=snapshot_id(name, items), name=name, created_at=datetime.now(UTC), source_format=source_format,
+        label_map=labels.label_map, classes=sorted({item.label for item in items}), items=items,
+        problems=importer.problems)
+    # Images first, manifest last: a manifest never names an image that is not stored.
+    created = await store.save(manifest)
+    if not created:
+        manifest = await store.load(manifest.id)
+    return ImportOutcome(manifest=manifest, created=created, images_written=importer.images_written)

@@ -1,0 +1,46 @@
+"""The ML layer's errors: one base class, a stable machine code and a human message each.
+The CLI prints them without a traceback; they are the user's mistake or the store's state."""
+
+from enum import StrEnum
+
+
+class MlErrorCode(StrEnum):
+    BAD_SOURCE = "bad_source"  # the path to import is missing or not the format it was said to be
+    BAD_LABEL_MAP = "bad_label_map"
+    INVALID_NAME = "invalid_name"
+    SNAPSHOT_NOT_FOUND = "snapshot_not_found"
+    BAD_SNAPSHOT = "bad_snapshot"  # a stored manifest that does not parse
+    BAD_SETTINGS = "bad_settings"
+    STORAGE = "storage"
+
+
+class MlError(Exception):
+    """Base of every error the ML layer raises on purpose."""
+
+    code: MlErrorCode = MlErrorCode.BAD_SOURCE
+
+    def __init__(self, message: str, *, code: MlErrorCode | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class BadSource(MlError):
+    code = MlErrorCode.BAD_SOURCE
+
+
+class BadLabelMap(MlError):
+    code = MlErrorCode.BAD_LABEL_MAP
+
+
+class InvalidName(MlError):
+    code = MlErrorCode.INVALID_NAME
+
+
+class SnapshotNotFound(MlError):
+    code = MlErrorCode.SNAPSHOT_NOT_FOUND
+
+
+class BadSnapshot(MlError):
+    code = MlErrorCode.BAD_SNAPSHOT
