@@ -3,8 +3,10 @@
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ailurus_common.image_probe import ImageLimits
 from ailurus_common.storage.settings import BlobSettings
 
 
@@ -14,6 +16,18 @@ class MlSettings(BaseSettings, BlobSettings):
     # Features and activations cached per (model, image, view): extraction dominates training.
     cache_dir: Path = Path("var/ml/cache")
     seed: int = 0
+
+    # An imported file must pass what preprocess checks (its PREPROCESS_* defaults), or the
+    # served model could never see it.
+    max_pixels: int = Field(default=120_000_000, gt=0)
+    min_side_px: int = Field(default=32, ge=1)
+    max_aspect_ratio: float = Field(default=12.0, ge=1)
+    # Files read and decoded at once during an import.
+    import_concurrency: int = Field(default=4, ge=1, le=64)
+
+    def image_limits(self) -> ImageLimits:
+        return ImageLimits(max_pixels=self.max_pixels, min_side_px=self.min_side_px,
+                           max_aspect_ratio=self.max_aspect_ratio)
 
 
 @lru_cache
