@@ -44,7 +44,8 @@ class UnreadableImage(ValueError):
 
 
 @cache
-def _configure() -> None:
+def configure_decoders() -> None:
+    """Register HEIF/HEIC and load every Pillow plugin (once; ``probe_image`` calls it too)."""
     # Imported here: only importers need the decoders, and registering HEIF is global state.
     import pillow_heif
     from PIL import Image
@@ -92,7 +93,7 @@ def probe_image(data: bytes, limits: ImageLimits = ImageLimits()) -> ProbedImage
     """
     from PIL import Image, UnidentifiedImageError
 
-    _configure()
+    configure_decoders()
     if not data:
         raise UnreadableImage("the file is empty (0 bytes)")
     with warnings.catch_warnings():

@@ -28,6 +28,7 @@ T = TypeVar("T")
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Add ``datasets import|list|show`` to the ``ailurus`` parser."""
     parser = commands.add_parser("datasets", help="import, list and show dataset snapshots")
     parser.set_defaults(run=lambda args: parser.print_help())
     actions = parser.add_subparsers(dest="action")
@@ -94,6 +95,7 @@ def _listing(args: argparse.Namespace) -> tuple[SourceListing, str]:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    """``datasets import``: read the source, store new images, write the snapshot once."""
     settings = _settings()
     labels = LabelResolver(load_label_map(args.label_map)) if args.label_map else LabelResolver()
     listing, default_name = _listing(args)
@@ -118,6 +120,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    """``datasets list``: one line per snapshot."""
     manifests = _with_store(_settings(), lambda store: store.list())
     summaries = [summarise(manifest) for manifest in manifests]
     if args.json:
@@ -133,6 +136,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    """``datasets show ID``: counts per class and site, and the problems."""
     manifest = _with_store(_settings(), lambda store: store.load(args.id))
     summary = summarise(manifest, with_problems=True)
     if args.json:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ailurus_common.image_probe import ImageLimits, ProbedImage, UnreadableImage, probe_image
+from ailurus_common.image_probe import ImageLimits, ProbedImage, UnreadableImage, configure_decoders, probe_image
 from ailurus_ml.datasets.labels import LabelResolver
 from ailurus_ml.datasets.source import SourceFile, SourceListing
 from ailurus_ml.datasets.store import SnapshotStore, snapshot_id, validate_name
@@ -25,28 +25,36 @@ class ImportOutcome:
 
 
 @dataclass(frozen=True)
-class _Read:
-    """One file after the worker thread: bytes and verdict, or why there are none."""
+class _Readable:
+    """A file that passed: its bytes, hash and what the probe saw."""
 
-    data: bytes | None = None
+    data: bytes
+    sha256: str
+    image: ProbedImage
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """A file left out while reading; ``sha256`` when its bytes were read (duplicates still count)."""
+
+    code: ProblemCode
+    message: str
     sha256: str | None = None
-    image: ProbedImage | None = None
-    problem: tuple[ProblemCode, str] | None = None
 
 
-def _read(file: SourceFile, limits: ImageLimits) -> _Read:
+def _read(file: SourceFile, limits: ImageLimits) -> _Readable | _Failed:
     try:
         data = file.path.read_bytes()
     except FileNotFoundError:
-        return _Read(problem=(ProblemCode.MISSING_FILE, f"{file.path} does not exist"))
+        return _Failed(ProblemCode.MISSING_FILE, f"{file.path} does not exist")
     except OSError as exc:
-        return _Read(problem=(ProblemCode.MISSING_FILE, f"{file.path} cannot be read: {exc.strerror or exc}"))
+        return _Failed(ProblemCode.MISSING_FILE, f"{file.path} cannot be read: {exc.strerror or exc}")
     sha256 = hashlib.sha256(data).hexdigest()
     try:
         image = probe_image(data, limits)
     except UnreadableImage as exc:
-        return _Read(sha256=sha256, problem=(ProblemCode.UNREADABLE, str(exc)))
-    return _Read(data=data, sha256=sha256, image=image)
+        return _Failed(ProblemCode.UNREADABLE, str(exc), sha256)
+    return _Readable(data, sha256, image)
 
 
 class _Importer:
@@ -86,10 +94,9 @@ class _Importer:
                 also = "" if first.label == label else f" (labelled {first.label!r} there, {label!r} here)"
                 self._problem(file, ProblemCode.DUPLICATE, f"the same bytes as {first.source}{also}")
                 continue
-            if read.problem is not None:
-                self._problem(file, *read.problem)
+            if isinstance(read, _Failed):
+                self._problem(file, read.code, read.message)
                 continue
-            assert read.image is not None and read.data is not None and read.sha256 is not None
             item = DatasetItem(sha256=read.sha256, label=label, source_label="|".join(file.source_labels),
                                site=file.site, deployment=file.deployment,
                                captured_at=read.image.captured_at or file.source_time, source=file.source)
@@ -121,6 +128,7 @@ async def import_listing(listing: SourceListing, *, store: SnapshotStore, name: 
         existing snapshot untouched).
     """
     validate_name(name)
+    configure_decoders()  # once, before the worker threads race to register HEIF
     labels = labels or LabelResolver()
     importer = _Importer(store, labels, limits)
     importer.problems.extend(listing.problems)

@@ -61,6 +61,7 @@ class SnapshotStore:
         return await self.blobs.put(DATASETS, name, data, content_type=media_type)
 
     async def get_image(self, sha256: str) -> bytes:
+        """The bytes of ``images/<sha256>``; raises ``NotFound``."""
         return await self.blobs.get(DATASETS, IMAGES_PREFIX + sha256)
 
     async def save(self, manifest: DatasetManifest) -> bool:
@@ -83,6 +84,7 @@ class SnapshotStore:
             raise BadSnapshot(f"snapshot {snapshot_id!r} is not a valid manifest: {exc.error_count()} errors") from None
 
     async def list_ids(self) -> list[str]:
+        """The ids of every stored snapshot, sorted."""
         names = await self.blobs.list_names(DATASETS, SNAPSHOTS_PREFIX)
         return [name.removeprefix(SNAPSHOTS_PREFIX).removesuffix(MANIFEST_SUFFIX)
                 for name in names if name.endswith(MANIFEST_SUFFIX)]
