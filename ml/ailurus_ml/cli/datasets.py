@@ -149,8 +149,8 @@ def run_show(args: argparse.Namespace) -> int:
 
 def _print_details(manifest: DatasetManifest, summary: dict[str, Any]) -> None:
     sites = list(summary["per_site"])
-    print(f"{summary['images']} images, {len(summary['classes'])} classes, {len(sites)} sites, "
-          f"{summary['problems']} problems")
+    print(", ".join(_count(n, noun) for n, noun in [(summary["images"], "image"), (len(summary["classes"]), "class"),
+                                                    (len(sites), "site"), (summary["problems"], "problem")]))
     if summary["images"]:
         rows = [[label, *(summary["per_site_class"][site].get(label, 0) for site in sites), total]
                 for label, total in summary["per_class"].items()]
@@ -166,3 +166,8 @@ def _print_details(manifest: DatasetManifest, summary: dict[str, Any]) -> None:
             print(f"  {problem.code:<18} {problem.source}: {problem.message}")
         if len(manifest.problems) > PROBLEMS_SHOWN:
             print(f"  ... and {len(manifest.problems) - PROBLEMS_SHOWN} more (--json lists all)")
+
+
+def _count(number: int, noun: str) -> str:
+    plural = noun + ("es" if noun.endswith("s") else "s")
+    return f"{number} {noun if number == 1 else plural}"

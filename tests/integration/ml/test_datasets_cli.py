@@ -40,7 +40,11 @@ def test_installed_cli_import_show_json(tmp_path: Path) -> None:
     shown = ailurus("datasets", "show", snapshot["id"], blob_root=tmp_path, capture_output=True, text=True)
     assert shown.returncode == 0
     assert f"{STATIONS_IMAGES} images, 6 classes, 3 sites, 0 problems" in shown.stdout
-    assert shown.stderr == ""  # not a terminal: no progress bar
+    assert shown.stderr == ""
+    human = ailurus("datasets", "import", str(CAMTRAPDP_EXAMPLE_DIR), "--format", "camtrapdp", blob_root=tmp_path,
+                    capture_output=True, text=True)
+    assert human.returncode == 0 and "10 images, 1 class, 1 site, 413 problems" in human.stdout
+    assert human.stderr == ""  # not a terminal: no progress bar
 
 
 def test_installed_cli_progress_bar_on_terminal_only(tmp_path: Path) -> None:
