@@ -57,6 +57,18 @@ def _read(file: SourceFile, limits: ImageLimits) -> _Readable | _Failed:
     return _Readable(data, sha256, image)
 
 
+def capture_time(exif: datetime | None, source: datetime | None) -> datetime | None:
+    """EXIF DateTimeOriginal when present, else the source's own time. Cameras write local
+    time without an offset: when the source says the same local time with an offset (Camtrap
+    DP timestamps must have one), that offset is kept, so one snapshot does not mix naive and
+    aware times needlessly."""
+    if exif is None:
+        return source
+    if exif.tzinfo is None and source is not None and source.tzinfo is not None and source.replace(tzinfo=None) == exif:
+        return source
+    return exif
+
+
 class _Importer:
     def __init__(self, store: SnapshotStore, labels: LabelResolver, limits: ImageLimits) -> None:
         self.store, self.labels, self.limits = store, labels, limits
@@ -99,7 +111,7 @@ class _Importer:
                 continue
             item = DatasetItem(sha256=read.sha256, label=label, source_label="|".join(file.source_labels),
                                site=file.site, deployment=file.deployment,
-                               captured_at=read.image.captured_at or file.source_time, source=file.source)
+                               captured_at=capture_time(read.image.captured_at, file.source_time), source=file.source)
             self.items[read.sha256] = item
             new.append((item, read.data, read.image.media_type))
         written = await asyncio.gather(*(self.store.put_image(item.sha256, data, media_type=media_type)

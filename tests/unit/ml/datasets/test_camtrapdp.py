@@ -29,7 +29,9 @@ async def test_import_example_package_local_media_only(snapshots: SnapshotStore)
     assert Counter(problem.code for problem in manifest.problems) == {ProblemCode.REMOTE_FILE: 413}
     assert {(item.label, item.source_label, item.site, item.deployment) for item in manifest.items} == {
         ("ardea", "Ardea", "B_DM_val 4_'t WAD", "62c200a9")}
-    assert all(item.captured_at is not None and item.captured_at.year == 2021 for item in manifest.items)
+    # EXIF says 20:43 local without an offset; media.csv says the same with +01:00: kept aware.
+    assert all(item.captured_at is not None and item.captured_at.utcoffset() == timedelta(hours=1)
+               for item in manifest.items)
     assert package_name(CAMTRAPDP_EXAMPLE_DIR) == "camtrap-dp-example-dataset"
 
 

@@ -56,3 +56,4 @@ def test_validate_name_rejects_unsafe() -> None:
             validate_name(name)
     assert slug("Camtrap DP: Example!") == "camtrap-dp-example"
     assert slug("///") == "dataset"
+
