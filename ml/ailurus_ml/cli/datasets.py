@@ -1,4 +1,4 @@
-"""``ailurus datasets import|list|show``: dataset snapshots in the ``datasets`` container."""
+"""``ailurus datasets import|from-reviews|list|show``: dataset snapshots in the ``datasets`` container."""
 
 import argparse
 import asyncio
@@ -8,6 +8,9 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from ailurus_common.auth.service import ServiceTokens
+from ailurus_common.clients.ingest import IngestClient
+from ailurus_common.records import Media
 from ailurus_ml.cli.output import emit_json, progress_bar, table
 from ailurus_ml.config import MlSettings
 from ailurus_ml.datasets.camtrapdp import list_camtrapdp, package_name
@@ -15,6 +18,7 @@ from ailurus_ml.datasets.coco import list_coco
 from ailurus_ml.datasets.folder import Layout, list_folder
 from ailurus_ml.datasets.importer import ImportOutcome, import_listing
 from ailurus_ml.datasets.labels import LabelResolver, load_label_map
+from ailurus_ml.datasets.reviews import list_reviews
 from ailurus_ml.datasets.source import SourceListing
 from ailurus_ml.datasets.store import SnapshotStore, slug, validate_name
 from ailurus_ml.datasets.summary import NO_SITE, summarise
@@ -23,6 +27,7 @@ from ailurus_ml.manifest import DatasetManifest, SourceFormat
 
 IMPORT_FORMATS = (SourceFormat.FOLDER, SourceFormat.COCO, SourceFormat.CAMTRAPDP)
 PROBLEMS_SHOWN = 20  # in human output; --json lists them all
+REVIEWS_NAME = "reviews"
 
 T = TypeVar("T")
 
@@ -44,6 +49,15 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
                                                       "(default: the JSON file's folder)")
     importer.add_argument("--json", action="store_true", help="one JSON document on stdout, no progress bar")
     importer.set_defaults(run=run_import)
+
+    reviews = actions.add_parser("from-reviews", help="a snapshot of the labels reviewers gave in the dashboard/API")
+    reviews.add_argument("--name", default=REVIEWS_NAME, help=f"snapshot name (default: {REVIEWS_NAME})")
+    reviews.add_argument("--trap", help="only this trap's media")
+    reviews.add_argument("--include-machine", action="store_true",
+                         help="also media no one reviewed, with the model's own label (not for training by default)")
+    reviews.add_argument("--label-map", type=Path, help='JSON {"source label": "class", ...}; unnamed labels are left out')
+    reviews.add_argument("--json", action="store_true", help="one JSON document on stdout, no progress bar")
+    reviews.set_defaults(run=run_from_reviews)
 
     lister = actions.add_parser("list", help="every snapshot, oldest first")
     lister.add_argument("--json", action="store_true")
@@ -115,6 +129,52 @@ def run_import(args: argparse.Namespace) -> int:
         return 0
     state = "new snapshot" if outcome.created else "already imported: existing snapshot, unchanged"
     print(f"{outcome.manifest.id}  {state}; {outcome.images_written} new images stored")
+    _print_details(outcome.manifest, summary)
+    return 0
+
+
+async def _reviewed_media(settings: MlSettings, trap: str | None) -> list[Media]:
+    """Every media record of ingest (of one trap), page by page."""
+    if settings.auth_mode == "local" and not settings.auth_key_path.is_file():
+        raise MlError(f"no signing key at {settings.auth_key_path}: start the stack once (`make run`) or set "
+                      "ML_AUTH_KEY_PATH to the key the services use", code=MlErrorCode.BAD_SETTINGS)
+    client = IngestClient(settings.ingest_url, timeout_s=settings.ingest_timeout_s, tokens=ServiceTokens(settings))
+    records: list[Media] = []
+    try:
+        cursor = None
+        while True:
+            page = await client.list_media(trap_id=trap, limit=settings.ingest_page_size, cursor=cursor)
+            records.extend(page.items)
+            cursor = page.next_cursor
+            if not cursor:
+                return records
+    finally:
+        await client.close()
+
+
+def run_from_reviews(args: argparse.Namespace) -> int:
+    """``datasets from-reviews``: the reviewed media of ingest, originals from uploads/."""
+    settings = _settings()
+    labels = LabelResolver(load_label_map(args.label_map)) if args.label_map else LabelResolver()
+    name = validate_name(args.name)
+    seen = 0
+
+    async def work(store: SnapshotStore) -> ImportOutcome:
+        nonlocal seen
+        listing, seen = list_reviews(await _reviewed_media(settings, args.trap), include_machine=args.include_machine)
+        with progress_bar(len(listing.files), description=f"import {name}", enabled=not args.json) as advance:
+            return await import_listing(listing, store=store, name=name, source_format=SourceFormat.REVIEWS,
+                                        labels=labels, limits=settings.image_limits(),
+                                        concurrency=settings.import_concurrency, progress=advance)
+
+    outcome = _with_store(settings, work, create=True)
+    summary = summarise(outcome.manifest, with_problems=True)
+    if args.json:
+        emit_json({"created": outcome.created, "images_written": outcome.images_written, "media_seen": seen,
+                   "snapshot": summary})
+        return 0
+    state = "new snapshot" if outcome.created else "nothing new since: existing snapshot, unchanged"
+    print(f"{outcome.manifest.id}  {state}; {seen} media seen, {outcome.images_written} new images stored")
     _print_details(outcome.manifest, summary)
     return 0
 

@@ -7,8 +7,10 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from ailurus_common.image_probe import ImageLimits, ProbedImage, UnreadableImage, configure_decoders, probe_image
+from ailurus_common.storage.errors import NotFound
 from ailurus_ml.datasets.labels import LabelResolver
 from ailurus_ml.datasets.source import SourceFile, SourceListing
 from ailurus_ml.datasets.store import SnapshotStore, snapshot_id, validate_name
@@ -42,13 +44,16 @@ class _Failed:
     sha256: str | None = None
 
 
-def _read(file: SourceFile, limits: ImageLimits) -> _Readable | _Failed:
+def _read_file(path: Path) -> bytes | _Failed:
     try:
-        data = file.path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
-        return _Failed(ProblemCode.MISSING_FILE, f"{file.path} does not exist")
+        return _Failed(ProblemCode.MISSING_FILE, f"{path} does not exist")
     except OSError as exc:
-        return _Failed(ProblemCode.MISSING_FILE, f"{file.path} cannot be read: {exc.strerror or exc}")
+        return _Failed(ProblemCode.MISSING_FILE, f"{path} cannot be read: {exc.strerror or exc}")
+
+
+def _judge(data: bytes, limits: ImageLimits) -> _Readable | _Failed:
     sha256 = hashlib.sha256(data).hexdigest()
     try:
         image = probe_image(data, limits)
@@ -96,8 +101,25 @@ class _Importer:
             return None
         return classes[0]
 
+    async def read(self, file: SourceFile) -> _Readable | _Failed:
+        """Bytes from the file or blob, judged in a worker thread. A store that fails (not a
+        missing blob) raises: that is an outage, not a problem of this file."""
+        if file.blob is not None:
+            container, name = file.blob
+            try:
+                data: bytes | _Failed = await self.store.blobs.get(container, name)
+            except NotFound:
+                data = _Failed(ProblemCode.MISSING_FILE, f"{container}/{name} is not in the blob store")
+        elif file.path is not None:
+            data = await asyncio.to_thread(_read_file, file.path)
+        else:
+            data = _Failed(ProblemCode.MISSING_FILE, "the source names no file")
+        if isinstance(data, _Failed):
+            return data
+        return await asyncio.to_thread(_judge, data, self.limits)
+
     async def run_chunk(self, chunk: list[tuple[SourceFile, str]]) -> None:
-        reads = await asyncio.gather(*(asyncio.to_thread(_read, file, self.limits) for file, _ in chunk))
+        reads = await asyncio.gather(*(self.read(file) for file, _ in chunk))
         new: list[tuple[DatasetItem, bytes, str]] = []
         # Judged in source order, so which copy of a duplicate is kept never depends on timing.
         for (file, label), read in zip(chunk, reads, strict=True):
@@ -111,7 +133,9 @@ class _Importer:
                 continue
             item = DatasetItem(sha256=read.sha256, label=label, source_label="|".join(file.source_labels),
                                site=file.site, deployment=file.deployment,
-                               captured_at=capture_time(read.image.captured_at, file.source_time), source=file.source)
+                               captured_at=(file.source_time if file.source_time_first and file.source_time
+                                            else capture_time(read.image.captured_at, file.source_time)),
+                               source=file.source)
             self.items[read.sha256] = item
             new.append((item, read.data, read.image.media_type))
         written = await asyncio.gather(*(self.store.put_image(item.sha256, data, media_type=media_type)

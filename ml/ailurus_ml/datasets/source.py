@@ -14,11 +14,15 @@ class SourceFile:
     """One image file as the source describes it (nothing read yet)."""
 
     source: str  # its path or id in the source, for people
-    path: Path
+    path: Path | None  # a local file, or None for a blob
     source_labels: tuple[str, ...]  # as the source wrote them, distinct, sorted; () = no label
     site: str | None = None
     deployment: str | None = None
     source_time: datetime | None = None  # the source's own capture time (EXIF wins when present)
+    blob: tuple[str, str] | None = None  # (container, name) when the bytes are in the blob store
+    # True when the source's time is better than the file's own EXIF (a record whose time is
+    # already EXIF put in the trap's time zone and corrected for a wrong camera clock).
+    source_time_first: bool = False
 
 
 @dataclass
