@@ -6,10 +6,12 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ailurus_common.auth.settings import AuthSettings
+from ailurus_common.image_probe import ImageLimits
 from ailurus_common.storage.settings import BlobSettings
 
 
-class MlSettings(BaseSettings, BlobSettings):
+class MlSettings(BaseSettings, BlobSettings, AuthSettings):
     model_config = SettingsConfigDict(env_prefix="ML_", extra="ignore", frozen=True)
 
     # Features and activations cached per (model, image, view): extraction dominates training.
@@ -29,6 +31,25 @@ class MlSettings(BaseSettings, BlobSettings):
     blank_threshold: float = Field(default=0.3, ge=0, le=1)
     # Red-panda recall counts a red panda found when its group probability reaches this.
     red_panda_threshold: float = Field(default=0.5, ge=0, le=1)
+
+    # An imported file must pass what preprocess checks (its PREPROCESS_* defaults), or the
+    # served model could never see it.
+    max_pixels: int = Field(default=120_000_000, gt=0)
+    min_side_px: int = Field(default=32, ge=1)
+    max_aspect_ratio: float = Field(default=12.0, ge=1)
+    # Files read and decoded at once during an import.
+    import_concurrency: int = Field(default=4, ge=1, le=64)
+
+    # `datasets from-reviews` reads media records from ingest (the metadata store's only
+    # owner) with a service token: local mode signs one with ML_AUTH_KEY_PATH, the key the
+    # services of `make run` share (var/auth/local-signing-key.pem).
+    ingest_url: str = "http://127.0.0.1:8082"
+    ingest_timeout_s: float = Field(default=30.0, gt=0)
+    ingest_page_size: int = Field(default=200, ge=1, le=1000)  # ingest's INGEST_MAX_PAGE_SIZE default
+
+    def image_limits(self) -> ImageLimits:
+        return ImageLimits(max_pixels=self.max_pixels, min_side_px=self.min_side_px,
+                           max_aspect_ratio=self.max_aspect_ratio)
 
 
 @lru_cache

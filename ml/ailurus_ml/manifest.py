@@ -29,6 +29,7 @@ class ProblemCode(StrEnum):
     DUPLICATE = "duplicate"  # the same bytes again in this import
     MISSING_FILE = "missing_file"  # the annotation names a file that is not there
     CONFLICTING_LABELS = "conflicting_labels"  # one image, several labels
+    REMOTE_FILE = "remote_file"  # the source names a URL: imports read local files only (no internet here)
 
 
 class DatasetItem(BaseModel):
@@ -46,6 +47,8 @@ class DatasetItem(BaseModel):
 
 
 class DatasetProblem(BaseModel):
+    """One file left out of a snapshot, and why."""
+
     model_config = ConfigDict(frozen=True)
 
     source: str

@@ -34,19 +34,10 @@ from ailurus_common.records import utc_now
 from ailurus_common.storage.blob import MODELS, BlobStore
 from ailurus_common.storage.errors import NotFound
 from ailurus_common.taxonomy import Taxonomy, TaxonomyError
+from ailurus_ml.errors import ServingError
 
 log = logging.getLogger(__name__)
 _READY_POLL_S = 0.2
-
-
-class ServingError(Exception):
-    """A promote or rollback that cannot be done (nothing was switched)."""
-
-    code = "serving_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

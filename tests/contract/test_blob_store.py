@@ -174,6 +174,38 @@ async def test_put_same_blob_concurrently_exactly_one_wins(blob_store: BlobStore
     assert await blob_store.get(UPLOADS, name) == candidates[results.index(True)]
 
 
+async def test_list_names_prefix_sorted_string_prefix(blob_store: BlobStore, prefix: str) -> None:
+    names = [f"{prefix}/snapshots/b.json", f"{prefix}/snapshots/a.json", f"{prefix}/snapshotsx",
+             f"{prefix}/images/00", f"{prefix}/snap/deep/er/c.json"]
+    for name in names:
+        assert await blob_store.put(DATASETS, name, b"x", content_type=OCTETS)
+    assert await blob_store.list_names(DATASETS, f"{prefix}/snapshots/") == [f"{prefix}/snapshots/a.json",
+                                                                            f"{prefix}/snapshots/b.json"]
+    # A plain string prefix, not a folder: it matches a blob beside the folder and nested names.
+    assert await blob_store.list_names(DATASETS, f"{prefix}/snap") == sorted(
+        [f"{prefix}/snap/deep/er/c.json", f"{prefix}/snapshots/a.json", f"{prefix}/snapshots/b.json",
+         f"{prefix}/snapshotsx"])
+    assert await blob_store.list_names(DATASETS, prefix) == sorted(names)
+    assert await blob_store.list_names(DATASETS, f"{prefix}/nothing/") == []
+
+
+async def test_list_names_deleted_blob_gone(blob_store: BlobStore, prefix: str) -> None:
+    await blob_store.put(DATASETS, f"{prefix}/a/x", b"x", content_type=OCTETS)
+    await blob_store.put(DATASETS, f"{prefix}/a/y", b"y", content_type=OCTETS)
+    await blob_store.delete(DATASETS, f"{prefix}/a/x")
+    assert await blob_store.list_names(DATASETS, f"{prefix}/") == [f"{prefix}/a/y"]
+
+
+async def test_list_names_container_missing_empty(blob_store: BlobStore, prefix: str) -> None:
+    assert await blob_store.list_names("no-such-container", prefix) == []
+
+
+async def test_list_names_invalid_container_rejected(blob_store: BlobStore) -> None:
+    with pytest.raises(StorageError) as raised:
+        await blob_store.list_names("Bad_Name")
+    assert raised.value.code == "invalid_container_name"
+
+
 # Local folder store only ---------------------------------------------------------------------
 
 
@@ -189,6 +221,9 @@ async def test_put_local_no_temp_files_left_behind(tmp_path: Path) -> None:
     assert await store.put(UPLOADS, "t/a.jpg", b"3", content_type=JPEG, overwrite=True) is True
     await asyncio.gather(*(store.put(UPLOADS, f"t/{i}.jpg", b"x", content_type=JPEG) for i in range(20)))
     assert leftover_temp_files(tmp_path) == []
+    (tmp_path / UPLOADS / "t" / f"{TMP_PREFIX}under-way").write_bytes(b"partial")  # a write in progress
+    assert await store.list_names(UPLOADS, "t/") == sorted(["t/a.jpg", *(f"t/{i}.jpg" for i in range(20))])
+    (tmp_path / UPLOADS / "t" / f"{TMP_PREFIX}under-way").unlink()
     stored = sorted(p.name for p in (tmp_path / UPLOADS / "t").iterdir())
     assert stored == sorted(["a.jpg", *(f"{i}.jpg" for i in range(20))])
 

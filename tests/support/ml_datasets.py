@@ -6,10 +6,9 @@ import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ailurus_common.storage.blob import DATASETS
 from ailurus_common.storage.local_blob import LocalBlobStore
+from ailurus_ml.datasets.store import SnapshotStore, snapshot_id
 from ailurus_ml.manifest import DatasetItem, DatasetManifest, SourceFormat
-from ailurus_ml.snapshots import image_blob_name, snapshot_blob_name
 
 CAMTRAPR_DIR = (Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets" / "camtrapr-stations").resolve()
 
@@ -30,18 +29,17 @@ def write_camtrapr_snapshot(blob_root: Path, *, name: str = "camtrapr-stations")
     """Store the images under ``datasets/images/<sha256>`` and the snapshot; returns it."""
     pairs = camtrapr_items()
     items = [item for item, _ in pairs]
-    digest = hashlib.sha256("".join(f"{i.sha256}:{i.label}:{i.site}" for i in items).encode()).hexdigest()[:12]
-    manifest = DatasetManifest(id=f"{name}-{digest}", name=name, created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    manifest = DatasetManifest(id=snapshot_id(name, items), name=name, created_at=datetime(2026, 1, 1, tzinfo=UTC),
                                source_format=SourceFormat.FOLDER, classes=sorted({i.label for i in items}), items=items)
 
     async def store_all() -> None:
-        store = LocalBlobStore(blob_root)
-        await store.ensure_containers()
+        blobs = LocalBlobStore(blob_root)
+        await blobs.ensure_containers()
+        snapshots = SnapshotStore(blobs)
         for item, data in pairs:
-            await store.put(DATASETS, image_blob_name(item.sha256), data, content_type="image/jpeg")
-        await store.put(DATASETS, snapshot_blob_name(manifest.id), manifest.model_dump_json().encode(),
-                        content_type="application/json", overwrite=True)
-        await store.close()
+            await snapshots.put_image(item.sha256, data, media_type="image/jpeg")
+        await snapshots.save(manifest)
+        await blobs.close()
 
     asyncio.run(store_all())
     return manifest

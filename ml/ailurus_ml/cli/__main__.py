@@ -1,4 +1,4 @@
-"""``python -m ailurus_ml.cli``: the same as the ``ailurus`` script."""
+"""``python -m ailurus_ml.cli`` = ``ailurus``."""
 
 import sys
 

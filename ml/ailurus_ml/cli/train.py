@@ -9,9 +9,9 @@ from pathlib import Path
 
 from ailurus_common.domain import Group
 from ailurus_ml.config import MlSettings, get_settings
+from ailurus_ml.datasets.store import SnapshotStore
 from ailurus_ml.errors import MlError
 from ailurus_ml.export import write_model_folder
-from ailurus_ml.snapshots import load_images, load_manifest
 from ailurus_ml.split import leave_one_site_out, split_by_fraction, split_by_sites
 from ailurus_ml.training import METHODS, Trainer, TrainOptions, mean_of, model_name_for, summary_of, write_evaluation
 
@@ -44,7 +44,7 @@ def _images_loader(settings: MlSettings):
         async def go() -> dict[str, bytes]:
             store = settings.open_blob_store()
             try:
-                return await load_images(store, sha256s)
+                return await SnapshotStore(store).get_images(sha256s)
             finally:
                 await store.close()
 
@@ -57,7 +57,7 @@ def _manifest(settings: MlSettings, dataset_id: str):
     async def go():
         store = settings.open_blob_store()
         try:
-            return await load_manifest(store, dataset_id)
+            return await SnapshotStore(store).load(dataset_id)
         finally:
             await store.close()
 

@@ -66,7 +66,7 @@ def test_train_cli_json_and_refuses_gpu_methods(ml_settings, camtrapr_snapshot, 
         assert main(["train", "--dataset", camtrapr_snapshot.id, "--method", "full", "--json"]) == 2
         assert json.loads(capsys.readouterr().out)["error"]["code"] == "method_not_built"
         assert main(["train", "--dataset", "missing-000000000000", "--json"]) == 2
-        assert json.loads(capsys.readouterr().out)["error"]["code"] == "dataset_not_found"
+        assert json.loads(capsys.readouterr().out)["error"]["code"] == "snapshot_not_found"
     finally:
         get_settings.cache_clear()
 

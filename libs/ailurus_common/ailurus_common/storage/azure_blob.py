@@ -119,6 +119,17 @@ class AzureBlobStore:
         with _storage_errors(f"exists {container}/{name}"):
             return await self._client.get_blob_client(container, name).exists()
 
+    async def list_names(self, container: str, prefix: str = "") -> list[str]:
+        validate_container_name(container)
+        client = self._client.get_container_client(container)
+        with _storage_errors(f"list {container}/{prefix}*"):
+            try:
+                # The service answers in name order, pages of up to 5,000; the pager follows them.
+                names = [blob.name async for blob in client.list_blobs(name_starts_with=prefix or None)]
+            except ResourceNotFoundError:
+                return []
+        return sorted(names)
+
     async def delete(self, container: str, name: str) -> bool:
         validate_container_name(container)
         validate_blob_name(name)

@@ -82,6 +82,11 @@ class BlobStore(Protocol):
 
     async def exists(self, container: str, name: str) -> bool: ...
 
+    async def list_names(self, container: str, prefix: str = "") -> list[str]:
+        """Names of the blobs in ``container`` that start with ``prefix`` (a plain string
+        prefix, not a folder: ``"snap"`` matches ``"snapshots/a"``), sorted; ``[]`` when the
+        container is missing. Folders are not blobs and are never listed."""
+
     async def delete(self, container: str, name: str) -> bool:
         """Returns False when there was nothing to delete."""
 

@@ -130,6 +130,31 @@ class LocalBlobStore:
         path = self._path(container, name)
         return await asyncio.to_thread(path.is_file)
 
+    async def list_names(self, container: str, prefix: str = "") -> list[str]:
+        validate_container_name(container)
+        return await asyncio.to_thread(self._list_names_sync, self.root / container, prefix)
+
+    @staticmethod
+    def _list_names_sync(folder: Path, prefix: str) -> list[str]:
+        # Walk only below the deepest folder the prefix names: "snapshots/" need not visit images/.
+        base, _, _ = prefix.rpartition("/")
+        start = folder / base if base else folder
+        if not start.is_dir():
+            return []
+        names = []
+        try:
+            for directory, _folders, files in os.walk(start):
+                relative = Path(directory).relative_to(folder).as_posix()
+                for file in files:
+                    if file.startswith(TMP_PREFIX):  # a write under way, not a blob yet
+                        continue
+                    name = file if relative == "." else f"{relative}/{file}"
+                    if name.startswith(prefix):
+                        names.append(name)
+        except OSError as exc:
+            raise _failure("list", start, exc) from exc
+        return sorted(names)
+
     async def delete(self, container: str, name: str) -> bool:
         path = self._path(container, name)
         return await asyncio.to_thread(self._delete_sync, path)

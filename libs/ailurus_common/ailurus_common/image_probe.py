@@ -1,0 +1,125 @@
+"""Is a file an image the serving decoder opens? The same decoder allow-list and header
+limits as preprocess, a full (JPEG: reduced-size) decode to catch truncated data, and the
+EXIF capture time. For importers (datasets, batch tools) that must judge files before they
+reach the services; preprocess keeps its own decode path for the model input.
+
+Hostile input never raises anything but ``UnreadableImage``. GPS is never read.
+"""
+
+import io
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+
+from ailurus_common.sniff import DECODERS, SUPPORTED_TEXT, sniff_image_type
+
+_EXIF_IFD = 0x8769
+_DATETIME_ORIGINAL, _OFFSET_TIME_ORIGINAL = 0x9003, 0x9011
+# JPEG: libjpeg decodes at 1/8 scale in the DCT domain; it still reads every byte, so a
+# truncated file fails as it would at full size, at a fraction of the time.
+_JPEG_DRAFT_SCALE = 8
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """Header limits; the defaults are preprocess's (``PREPROCESS_MAX_PIXELS`` ...)."""
+
+    max_pixels: int = 120_000_000
+    min_side_px: int = 32
+    max_aspect_ratio: float = 12.0
+
+
+@dataclass(frozen=True)
+class ProbedImage:
+    format: str  # Pillow's decoder name
+    media_type: str
+    width_px: int
+    height_px: int
+    captured_at: datetime | None  # EXIF DateTimeOriginal; aware when the file has OffsetTimeOriginal
+
+
+class UnreadableImage(ValueError):
+    """The bytes are not an image the services would decode."""
+
+
+@cache
+def configure_decoders() -> None:
+    """Register HEIF/HEIC and load every Pillow plugin (once; ``probe_image`` calls it too)."""
+    # Imported here: only importers need the decoders, and registering HEIF is global state.
+    import pillow_heif
+    from PIL import Image
+
+    pillow_heif.register_heif_opener()
+    Image.init()  # every plugin now: ``formats=`` only knows registered ones
+
+
+def _capture_time(image: object) -> datetime | None:
+    try:
+        ifd = image.getexif().get_ifd(_EXIF_IFD)  # type: ignore[attr-defined]
+        stamp, offset = ifd.get(_DATETIME_ORIGINAL), ifd.get(_OFFSET_TIME_ORIGINAL)
+    except Exception:  # noqa: BLE001 - a malformed EXIF block is no capture time, not a bad image
+        return None
+    if isinstance(stamp, bytes):
+        stamp = stamp.decode("ascii", errors="replace")
+    if not isinstance(stamp, str):
+        return None
+    text = stamp.strip("\x00 ")[:19]
+    if isinstance(offset, str) and len(offset.strip("\x00 ")) == 6:
+        text += offset.strip("\x00 ")
+    for pattern in ("%Y:%m:%d %H:%M:%S%z", "%Y:%m:%d %H:%M:%S"):
+        try:
+            return datetime.strptime(text, pattern)
+        except ValueError:
+            continue
+    return None
+
+
+def _check_dimensions(width: int, height: int, limits: ImageLimits) -> None:
+    if width * height > limits.max_pixels:
+        raise UnreadableImage(f"{width}x{height} is over the limit of {limits.max_pixels} pixels")
+    if min(width, height) < limits.min_side_px:
+        raise UnreadableImage(f"{width}x{height}: the short side is under {limits.min_side_px} px")
+    if max(width, height) / min(width, height) > limits.max_aspect_ratio:
+        raise UnreadableImage(f"{width}x{height}: aspect ratio beyond {limits.max_aspect_ratio}:1")
+
+
+def probe_image(data: bytes, limits: ImageLimits = ImageLimits()) -> ProbedImage:
+    """Open, check and decode ``data`` as preprocess would.
+
+    Raises:
+        UnreadableImage: empty, not an accepted format, broken header, over a limit, or
+            pixel data that does not decode (truncated, corrupt).
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    configure_decoders()
+    if not data:
+        raise UnreadableImage("the file is empty (0 bytes)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # DecompressionBombWarning and friends: our own limits decide
+        try:
+            image = Image.open(io.BytesIO(data), formats=DECODERS)
+        except Image.DecompressionBombError:
+            raise UnreadableImage(f"the image has more than {limits.max_pixels} pixels") from None
+        except UnidentifiedImageError:
+            if sniff_image_type(data):  # starts like an image we accept but does not parse: broken, not foreign
+                raise UnreadableImage("the file starts like an image but its header is broken") from None
+            raise UnreadableImage(f"not an image in a supported format ({SUPPORTED_TEXT})") from None
+        except Exception as exc:  # noqa: BLE001 - any parser failure on hostile input is "unreadable"
+            raise UnreadableImage(f"the image header cannot be read: {exc}") from None
+        with image:
+            width, height = image.size
+            # Before any pixel is decoded: a 4-gigapixel header must never be allocated.
+            _check_dimensions(width, height, limits)
+            captured_at = _capture_time(image)
+            try:
+                if image.format in ("JPEG", "MPO"):
+                    image.draft("RGB", (max(1, width // _JPEG_DRAFT_SCALE), max(1, height // _JPEG_DRAFT_SCALE)))
+                image.load()
+            except Exception as exc:  # noqa: BLE001 - truncated or corrupt data from outside
+                raise UnreadableImage(f"the image data cannot be decoded: {exc}") from None
+            decoder = image.format or "unknown"
+    media_type = sniff_image_type(data) or Image.MIME.get(decoder, "application/octet-stream")
+    return ProbedImage(format=decoder, media_type=media_type, width_px=width, height_px=height,
+                       captured_at=captured_at)
