@@ -269,9 +269,17 @@ class Registry:
 
         Raises:
             ModelNotFound: no such model or version.
+            RegistryError: ``alias`` is not a valid alias name.
         """
+        from mlflow.exceptions import MlflowException
+
         self._model_version(name, version=version)
-        self.client.set_registered_model_alias(name, alias, str(version))
+        try:
+            self.client.set_registered_model_alias(name, alias, str(version))
+        except MlflowException as error:
+            if error.error_code == "INVALID_PARAMETER_VALUE":  # reserved or malformed alias ("latest", "v3")
+                raise RegistryError(f"{alias!r} cannot be an alias: {error.message}") from error
+            raise
         return self.show(name, version=int(version), details=False)
 
     def delete_alias(self, name: str, alias: str) -> None:
@@ -285,8 +293,10 @@ class Registry:
         """Every registered model with its versions (newest first), their metrics and the aliases."""
         models = []
         for model in self._paged(self.client.search_registered_models, order_by=["name ASC"]):
-            versions = [self._version_info(version) for version in self._versions(model.name)]
             aliases = {alias: int(version) for alias, version in sorted(model.aliases.items())}
+            # search_model_versions leaves ModelVersion.aliases empty: the model's alias map is the truth.
+            versions = [self._version_info(version, aliases=[a for a, v in aliases.items() if v == int(version.version)])
+                        for version in self._versions(model.name)]
             models.append(RegisteredModelInfo(name=model.name, aliases=aliases, versions=versions))
         return models
 
@@ -437,12 +447,13 @@ class Registry:
                 raise ModelNotFound(f"{name} has no version {version}") from error
             raise
 
-    def _version_info(self, version: ModelVersion) -> ModelVersionInfo:
+    def _version_info(self, version: ModelVersion, *, aliases: list[str] | None = None) -> ModelVersionInfo:
         run = self.client.get_run(version.run_id) if version.run_id else None
         tags = dict(version.tags or {})
         label_count = tags.get(TAG_LABEL_COUNT)
+        aliases = list(version.aliases or []) if aliases is None else aliases
         return ModelVersionInfo(
-            name=version.name, version=int(version.version), aliases=sorted(version.aliases or []),
+            name=version.name, version=int(version.version), aliases=sorted(aliases),
             status=str(version.status), source=version.source, run_id=version.run_id,
             created_at=datetime.fromtimestamp(version.creation_timestamp / 1000, tz=UTC),
             dataset_id=tags.get(TAG_DATASET), code_version=tags.get(TAG_CODE_VERSION),

@@ -3,9 +3,9 @@
 import argparse
 import sys
 
-from ailurus_ml.cli import datasets
+from ailurus_ml.cli import datasets, models
 
-GROUPS = (datasets,)
+GROUPS = (datasets, models)
 
 
 def build_parser() -> argparse.ArgumentParser:
