@@ -9,6 +9,10 @@ configurable tolerance. ``promote`` enforces the verdict unless forced.
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ailurus_ml.config import MlSettings
 
 RED_PANDA_RECALL = "red_panda_recall"
 MACRO_RECALL = "macro_recall"
@@ -26,6 +30,12 @@ class GateRule:
 
     red_panda_recall_tolerance: float = 0.0
     macro_recall_tolerance: float = 0.0
+
+    @classmethod
+    def from_settings(cls, settings: "MlSettings") -> "GateRule":
+        """The rule the ``ML_GATE_*`` settings configure."""
+        return cls(red_panda_recall_tolerance=settings.gate_red_panda_recall_tolerance,
+                   macro_recall_tolerance=settings.gate_macro_recall_tolerance)
 
 
 @dataclass(frozen=True)
@@ -127,3 +137,9 @@ def split_live(metrics: Mapping[str, float | None]) -> tuple[dict[str, float | N
     own = {key: value for key, value in metrics.items() if not key.startswith(LIVE_PREFIX)}
     live = {key[len(LIVE_PREFIX):]: value for key, value in metrics.items() if key.startswith(LIVE_PREFIX)}
     return own, (live or None)
+
+
+def judge_logged(metrics: Mapping[str, float | None], *, rule: GateRule = GateRule()) -> GateVerdict:
+    """Judge a registered version from its run's flat metrics (its own beside ``live_*``)."""
+    candidate, live = split_live(metrics)
+    return judge(candidate, live, rule=rule)

@@ -16,6 +16,7 @@ import json
 import logging
 import math
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -28,7 +29,7 @@ from pydantic import BaseModel, Field
 
 from ailurus_common.errors import AilurusError, ErrorCode
 from ailurus_ml.config import MlSettings
-from ailurus_ml.model_folder import ONNX_FILE, ModelFolderError, inspect_model_folder, sha256_file
+from ailurus_ml.model_folder import ONNX_FILE, ModelFolder, ModelFolderError, inspect_model_folder, sha256_file
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -206,14 +207,27 @@ class Registry:
             RegistryError: not a model folder, or a plot is missing.
             LabelSetConflict: ``name`` already holds versions with another label set.
         """
-        try:
-            folder = inspect_model_folder(Path(model_dir), name=name, version_dir=version_dir)
-        except ModelFolderError as error:
-            raise RegistryError(str(error)) from error
         plots = [Path(plot) for plot in plots]
         for plot in plots:
             if not plot.is_file():
                 raise RegistryError(f"plot {plot} does not exist")
+        with tempfile.TemporaryDirectory(prefix="ailurus-register-") as staging:
+            # Fingerprint and upload one private copy: a build rewriting the folder meanwhile (make
+            # model writes labels.txt in place) cannot make the logged files differ from the tags.
+            try:
+                found = inspect_model_folder(Path(model_dir), name=name, version_dir=version_dir)
+                for relative in found.files:
+                    (Path(staging) / relative).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(found.root / relative, Path(staging) / relative)
+                folder = inspect_model_folder(Path(staging), name=name, version_dir=found.version_dir)
+            except (ModelFolderError, OSError) as error:
+                raise RegistryError(str(error)) from error
+            return self._register_folder(folder, name=name, metrics=metrics, params=params, dataset_id=dataset_id,
+                                         code_version=code_version, plots=plots)
+
+    def _register_folder(self, folder: ModelFolder, *, name: str, metrics: Mapping[str, Any],
+                         params: Mapping[str, Any], dataset_id: str, code_version: str | None,
+                         plots: list[Path]) -> ModelVersionInfo:
         self._check_label_set(name, folder.labels_sha256)
         tags = {TAG_DATASET: dataset_id, TAG_CODE_VERSION: code_version or current_code_version(),
                 TAG_LABEL_COUNT: str(len(folder.labels)), TAG_MODEL_NAME: name,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ailurus_ml.config import get_settings
-from ailurus_ml.gate import GateRule, judge, split_live
+from ailurus_ml.gate import GateRule, judge_logged
 
 EXIT_GATE_FAILED = 1
 EXIT_ERROR = 2
@@ -142,11 +142,7 @@ def _run_register(args: argparse.Namespace) -> int:
 def _run_gate(args: argparse.Namespace) -> int:
     ref: ModelRef = args.ref
     info = _registry().show(ref.name, version=ref.version, details=False)
-    candidate, live = split_live(info.metrics)
-    settings = get_settings()
-    rule = GateRule(red_panda_recall_tolerance=settings.gate_red_panda_recall_tolerance,
-                    macro_recall_tolerance=settings.gate_macro_recall_tolerance)
-    verdict = judge(candidate, live, rule=rule)
+    verdict = judge_logged(info.metrics, rule=GateRule.from_settings(get_settings()))
     lines = [f"{info.name} v{info.version}: gate {'PASSED' if verdict.passed else 'FAILED'}"]
     lines += [f"  {'ok  ' if check.passed else 'FAIL' if check.passed is False else '-   '} {check.reason}"
               for check in verdict.checks]

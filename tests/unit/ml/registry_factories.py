@@ -1,6 +1,7 @@
 """Plain factories for the registry tests: a registry in a temporary folder, model folders, metrics."""
 
 import json
+import shutil
 from pathlib import Path
 
 from ailurus_ml.registry import Registry
@@ -35,3 +36,9 @@ def write_model_folder(root: Path, *, name: str, labels: list[str], onnx_bytes: 
     (folder / "taxonomy.json").write_text(json.dumps({"version": "test-1", "groups": {}}), encoding="utf-8")
     (folder / "1" / "model.onnx").write_bytes(onnx_bytes)
     return folder
+
+
+def copy_model_folder(source: Path, dest: Path) -> Path:
+    """A private copy of the built model folder (symlinks resolved): other sessions rebuild the
+    shared one in place, and a test must not see it change under it."""
+    return Path(shutil.copytree(source, dest / source.name, symlinks=False))

@@ -4,7 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from ailurus_ml.config import MlSettings
-from ailurus_ml.gate import GateRule, judge, split_live
+from ailurus_ml.gate import GateRule, judge, judge_logged, split_live
 
 
 def metrics(macro: float | None, red_panda: float | None) -> dict[str, float | None]:
@@ -93,11 +93,17 @@ def test_split_live_separates_live_prefixed_metrics() -> None:
     assert split_live({"macro_recall": 0.6}) == ({"macro_recall": 0.6}, None)
 
 
+def test_judge_logged_reads_live_metrics_beside_own() -> None:
+    logged = {"macro_recall": 0.6, "red_panda_recall": 0.8, "live_macro_recall": 0.62, "live_red_panda_recall": 0.7}
+    assert not judge_logged(logged).passed
+    assert judge_logged(logged, rule=GateRule(macro_recall_tolerance=0.05)).passed
+
+
 def test_gate_tolerances_come_from_ml_gate_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ML_GATE_MACRO_RECALL_TOLERANCE", "0.02")
     monkeypatch.setenv("ML_GATE_RED_PANDA_RECALL_TOLERANCE", "0.01")
     settings = MlSettings()
-    assert (settings.gate_macro_recall_tolerance, settings.gate_red_panda_recall_tolerance) == (0.02, 0.01)
+    assert GateRule.from_settings(settings) == GateRule(red_panda_recall_tolerance=0.01, macro_recall_tolerance=0.02)
     monkeypatch.setenv("ML_GATE_MACRO_RECALL_TOLERANCE", "-0.1")
     with pytest.raises(ValidationError):
         MlSettings()

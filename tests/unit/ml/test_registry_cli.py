@@ -11,9 +11,15 @@ import pytest
 from ailurus_ml.cli import main
 from ailurus_ml.config import get_settings
 
-from .registry_factories import MODEL_NAME, evaluation
+from .registry_factories import MODEL_NAME, copy_model_folder, evaluation
 
 ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def model_dir(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real built model folder, copied once for this module."""
+    return copy_model_folder(model_dir, tmp_path_factory.mktemp("model"))
 
 
 @pytest.fixture(scope="module")

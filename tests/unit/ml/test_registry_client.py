@@ -20,9 +20,15 @@ from ailurus_ml.registry import (
     current_code_version,
 )
 
-from .registry_factories import MODEL_NAME, evaluation, make_registry, write_model_folder
+from .registry_factories import MODEL_NAME, copy_model_folder, evaluation, make_registry, write_model_folder
 
 ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def model_dir(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real built model folder, copied once for this module."""
+    return copy_model_folder(model_dir, tmp_path_factory.mktemp("model"))
 
 
 @pytest.fixture(scope="module")
