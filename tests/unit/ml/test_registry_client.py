@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -226,3 +227,14 @@ def test_register_and_list_open_no_network_connection(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == '{"connects": [], "telemetry": false}'
+
+
+def test_concurrent_registers_of_new_model_get_distinct_versions(registry: Registry, tmp_path: Path) -> None:
+    # Both find the model missing and create it: one creation wins, neither registration fails.
+    folders = [write_model_folder(tmp_path / str(index), name="raced_model", labels=["a", "b"]) for index in range(2)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        infos = list(pool.map(lambda folder: registry.register(folder, name="raced_model", metrics={}, params={},
+                                                               dataset_id=folder.parent.name), folders))
+    assert sorted(info.version for info in infos) == [1, 2]
+    [model] = [model for model in registry.list() if model.name == "raced_model"]
+    assert [version.version for version in model.versions] == [2, 1]
