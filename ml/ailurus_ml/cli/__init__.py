@@ -5,11 +5,11 @@ import os
 import sys
 
 from ailurus_common.errors import AilurusError
-from ailurus_ml.cli import datasets, train
+from ailurus_ml.cli import datasets, models, train
 from ailurus_ml.cli.output import report_error
 from ailurus_ml.errors import MlError
 
-GROUPS = (datasets, train)
+GROUPS = (datasets, train, models)
 INTERRUPTED_EXIT = 130  # the shell's convention for Ctrl-C
 BROKEN_PIPE_EXIT = 141  # 128 + SIGPIPE, as a shell reports a process killed by it
 
