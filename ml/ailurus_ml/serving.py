@@ -4,7 +4,9 @@ promote: the model's files go where Triton and preprocess read them (``models/<n
 the blob store; locally also the Python-backend repository of the local Triton), Triton
 loads it beside the live one, ``models/serving.json`` switches every preprocess replica to
 it (within one poll), the old model drains (requests already sent to it finish) and is
-unloaded. rollback is the same walk back to the model the pointer says it replaced.
+unloaded. A new version of the live model's name is loaded as a second version of it (the
+config's ``version_policy`` names both), then the old version is dropped from the policy.
+rollback is the same walk back to the model the pointer says it replaced.
 """
 
 import asyncio
@@ -27,6 +29,7 @@ from ailurus_common.contracts.serving import (
     MODEL_NAME_PATTERN,
     SERVING_BLOB,
     TAXONOMY_FILE,
+    ServedModel,
     ServingState,
     model_blob_name,
 )
@@ -44,9 +47,25 @@ _READY_POLL_S = 0.2
 class Switch:
     """What a promote or rollback did."""
 
-    old: str
-    new: str
+    old: ServedModel
+    new: ServedModel
     unloaded: bool
+
+
+def folder_version(folder: Path) -> str:
+    """The newest ``<version>/`` of a model folder that holds a ``model.onnx``."""
+    versions = [int(p.name) for p in folder.iterdir() if p.is_dir() and p.name.isdigit() and (p / "model.onnx").is_file()]
+    if not versions:
+        raise ServingError(f"{folder}: no <version>/model.onnx")
+    return str(max(versions))
+
+
+def with_versions(config_text: str, versions: list[str]) -> str:
+    """``config.pbtxt`` text serving exactly ``versions`` (Triton's ``specific`` policy)."""
+    config = text_format.Parse(config_text, mc.ModelConfig())
+    config.version_policy.Clear()
+    config.version_policy.specific.versions.extend(sorted({int(v) for v in versions}))
+    return text_format.MessageToString(config)
 
 
 def check_model_folder(folder: Path) -> str:
@@ -68,8 +87,7 @@ def check_model_folder(folder: Path) -> str:
         Taxonomy(labels, mapping)
     except (TaxonomyError, ValueError, KeyError) as exc:
         raise ServingError(f"{folder}: taxonomy.json does not fit labels.txt: {exc}") from None
-    if not any(p.is_dir() and p.name.isdigit() and (p / "model.onnx").is_file() for p in folder.iterdir()):
-        raise ServingError(f"{folder}: no <version>/model.onnx")
+    folder_version(folder)
     return config.name
 
 
@@ -79,7 +97,7 @@ class Serving:
     Args:
         blobs: the deployment's blob store (``models/`` container).
         triton_grpc_url: Triton's gRPC address (model control API).
-        base_model: what serves while no pointer exists.
+        base_model: what serves while no pointer exists (its newest version).
         promoted_dir: where promoted production folders are kept (the local Triton includes
             them in its repository on every start); None where Triton reads ``models/``.
         local_repository: the local Triton's Python-backend repository, or None.
@@ -93,7 +111,7 @@ class Serving:
                  access_headers: dict[str, str] | None = None) -> None:
         self.access_headers = access_headers or {}
         self.blobs = blobs
-        self.base_model = base_model
+        self.base_model = ServedModel(name=base_model)
         self.promoted_dir = promoted_dir
         self.local_repository = local_repository
         self.drain_s = drain_s
@@ -108,64 +126,97 @@ class Serving:
         try:
             return ServingState.model_validate_json(await self.blobs.get(MODELS, SERVING_BLOB))
         except NotFound:
-            return ServingState(model=self.base_model, changed_at=utc_now())
+            return ServingState(live=self.base_model, changed_at=utc_now())
 
-    async def promote(self, folder: Path) -> Switch:
-        """Put the model of ``folder`` live; returns the old and new names."""
+    async def promote(self, folder: Path, *, version: str | None = None) -> Switch:
+        """Put the model of ``folder`` live as ``version`` (the registry's version; by
+        default the folder's own); returns the old and new models."""
         name = check_model_folder(folder)
-        current = await self.state()
-        if current.model == name:
-            raise ServingError(f"{name} is already live")
-        await self._publish(folder, name)
-        return await self._switch(current.model, name)
+        target = ServedModel(name=name, version=version or folder_version(folder))
+        current = (await self.state()).live
+        if current == target or (current.name == name and current.version is None):
+            # (A versionless live model is the base one serving its newest version.)
+            raise ServingError(f"{target} is already live")
+        await self._publish(folder, target)
+        return await self._switch(current, target)
 
     async def rollback(self) -> Switch:
         """Put back the model the live one replaced."""
         current = await self.state()
         if current.previous is None:
-            raise ServingError(f"{current.model} replaced nothing: there is nothing to roll back to")
-        return await self._switch(current.model, current.previous)
+            raise ServingError(f"{current.live} replaced nothing: there is nothing to roll back to")
+        return await self._switch(current.live, current.previous)
 
-    async def _publish(self, folder: Path, name: str) -> None:
-        """The files go where preprocess (labels, taxonomy) and Triton (config, ONNX) read them."""
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            relative = path.relative_to(folder).as_posix()
-            await self.blobs.put(MODELS, model_blob_name(name, relative), path.read_bytes(),
+    async def _publish(self, folder: Path, target: ServedModel) -> None:
+        """The files go where preprocess (labels, taxonomy) and Triton (config, ONNX) read
+        them, the ONNX under the served version's folder."""
+        source_version = folder_version(folder)
+        files = {"model.onnx": folder / source_version / "model.onnx"}
+        files |= {p.name: p for p in folder.iterdir() if p.is_file()}
+        for name, path in files.items():
+            relative = f"{target.version}/{name}" if name == "model.onnx" else name
+            await self.blobs.put(MODELS, model_blob_name(target.name, relative), path.read_bytes(),
                                  content_type="application/octet-stream", overwrite=True)
         if self.promoted_dir is not None:
-            target = self.promoted_dir / name
-            if target.resolve() != folder.resolve():
-                shutil.rmtree(target, ignore_errors=True)
-                shutil.copytree(folder, target)
-            folder = target
-        if self.local_repository is not None:
-            # The wheel's Triton has only the Python backend: serve the same ONNX through it.
-            from ailurus_tools.triton.repository import install_local_model
+            kept = self.promoted_dir / target.name
+            (kept / target.version).mkdir(parents=True, exist_ok=True)
+            for name, path in files.items():
+                destination = kept / target.version / name if name == "model.onnx" else kept / name
+                if not destination.exists() or not destination.samefile(path):
+                    shutil.copyfile(path, destination)
+            if self.local_repository is not None:
+                # The wheel's Triton has only the Python backend: serve the same ONNX through it.
+                from ailurus_tools.triton.repository import install_local_model
 
-            install_local_model(folder, self.local_repository, max_queue_delay_us=100, intra_op_threads=1)
+                install_local_model(kept, self.local_repository, max_queue_delay_us=100, intra_op_threads=1)
 
-    async def _switch(self, old: str, new: str) -> Switch:
+    async def _serve_versions(self, model: ServedModel, versions: list[str]) -> None:
+        """Write the version policy of ``model`` into every repository copy of its config."""
+        if model.version is None:
+            return  # the base model keeps its own policy (its newest version)
+        blob = model_blob_name(model.name, CONFIG_FILE)
+        try:
+            text = (await self.blobs.get(MODELS, blob)).decode("utf-8")
+        except NotFound:
+            text = None
+        if text is not None:
+            await self.blobs.put(MODELS, blob, with_versions(text, versions).encode(), content_type="text/plain",
+                                 overwrite=True)
+        for root in (self.promoted_dir, self.local_repository):
+            path = root / model.name / CONFIG_FILE if root is not None else None
+            if path is not None and path.is_file():
+                updated = with_versions(path.read_text(encoding="utf-8"), versions)
+                path.unlink()  # it may be a link into the promoted folder: write a file of its own
+                path.write_text(updated, encoding="utf-8")
+
+    async def _switch(self, old: ServedModel, new: ServedModel) -> Switch:
+        same_name = old.name == new.name and old.version is not None
+        await self._serve_versions(new, [old.version, new.version] if same_name else [new.version])
         self._load(new)
         await self.blobs.put(MODELS, SERVING_BLOB,
-                             ServingState(model=new, previous=old, changed_at=utc_now()).model_dump_json().encode(),
+                             ServingState(live=new, previous=old, changed_at=utc_now()).model_dump_json().encode(),
                              content_type="application/json", overwrite=True)
         log.info("serving %s (was %s); %s drains for %.1f s", new, old, old, self.drain_s)
         await asyncio.sleep(self.drain_s)
         try:
-            self._triton.unload_model(old, headers=self.access_headers)
+            if same_name:  # reloading with the new version alone unloads the old one
+                await self._serve_versions(new, [new.version])
+                self._triton.load_model(new.name, headers=self.access_headers)
+            else:
+                self._triton.unload_model(old.name, headers=self.access_headers)
             unloaded = True
         except InferenceServerException as exc:  # already gone: nothing serves it either way
             log.warning("unload of %s: %s", old, exc.message())
             unloaded = False
         return Switch(old=old, new=new, unloaded=unloaded)
 
-    def _load(self, name: str) -> None:
+    def _load(self, model: ServedModel) -> None:
         try:
-            self._triton.load_model(name, headers=self.access_headers)
+            self._triton.load_model(model.name, headers=self.access_headers)
         except InferenceServerException as exc:
-            raise ServingError(f"Triton could not load {name}: {exc.message()}") from None
+            raise ServingError(f"Triton could not load {model}: {exc.message()}") from None
         deadline = time.monotonic() + self.load_timeout_s
-        while not self._triton.is_model_ready(name):
+        while not self._triton.is_model_ready(model.name, model.version or ""):
             if time.monotonic() > deadline:
-                raise ServingError(f"{name} not ready after {self.load_timeout_s:.0f} s")
+                raise ServingError(f"{model} not ready after {self.load_timeout_s:.0f} s")
             time.sleep(_READY_POLL_S)

@@ -51,7 +51,7 @@ class Pipeline:
         try:
             t0 = time.perf_counter()
             try:
-                input_size_px = await self.classifier.input_size_px(target)
+                input_size_px = await self.classifier.input_size_px(target.name)
             except ClassifierUnavailable:
                 # Decode anyway: a bad image is still refused as such while the classifier is down.
                 input_size_px = s.input_size_px

@@ -7,7 +7,7 @@ import logging
 
 from pydantic import ValidationError
 
-from ailurus_common.contracts.serving import SERVING_BLOB, ServingState
+from ailurus_common.contracts.serving import SERVING_BLOB, ServedModel, ServingState
 from ailurus_common.errors import AilurusError
 from ailurus_common.storage.blob import MODELS, BlobStore
 from ailurus_common.storage.errors import NotFound
@@ -16,16 +16,16 @@ log = logging.getLogger(__name__)
 
 
 class ServingPointer:
-    """The model name new requests go to; ``default_model`` until a pointer exists."""
+    """The model new requests go to; ``default_model`` (its newest version) until a pointer exists."""
 
     def __init__(self, blobs: BlobStore, *, default_model: str, poll_s: float) -> None:
         self._blobs = blobs
-        self.default_model = default_model
+        self.default_model = ServedModel(name=default_model)
         self.poll_s = poll_s
-        self.current = default_model
+        self.current = self.default_model
         self._task: asyncio.Task | None = None
 
-    async def refresh(self) -> str:
+    async def refresh(self) -> ServedModel:
         """Read the pointer now; on a read failure the last known model stays live."""
         try:
             state = ServingState.model_validate_json(await self._blobs.get(MODELS, SERVING_BLOB))
@@ -35,7 +35,7 @@ class ServingPointer:
             log.warning("serving pointer unreadable, %s stays live: %s", self.current, exc)
             return self.current
         else:
-            model = state.model
+            model = state.live
         if model != self.current:
             log.info("serving model switched: %s -> %s", self.current, model)
             self.current = model

@@ -112,7 +112,7 @@ async def test_promote_without_the_access_key_switches_nothing(serving_stack: di
         with pytest.raises(ServingError, match="could not load") as caught:
             await serving.promote(alt_model(model_dir, root / "nokey"))
         assert "access" in caught.value.message.lower() or "permission" in caught.value.message.lower()
-        assert (await serving.state()).model == BASE
+        assert (await serving.state()).live.name == BASE
     finally:
         serving.close()
         await blobs.close()
@@ -138,25 +138,32 @@ async def test_promote_and_rollback_under_load_fail_no_request(serving_stack: di
     try:
         with Load(serving_stack["url"], service_headers) as load:
             await asyncio.sleep(1.0)
-            promoted = await serving.promote(folder)
+            promoted = await serving.promote(folder)  # another model name
             await asyncio.sleep(1.0)
-            on_alt = load.models[ALT]
+            versioned = await serving.promote(folder, version="2")  # a new version of the live name
+            await asyncio.sleep(1.0)
             rolled_back = await serving.rollback()
             await asyncio.sleep(1.0)
-        with markdown_table("serving-switch.md", ["switch", "requests", f"to {BASE}", f"to {ALT}", "failed"]) as rows:
-            rows.append(f"| promote + rollback | {sum(load.models.values()) + len(load.failures)} | "
-                        f"{load.models[BASE]} | {load.models[ALT]} | {len(load.failures)} |")
+        with markdown_table("serving-switch.md", ["switches", "requests", f"to {BASE}", f"to {ALT}", "failed"]) as rows:
+            rows.append(f"| {BASE} -> {ALT}:1 -> {ALT}:2 -> rollback {ALT}:1 | "
+                        f"{sum(load.models.values()) + len(load.failures)} | {load.models[BASE]} | {load.models[ALT]} | "
+                        f"{len(load.failures)} |")
         assert load.failures == []
-        assert (promoted.old, promoted.new, promoted.unloaded) == (BASE, ALT, True)
-        assert (rolled_back.old, rolled_back.new, rolled_back.unloaded) == (ALT, BASE, True)
-        assert on_alt > 0 and load.models[BASE] > on_alt - load.models[ALT] + 1
+        assert (str(promoted.old), str(promoted.new), promoted.unloaded) == (BASE, f"{ALT}:1", True)
+        assert (str(versioned.old), str(versioned.new), versioned.unloaded) == (f"{ALT}:1", f"{ALT}:2", True)
+        assert (str(rolled_back.old), str(rolled_back.new), rolled_back.unloaded) == (f"{ALT}:2", f"{ALT}:1", True)
+        assert load.models[BASE] > 0 and load.models[ALT] > 0
         # Each answer read with the labels of the model that gave it.
         assert all(label.startswith("alt ") for label in load.labels[ALT])
         assert not any(label.startswith("alt ") for label in load.labels[BASE])
         state = ServingState.model_validate_json(await blobs.get(MODELS, SERVING_BLOB))
-        assert (state.model, state.previous) == (BASE, ALT)
+        assert (str(state.live), str(state.previous)) == (f"{ALT}:1", f"{ALT}:2")
+        assert str((await serving.rollback()).new) == f"{ALT}:2"
+        assert str((await serving.promote(model_dir)).new) == f"{BASE}:1"  # back to the base model by name
         with pytest.raises(ServingError, match="already live"):
             await serving.promote(model_dir)
+        serving.drain_s = 0
+        await serving.rollback()
     finally:
         serving.close()
         await blobs.close()
@@ -174,16 +181,23 @@ async def test_promote_trained_model_answers_with_its_own_labels_then_rolls_back
     image = sorted((SAMPLES_DIR.parent / "datasets/camtrapr-stations/StationC/PBE").glob("*.JPG"))[0].read_bytes()
     try:
         switch = await serving.promote(folder)
-        assert switch.new == folder.name
+        assert switch.new.name == folder.name
         with httpx.Client(base_url=serving_stack["url"], headers=service_headers, timeout=30) as client:
             body = client.post("/v1/classify", content=image).json()
             assert body["prediction"]["model"]["name"] == folder.name
             labels = (folder / "labels.txt").read_text(encoding="utf-8").splitlines()
             assert body["prediction"]["label"] in labels
             assert {s["label"] for s in body["prediction"]["top_k"]} <= set(labels)
-            await serving.rollback()
+            # A retrained model of the same name goes live as its version 2, beside version 1.
+            second = await serving.promote(folder, version="2")
+            assert (str(second.old), str(second.new), second.unloaded) == (f"{folder.name}:1", f"{folder.name}:2", True)
             await asyncio.sleep(0.5)
-            assert client.post("/v1/classify", content=image).json()["prediction"]["model"]["name"] == BASE
+            assert client.post("/v1/classify", content=image).json()["prediction"]["model"] == {
+                "name": folder.name, "version": "2"}
+            back = await serving.rollback()
+            assert str(back.new) == f"{folder.name}:1"
+            await asyncio.sleep(0.5)
+            assert client.post("/v1/classify", content=image).json()["prediction"]["model"]["version"] == "1"
     finally:
         serving.close()
         await blobs.close()

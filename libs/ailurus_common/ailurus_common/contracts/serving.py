@@ -19,13 +19,26 @@ TAXONOMY_FILE = "taxonomy.json"
 CONFIG_FILE = "config.pbtxt"
 
 
+class ServedModel(BaseModel):
+    """A model as requests name it: its name and, once promoted, its version."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(pattern=MODEL_NAME_PATTERN)
+    version: str | None = Field(default=None, pattern=r"^[1-9][0-9]{0,8}$",
+                                description="None: the newest version the server has loaded")
+
+    def __str__(self) -> str:
+        return self.name if self.version is None else f"{self.name}:{self.version}"
+
+
 class ServingState(BaseModel):
     """The live model, and the one it replaced (what ``rollback`` returns to)."""
 
     model_config = ConfigDict(frozen=True)
 
-    model: str = Field(pattern=MODEL_NAME_PATTERN)
-    previous: str | None = Field(default=None, pattern=MODEL_NAME_PATTERN)
+    live: ServedModel
+    previous: ServedModel | None = None
     changed_at: datetime
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from ailurus_common.contracts.serving import ServedModel
 from ailurus_common.records import ModelRef
 from preprocess.errors import ClassifierUnavailable
 
@@ -38,13 +39,13 @@ class OnnxClassifier:
         """Synchronous inference (for benchmarks and the executor)."""
         return self._session.run([self._output], {self._input: pixels})[0]
 
-    async def is_ready(self, model: str) -> bool:
+    async def is_ready(self, model: ServedModel) -> bool:
         return True
 
     async def input_size_px(self, model: str) -> int:
         return int(self._session.get_inputs()[0].shape[1])
 
-    async def classify(self, pixels: np.ndarray, model: str) -> tuple[np.ndarray, ModelRef]:
+    async def classify(self, pixels: np.ndarray, model: ServedModel) -> tuple[np.ndarray, ModelRef]:
         # One file in-process: it answers whatever is asked, and says which model it is.
         probabilities = await asyncio.get_running_loop().run_in_executor(self._executor, self.run, pixels)
         return probabilities, self.model

@@ -12,6 +12,7 @@ import tritonclient.grpc.aio as grpcclient
 from tritonclient.grpc import InferInput, InferRequestedOutput
 from tritonclient.utils import InferenceServerException
 
+from ailurus_common.contracts.serving import ServedModel
 from ailurus_common.records import ModelRef
 from ailurus_common.request_context import current_request_id
 from preprocess.errors import ClassifierUnavailable
@@ -33,9 +34,10 @@ class TritonClassifier:
         self._client = grpcclient.InferenceServerClient(url)
         self._input_sizes: dict[str, int] = {}  # per model name: one name, one config
 
-    async def is_ready(self, model: str) -> bool:
+    async def is_ready(self, model: ServedModel) -> bool:
         try:
-            return bool(await self._client.is_model_ready(model, client_timeout=min(self.timeout_s, 2.0)))
+            return bool(await self._client.is_model_ready(model.name, model.version or "",
+                                                          client_timeout=min(self.timeout_s, 2.0)))
         except InferenceServerException:
             return False
 
@@ -54,7 +56,7 @@ class TritonClassifier:
         self._input_sizes[model] = int(image["shape"][1])
         return self._input_sizes[model]
 
-    async def classify(self, pixels: np.ndarray, model: str) -> tuple[np.ndarray, ModelRef]:
+    async def classify(self, pixels: np.ndarray, model: ServedModel) -> tuple[np.ndarray, ModelRef]:
         image = InferInput(INPUT_NAME, list(pixels.shape), "UINT8")
         image.set_data_from_numpy(np.ascontiguousarray(pixels, dtype=np.uint8))
         outputs = [InferRequestedOutput(OUTPUT_NAME)]
@@ -63,12 +65,12 @@ class TritonClassifier:
             loop = asyncio.get_running_loop()
             start = loop.time()
             try:
-                result = await self._client.infer(model, [image], outputs=outputs,
+                result = await self._client.infer(model.name, [image], model_version=model.version or "", outputs=outputs,
                                                   client_timeout=self.timeout_s,
                                                   request_id=current_request_id() or "")
             except InferenceServerException as exc:
                 status = exc.status() or "unknown"
-                TRITON_ERRORS.labels(model, status).inc()
+                TRITON_ERRORS.labels(model.name, status).inc()
                 if status in _RETRYABLE and attempt < self.retries:
                     attempt += 1
                     await asyncio.sleep(self.retry_backoff_s * attempt)
@@ -76,7 +78,7 @@ class TritonClassifier:
                 log.warning("triton call failed: %s %s", status, exc.message())
                 raise ClassifierUnavailable(f"the classifier is unavailable ({status})",
                                             retry_after_s=self.retry_after_s) from None
-            TRITON_REQUEST_SECONDS.labels(model).observe(loop.time() - start)
+            TRITON_REQUEST_SECONDS.labels(model.name).observe(loop.time() - start)
             response = result.get_response()
             return result.as_numpy(OUTPUT_NAME), ModelRef(name=response.model_name, version=response.model_version)
 
