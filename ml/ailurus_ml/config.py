@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ailurus_common.auth.settings import AuthSettings
@@ -29,6 +29,18 @@ class MlSettings(BaseSettings, BlobSettings, AuthSettings):
     live_model_dir: Path = Path("model_repository/ailurus_classifier")
     # As preprocess reports: subjects summed under this are blank.
     blank_threshold: float = Field(default=0.3, ge=0, le=1)
+    # Serving (ailurus models promote|rollback): Triton's model control, the base model that
+    # serves before any promote, where promoted folders are kept for the local Triton, and how
+    # long the old model drains (> preprocess's poll interval + its longest request).
+    triton_grpc_url: str = "127.0.0.1:8001"
+    # Production: the key of Triton's restricted APIs (from Key Vault). Locally the running
+    # Triton writes its key to triton_access_token_path.
+    triton_access_token: SecretStr | None = None
+    triton_access_token_path: Path = Path("var/triton/access-token")
+    triton_local_repository: Path | None = Path("var/triton/model_repository")
+    promoted_dir: Path | None = Path("var/models")
+    base_model: str = "ailurus_classifier"
+    serving_drain_s: float = Field(default=5.0, ge=0)
     # Red-panda recall counts a red panda found when its group probability reaches this.
     red_panda_threshold: float = Field(default=0.5, ge=0, le=1)
 

@@ -37,6 +37,7 @@ from ailurus_common.records import utc_now
 from ailurus_common.storage.blob import MODELS, BlobStore
 from ailurus_common.storage.errors import NotFound
 from ailurus_common.taxonomy import Taxonomy, TaxonomyError
+from ailurus_ml.config import MlSettings
 from ailurus_ml.errors import ServingError
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,19 @@ def check_model_folder(folder: Path) -> str:
         raise ServingError(f"{folder}: taxonomy.json does not fit labels.txt: {exc}") from None
     folder_version(folder)
     return config.name
+
+
+def open_serving(settings: MlSettings, blobs: BlobStore) -> "Serving":
+    """The deployment's ``Serving`` from the ML settings (Triton's key from the setting, or
+    the file the local Triton writes)."""
+    token = settings.triton_access_token.get_secret_value() if settings.triton_access_token else None
+    if token is None and settings.triton_access_token_path.is_file():
+        token = settings.triton_access_token_path.read_text(encoding="utf-8").strip()
+    headers = {"triton-grpc-protocol-triton-access-token": token} if token else {}
+    local = settings.triton_local_repository
+    return Serving(blobs, triton_grpc_url=settings.triton_grpc_url, base_model=settings.base_model,
+                   promoted_dir=settings.promoted_dir, local_repository=local if local and local.is_dir() else None,
+                   drain_s=settings.serving_drain_s, access_headers=headers)
 
 
 class Serving:

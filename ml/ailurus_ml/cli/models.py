@@ -6,6 +6,7 @@ on failure); MLflow's own logging goes to stderr. Exit codes: 0 done, 1 the gate
 """
 
 import argparse
+import asyncio
 import json
 import re
 import sys
@@ -16,6 +17,7 @@ from typing import Any
 from ailurus_ml.config import get_settings
 from ailurus_ml.gate import GateRule, judge_logged
 
+CHAMPION = "champion"
 EXIT_GATE_FAILED = 1
 EXIT_ERROR = 2
 
@@ -144,27 +146,89 @@ def _run_gate(args: argparse.Namespace) -> int:
     info = _registry().show(ref.name, version=ref.version, details=False)
     verdict = judge_logged(info.metrics, rule=GateRule.from_settings(get_settings()))
     lines = [f"{info.name} v{info.version}: gate {'PASSED' if verdict.passed else 'FAILED'}"]
-    lines += [f"  {'ok  ' if check.passed else 'FAIL' if check.passed is False else '-   '} {check.reason}"
-              for check in verdict.checks]
-    lines += [f"  FAIL {reason}" for reason in verdict.reasons if not verdict.checks]
+    lines += _verdict_lines(verdict)
     _emit(args, {"name": info.name, "version": info.version, **verdict.to_dict()}, "\n".join(lines))
     return 0 if verdict.passed else EXIT_GATE_FAILED
 
 
+def _verdict_lines(verdict: Any) -> list[str]:
+    lines = [f"  {'ok  ' if check.passed else 'FAIL' if check.passed is False else '-   '} {check.reason}"
+             for check in verdict.checks]
+    return lines + [f"  FAIL {reason}" for reason in verdict.reasons if not verdict.checks]
+
+
+async def _switch(action: str, folder: Path | None = None, version: str | None = None) -> Any:
+    from ailurus_ml.serving import open_serving
+
+    settings = get_settings()
+    blobs = settings.open_blob_store()
+    await blobs.ensure_containers()
+    serving = open_serving(settings, blobs)
+    try:
+        return await (serving.promote(folder, version=version) if action == "promote" else serving.rollback())
+    finally:
+        serving.close()
+        await blobs.close()
+
+
+def _champion(registry: Any, model: Any) -> None:
+    """The registry's ``champion`` alias follows what serves (the base model is not registered)."""
+    from ailurus_ml.registry import ModelNotFound
+
+    if model.version is not None:
+        try:
+            registry.set_alias(model.name, CHAMPION, model.version)
+        except ModelNotFound:
+            pass
+
+
+def _switch_document(switch: Any, **extra: Any) -> dict[str, Any]:
+    return {"old": str(switch.old), "new": str(switch.new), "old_unloaded": switch.unloaded, **extra}
+
+
+def _run_promote(args: argparse.Namespace) -> int:
+    import tempfile
+
+    ref: ModelRef = args.ref
+    registry = _registry()
+    info = registry.show(ref.name, version=ref.version, details=False)
+    verdict = judge_logged(info.metrics, rule=GateRule.from_settings(get_settings()))
+    if not verdict.passed and not args.force:
+        _emit(args, {"name": info.name, "version": info.version, "promoted": False, **verdict.to_dict()},
+              "\n".join([f"{info.name} v{info.version}: gate FAILED, not promoted (--force overrides)",
+                          *_verdict_lines(verdict)]))
+        return EXIT_GATE_FAILED
+    with tempfile.TemporaryDirectory(prefix="ailurus-promote-") as staging:
+        folder = registry.download(info.name, info.version, Path(staging))
+        switch = asyncio.run(_switch("promote", folder, str(info.version)))
+    _champion(registry, switch.new)
+    _emit(args, _switch_document(switch, promoted=True, forced=not verdict.passed, gate=verdict.to_dict()),
+          f"serving {switch.new} (was {switch.old})" + ("" if verdict.passed else ", gate overridden"))
+    return 0
+
+
+def _run_rollback(args: argparse.Namespace) -> int:
+    switch = asyncio.run(_switch("rollback"))
+    _champion(_registry(), switch.new)
+    _emit(args, _switch_document(switch), f"serving {switch.new} (was {switch.old})")
+    return 0
+
+
 def _guarded(run: Any) -> Any:
     def guarded(args: argparse.Namespace) -> int:
+        from ailurus_ml.errors import MlError
         from ailurus_ml.registry import RegistryError
 
         try:
             return run(args)
-        except RegistryError as error:
+        except (RegistryError, MlError) as error:
             return _fail(args, str(error.code), error.message)
 
     return guarded
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    parser = commands.add_parser("models", help="registered models: list, show, alias, register, gate")
+    parser = commands.add_parser("models", help="registered models: list, show, alias, register, gate, promote, rollback")
     parser.set_defaults(run=lambda args: parser.print_help())
     sub = parser.add_subparsers(dest="command")
 
@@ -191,6 +255,11 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     reg.add_argument("--dataset", default="unknown", help="dataset snapshot id")
     reg.add_argument("--plot", type=Path, action="append", default=[], help="an image to keep with the version")
     reg.add_argument("--version-dir", help="the <v> folder holding model.onnx when there are several")
+
+    promote = command("promote", _run_promote, "put a version live with zero downtime (the gate must pass)")
+    promote.add_argument("ref", type=lambda text: parse_ref(text, need_version=True), metavar="NAME:VERSION")
+    promote.add_argument("--force", action="store_true", help="promote although the gate fails")
+    command("rollback", _run_rollback, "put back the model the live one replaced")
 
     gate = command("gate", _run_gate, "judge a version against the live model's metrics logged beside its own")
     gate.add_argument("ref", type=lambda text: parse_ref(text, need_version=True), metavar="NAME:VERSION")

@@ -35,6 +35,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
                         default=Group.MAMMAL.value, help="the taxonomy group of the dataset's species labels")
     parser.add_argument("--out", type=Path, default=None, help="where the model folder goes (default ML_MODELS_DIR)")
     parser.add_argument("--name", default=None, help="model name (default ailurus_<dataset name>)")
+    parser.add_argument("--no-register", action="store_true", help="write the model folder only (no registry version)")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.set_defaults(run=run)
 
@@ -64,6 +65,34 @@ def _manifest(settings: MlSettings, dataset_id: str):
     return asyncio.run(go())
 
 
+def registry_metrics(report: dict) -> dict:
+    """What the registry keeps of an evaluation: the promotion gate's figures compared through
+    taxonomy groups (the live model has other labels), the species figures, and all of it nested."""
+    species, ours, live = report["trained"]["species"], report["trained"]["groups"], report["live"]["groups"]
+    return {
+        "macro_recall": ours["macro_recall"], "live_macro_recall": live["macro_recall"],
+        "red_panda_recall": species["red_panda_recall"], "live_red_panda_recall": live["red_panda_recall"],
+        "group_top1": ours["top1"], "live_group_top1": live["top1"],
+        **{f"species_{key}": species[key] for key in ("top1", "top3", "top1_seen", "macro_recall", "macro_recall_seen",
+                                                     "ece")},
+        "evaluation": report,
+    }
+
+
+def _register(settings: MlSettings, folder: Path, name: str, report: dict, training: dict,
+              evaluation: dict[str, str]) -> int:
+    """A new registry version of the trained folder; returns its number."""
+    from ailurus_ml.registry import Registry  # mlflow takes a second to import: only when registering
+
+    params = {"method": training["method"], "seed": training["seed"], "extractor": training["extractor"],
+              "unknown_threshold": training["unknown_threshold"], "train_sites": ",".join(training["train_sites"]),
+              "test_sites": ",".join(training["test_sites"]), **training["params"]}
+    plots = [Path(path) for key, path in evaluation.items() if key.startswith("confusion")]
+    info = Registry.from_settings(settings).register(folder, name=name, metrics=registry_metrics(report), params=params,
+                                                     dataset_id=training["dataset"], plots=plots)
+    return int(info.version)
+
+
 def train(args: argparse.Namespace, settings: MlSettings) -> dict:
     """Everything ``ailurus train`` does; returns the JSON document it prints."""
     manifest = _manifest(settings, args.dataset)
@@ -91,8 +120,10 @@ def train(args: argparse.Namespace, settings: MlSettings) -> dict:
                                     unknown_threshold=fold.unknown_threshold, species_group=options.species_group,
                                     dataset_id=manifest.id, live_config=settings.live_model_dir / "config.pbtxt",
                                     training=training)
-        doc.update(model={"name": name, "version": 1, "folder": str(folder)}, summary=summary_of(fold.report),
-                   evaluation=write_evaluation(folder / "evaluation", fold.report), report=fold.report)
+        evaluation = write_evaluation(folder / "evaluation", fold.report)
+        version = None if args.no_register else _register(settings, folder, name, fold.report, training, evaluation)
+        doc.update(model={"name": name, "version": version, "folder": str(folder)}, summary=summary_of(fold.report),
+                   evaluation=evaluation, report=fold.report)
     doc["timing"] = trainer.timer.report()
     return doc
 
@@ -113,7 +144,8 @@ def _print_text(doc: dict) -> None:
         for key, value in s.items():
             if key not in ("test_sites", "test_images"):
                 print(f"  {key}: {_fmt(value)}")
-        print(f"model {doc['model']['name']} version {doc['model']['version']}: {doc['model']['folder']}")
+        registered = "not registered" if doc["model"]["version"] is None else f"version {doc['model']['version']}"
+        print(f"model {doc['model']['name']} {registered}: {doc['model']['folder']}")
         print(f"confusion matrix: {doc['evaluation']['confusion_species']}")
     for stage, t in doc["timing"].items():
         print(f"  {stage}: {t['seconds']} s for {t['count']} {t['unit']} ({_fmt(t['seconds_per_1000'])} s per 1000)")

@@ -30,7 +30,8 @@ def camtrapr_snapshot(ml_root: Path) -> DatasetManifest:
 @pytest.fixture(scope="session")
 def ml_settings(ml_root: Path, model_dir: Path, camtrapr_snapshot: DatasetManifest) -> MlSettings:
     return MlSettings(blob_root=ml_root / "blobs", cache_dir=ml_root / "cache", models_dir=ml_root / "models",
-                      live_model_dir=model_dir, train_views=VIEWS)
+                      live_model_dir=model_dir, train_views=VIEWS, registry_uri=f"sqlite:///{ml_root / 'mlflow.db'}",
+                      artifact_root=ml_root / "artifacts")
 
 
 def train_args(dataset_id: str, *extra: str):

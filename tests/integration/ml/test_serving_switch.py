@@ -2,8 +2,10 @@
 classify load: 0 failed requests, and every answer labelled by the model that gave it."""
 
 import asyncio
+import json
 import shutil
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,6 +61,13 @@ def serving_stack(model_dir: Path, logs_dir: Path, service_key: Path,
         if process is not None:
             process.stop()
         triton.stop()
+
+
+async def back_to_base(serving: Serving, model_dir: Path) -> None:
+    """Leave the module's stack serving the base model, whatever a test switched to."""
+    serving.drain_s = 0
+    if (await serving.state()).live.name != BASE:
+        await serving.promote(model_dir)
 
 
 class Load:
@@ -162,15 +171,14 @@ async def test_promote_and_rollback_under_load_fail_no_request(serving_stack: di
         assert str((await serving.promote(model_dir)).new) == f"{BASE}:1"  # back to the base model by name
         with pytest.raises(ServingError, match="already live"):
             await serving.promote(model_dir)
-        serving.drain_s = 0
-        await serving.rollback()
     finally:
+        await back_to_base(serving, model_dir)
         serving.close()
         await blobs.close()
 
 
 async def test_promote_trained_model_answers_with_its_own_labels_then_rolls_back(
-        serving_stack: dict, station_c_run: dict, service_headers: dict[str, str]) -> None:
+        serving_stack: dict, station_c_run: dict, service_headers: dict[str, str], model_dir: Path) -> None:
     """The model ``ailurus train`` exported, put live: preprocess answers with its labels and name."""
     root: Path = serving_stack["root"]
     folder = Path(station_c_run["model"]["folder"])
@@ -199,5 +207,55 @@ async def test_promote_trained_model_answers_with_its_own_labels_then_rolls_back
             await asyncio.sleep(0.5)
             assert client.post("/v1/classify", content=image).json()["prediction"]["model"]["version"] == "1"
     finally:
+        await back_to_base(serving, model_dir)
         serving.close()
         await blobs.close()
+
+
+def test_cli_promote_registered_version_then_rollback(serving_stack: dict, station_c_run: dict, ml_settings,
+                                                      service_headers: dict[str, str], monkeypatch, capsys) -> None:
+    """``ailurus train`` registered the model; ``ailurus models promote NAME:VERSION`` puts that
+    registry version live (gate checked), ``rollback`` takes it back; champion follows."""
+    from ailurus_ml.cli import main
+    from ailurus_ml.config import get_settings
+    from ailurus_ml.registry import Registry
+
+    root: Path = serving_stack["root"]
+    triton: LocalTriton = serving_stack["triton"]
+    name, version = station_c_run["model"]["name"], station_c_run["model"]["version"]
+    assert isinstance(version, int)
+    env = {"ML_TRITON_GRPC_URL": triton.grpc_url, "ML_TRITON_ACCESS_TOKEN": triton.access_token,
+           "ML_TRITON_LOCAL_REPOSITORY": str(triton.repository), "ML_PROMOTED_DIR": str(root / "promoted"),
+           "ML_BLOB_ROOT": str(root / "blobs"), "ML_REGISTRY_URI": ml_settings.registry_uri,
+           "ML_ARTIFACT_ROOT": str(ml_settings.artifact_root), "ML_SERVING_DRAIN_S": "0.5"}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    try:
+        before = asyncio.run(Serving(open_blob_store(backend="local", root=root / "blobs"), triton_grpc_url=triton.grpc_url,
+                                     base_model=BASE, promoted_dir=None, local_repository=None, drain_s=0).state()).live
+        exit_code = main(["models", "promote", f"{name}:{version}", "--json"])
+        document = json.loads(capsys.readouterr().out)
+        if exit_code == 1:  # the gate refused: the answer says why, and nothing switched
+            assert document["promoted"] is False and document["reasons"]
+            exit_code = main(["models", "promote", f"{name}:{version}", "--force", "--json"])
+            document = json.loads(capsys.readouterr().out)
+            assert document["forced"] is True
+        assert exit_code == 0
+        assert (document["old"], document["new"]) == (str(before), f"{name}:{version}")
+        assert Registry.from_settings(get_settings()).get_by_alias(name, "champion").version == version
+        image = sorted((SAMPLES_DIR.parent / "datasets/camtrapr-stations/StationC/TRA").glob("*.JPG"))[0].read_bytes()
+        with httpx.Client(base_url=serving_stack["url"], headers=service_headers, timeout=30) as client:
+            deadline = time.monotonic() + 5
+            while (model := client.post("/v1/classify", content=image).json()["prediction"]["model"]) != {
+                    "name": name, "version": str(version)} and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert model == {"name": name, "version": str(version)}
+        assert main(["models", "rollback", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["new"] == str(before)
+        assert main(["models", "rollback", "--json"]) == 0  # and forward again: rollback is symmetric
+        assert json.loads(capsys.readouterr().out)["new"] == f"{name}:{version}"
+        assert main(["models", "promote", f"{name}:{version}", "--force", "--json"]) == 2
+        assert "already live" in json.loads(capsys.readouterr().out)["error"]["message"]
+    finally:
+        get_settings.cache_clear()
