@@ -42,6 +42,7 @@ from ailurus_ml.errors import ServingError
 
 log = logging.getLogger(__name__)
 _READY_POLL_S = 0.2
+_LOAD_RETRY_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,8 @@ def open_serving(settings: MlSettings, blobs: BlobStore) -> "Serving":
     local = settings.triton_local_repository
     return Serving(blobs, triton_grpc_url=settings.triton_grpc_url, base_model=settings.base_model,
                    promoted_dir=settings.promoted_dir, local_repository=local if local and local.is_dir() else None,
-                   drain_s=settings.serving_drain_s, access_headers=headers)
+                   drain_s=settings.serving_drain_s, load_timeout_s=settings.triton_load_timeout_s,
+                   access_headers=headers)
 
 
 class Serving:
@@ -225,11 +227,21 @@ class Serving:
         return Switch(old=old, new=new, unloaded=unloaded)
 
     def _load(self, model: ServedModel) -> None:
-        try:
-            self._triton.load_model(model.name, headers=self.access_headers)
-        except InferenceServerException as exc:
-            raise ServingError(f"Triton could not load {model}: {exc.message()}") from None
+        """Load ``model`` and wait until it is ready. Where a model sync copies ``models/`` to
+        Triton (the chart), its files may not be there yet: the load is retried until
+        ``load_timeout_s``; a refused key is final."""
         deadline = time.monotonic() + self.load_timeout_s
+        while True:
+            try:
+                self._triton.load_model(model.name, headers=self.access_headers)
+                break
+            except InferenceServerException as exc:
+                status, message = str(exc.status() or ""), str(exc.message() or "")
+                refused = "PERMISSION" in status or "UNAUTH" in status or "restricted" in message.lower()
+                if refused or time.monotonic() > deadline:
+                    raise ServingError(f"Triton could not load {model}: {exc.message()}") from None
+                log.info("%s not loadable yet (%s), retrying", model, exc.message())
+                time.sleep(_LOAD_RETRY_S)
         while not self._triton.is_model_ready(model.name, model.version or ""):
             if time.monotonic() > deadline:
                 raise ServingError(f"{model} not ready after {self.load_timeout_s:.0f} s")

@@ -45,7 +45,7 @@ def test_render_defaults_wires_preprocess_to_triton_and_model_sync(default_objec
 
     assert env["PREPROCESS_TRITON_URL"] == f"{helm_check.RELEASE}-triton:8001"
     assert env["PREPROCESS_MODEL_DIR"] == "/models/ailurus_classifier"
-    assert "--model-control-mode=poll" in triton["containers"][0]["args"]
+    assert {"--model-control-mode=explicit", "--load-model=*"} <= set(triton["containers"][0]["args"])
     for pod in (preprocess, triton):
         assert [c["name"] for c in pod["initContainers"]] == ["model-sync-init"]
         assert "model-sync" in [c["name"] for c in pod["containers"]]
