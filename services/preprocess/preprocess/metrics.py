@@ -21,3 +21,13 @@ MODEL_INFO = Gauge(
     "ailurus_model_info", "The model and taxonomy mapping last used (value always 1).",
     ["model_name", "model_version", "taxonomy_version"],
 )
+# What each model version answers: the blank share and group mix per version show a switch
+# that went wrong (alerts AilurusBlankShareJumped, AilurusGroupMixShifted).
+PREDICTIONS = Counter("ailurus_predictions_total", "Images classified, by the model version that answered and group.",
+                      ["model_name", "model_version", "group"])
+# Per label only for small label sets (the network's own models): ImageNet's 1000 would be
+# 1000 series per version for little use.
+PREDICTION_LABELS_MAX = 64
+PREDICTIONS_BY_LABEL = Counter("ailurus_predictions_by_label_total",
+                               "Images classified by models with at most 64 labels, by version and top-1 label.",
+                               ["model_name", "model_version", "label"])

@@ -16,7 +16,15 @@ from preprocess.config import PreprocessSettings
 from preprocess.decode import DecodedImage, decode
 from preprocess.decode_budget import DecodeBudget
 from preprocess.errors import ClassifierUnavailable, ImageError
-from preprocess.metrics import IMAGES, IN_FLIGHT, MODEL_INFO, STAGE_SECONDS
+from preprocess.metrics import (
+    IMAGES,
+    IN_FLIGHT,
+    MODEL_INFO,
+    PREDICTION_LABELS_MAX,
+    PREDICTIONS,
+    PREDICTIONS_BY_LABEL,
+    STAGE_SECONDS,
+)
 from preprocess.serving import ServingPointer
 
 
@@ -83,6 +91,9 @@ class Pipeline:
         for stage, seconds in (("decode", t1 - t0), ("infer", t2 - t1), ("postprocess", t3 - t2)):
             STAGE_SECONDS.labels(stage, model.name, model.version).observe(seconds)
         IMAGES.labels("classified", summary.group.value, "").inc()
+        PREDICTIONS.labels(model.name, model.version, summary.group.value).inc()
+        if len(taxonomy.labels) <= PREDICTION_LABELS_MAX:
+            PREDICTIONS_BY_LABEL.labels(model.name, model.version, summary.label).inc()
         if self._model_seen != model:  # a new version is live: the old one stops being reported
             MODEL_INFO.clear()
             MODEL_INFO.labels(model.name, model.version, taxonomy.version).set(1)
