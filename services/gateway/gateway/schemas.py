@@ -246,3 +246,53 @@ class UploadResponse(Public):
 class UiConfig(Public):
     tile_url: str = Field(description="Leaflet tile URL template; empty: no base map.")
     tile_attribution: str
+
+
+# exports -------------------------------------------------------------------------------
+class _ExportLabelCommon(Public):
+    group: Group
+    label: str | None = None
+    confidence: float | None = None
+    method: Literal["machine", "human"]
+    classified_at: datetime
+    model: ModelRef | None = None
+
+
+class ExportLabelExact(_ExportLabelCommon):
+    classified_by: str = Field(description="model name:version, or the reviewer's user id")
+
+
+class ExportLabelCoarse(_ExportLabelCommon):
+    classified_by: str = Field(description="model name:version, or the role 'reviewer' (nobody named)")
+
+
+class _ExportRowCommon(Public):
+    id: str
+    deployment_id: str
+    file_name: str
+    media_type: str
+    timestamp: datetime
+    timestamp_source: Literal["exif", "upload"]
+    status: MediaStatus
+    error_code: ErrorCode | None = None
+    sequence_id: str | None = None
+    width: int | None = None
+    height: int | None = None
+    camera_make: str | None = None
+    camera_model: str | None = None
+    shows_people: bool
+    has_thumbnail: bool
+
+
+class ExportRowExact(_ExportRowCommon):
+    """One media of an export for a signed-in reviewer or admin."""
+
+    label: ExportLabelExact | None = None
+    gps: Gps | None = None
+    uploaded_by: str | None = None
+
+
+class ExportRowCoarse(_ExportRowCommon):
+    """One media of an export for everyone else: no GPS, nobody named."""
+
+    label: ExportLabelCoarse | None = None
