@@ -11,6 +11,7 @@ frictionless ships; every other ``$ref`` is a local file.
 
 import json
 import shutil
+import tempfile
 from pathlib import Path
 
 import frictionless
@@ -54,7 +55,7 @@ def _retrieve(cls, uri, *, context):
 def package_errors(package_dir: Path, work_dir: Path) -> list[str]:
     """What frictionless finds wrong with the package in ``package_dir`` (copied to
     ``work_dir`` with the official URLs pointing at the local reference files); empty: valid."""
-    copy = work_dir / "package"
+    copy = Path(tempfile.mkdtemp(dir=work_dir)) / "package"
     shutil.copytree(package_dir, copy)
     descriptor = json.loads((copy / "datapackage.json").read_text(encoding="utf-8"))
     assert descriptor["profile"] == PUBLISHED + "camtrap-dp-profile.json"

@@ -144,11 +144,13 @@ class IngestClient(ServiceClient):
     @asynccontextmanager
     async def export_media(self, *, precision: ExportPrecision, trap_id: str | None = None,
                            groups: list[Group] | None = None, status: MediaStatus | None = None,
+                           label: str | None = None, min_confidence: float | None = None,
                            start: datetime | None = None, end: datetime | None = None, reviewed_only: bool = False,
                            exclude_groups: list[Group] | None = None) -> AsyncIterator[AsyncIterator[ExportItem]]:
         """The export rows, streamed: errors (an unknown trap, a bad query) are raised on
         entering, before any row; then the rows as ingest reads them, newest first."""
         params = {"precision": precision, "trap_id": trap_id, "group": list(groups or []), "status": status,
+                  "label": label, "min_confidence": min_confidence,
                   "from": _iso(start), "to": _iso(end), "reviewed_only": str(reviewed_only).lower(),
                   "exclude_group": list(exclude_groups or [])}
         async with self._stream_lines("/v1/exports/media", params=params, read_timeout_s=self._timeout_s) as lines:

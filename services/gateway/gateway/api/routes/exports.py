@@ -16,7 +16,7 @@ from fastapi.responses import StreamingResponse
 
 from ailurus_common.auth import Role
 from ailurus_common.contracts.exports import ExportItem, ExportPrecision
-from ailurus_common.domain import Group
+from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.records import TRAP_ID_PATTERN, Instant
 from ailurus_common.storage.errors import NotFound
 from gateway.api.deps import BlobsDep, IngestDep, SettingsDep, ViewDep
@@ -33,6 +33,9 @@ router = APIRouter(prefix="/exports", tags=["exports"])
 class ExportQuery:
     trap_id: str | None
     groups: list[Group]
+    status: MediaStatus | None
+    label: str | None
+    min_confidence: float | None
     start: datetime | None
     end: datetime | None
     reviewed_only: bool
@@ -41,13 +44,16 @@ class ExportQuery:
 def export_query(
     trap_id: Annotated[str | None, Query(pattern=TRAP_ID_PATTERN)] = None,
     group: Annotated[list[Group], Query(description="Only media labelled in one of these groups (repeatable).")] = [],  # noqa: B006
+    status: MediaStatus | None = None, label: Annotated[str | None, Query(max_length=200)] = None,
+    min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
     start: Annotated[Instant | None, Query(alias="from")] = None,
     end: Annotated[Instant | None, Query(alias="to")] = None,
     reviewed_only: Annotated[bool, Query(description="Only media a reviewer confirmed or corrected.")] = False,
 ) -> ExportQuery:
     if start and end and start >= end:
         raise InvalidQuery("'from' must be before 'to'")
-    return ExportQuery(trap_id=trap_id, groups=group, start=start, end=end, reviewed_only=reviewed_only)
+    return ExportQuery(trap_id=trap_id, groups=group, status=status, label=label, min_confidence=min_confidence,
+                       start=start, end=end, reviewed_only=reviewed_only)
 
 
 QueryDep = Annotated[ExportQuery, Depends(export_query)]
@@ -69,7 +75,8 @@ async def _open(ingest, view: View, query: ExportQuery) -> tuple[dict[str, Trap]
     stack = AsyncExitStack()
     precision = ExportPrecision.EXACT if isinstance(view, ExactView) else ExportPrecision.COARSE
     items = await stack.enter_async_context(ingest.export_media(
-        precision=precision, trap_id=query.trap_id, groups=query.groups, start=query.start, end=query.end,
+        precision=precision, trap_id=query.trap_id, groups=query.groups, status=query.status, label=query.label,
+        min_confidence=query.min_confidence, start=query.start, end=query.end,
         reviewed_only=query.reviewed_only, exclude_groups=view.hidden_groups))
     return traps, _entries(items, view), stack
 

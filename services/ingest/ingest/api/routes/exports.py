@@ -23,7 +23,8 @@ async def export_media(
     store: StoreDep, settings: SettingsDep, precision: ExportPrecision,
     trap_id: str | None = None,
     group: Annotated[list[Group], Query(description="Only media currently in one of these groups.")] = [],  # noqa: B006
-    status: MediaStatus | None = None,
+    status: MediaStatus | None = None, label: str | None = None,
+    min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
     start: Annotated[datetime | None, Query(alias="from")] = None,
     end: Annotated[datetime | None, Query(alias="to")] = None,
     reviewed_only: bool = False,
@@ -35,7 +36,8 @@ async def export_media(
         raise InvalidQuery("'from' must be before 'to'")
     if trap_id is not None:
         await deployment_or_404(store, trap_id)
-    filters = MediaFilter(deployment_id=trap_id, groups=group, status=status, start=start, end=end,
+    filters = MediaFilter(deployment_id=trap_id, groups=group, status=status, label=label,
+                          min_confidence=min_confidence, start=start, end=end,
                           reviewed_only=reviewed_only, exclude_groups=exclude_group)
     items = export_items(store, filters, precision=precision, page_size=settings.export_page_size)
     return StreamingResponse(export_lines(items), media_type=EXPORT_MEDIA_TYPE)
