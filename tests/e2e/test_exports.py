@@ -8,6 +8,7 @@ gateway's and ingest's memory bounded."""
 import csv
 import io
 import json
+import os
 import threading
 import time
 import zipfile
@@ -31,7 +32,8 @@ COARSE = [("viewer", False), ("viewer", True), ("reviewer", True)]
 COARSE_IDS = ["viewer", "viewer-app", "reviewer-app"]
 BULK_TRAP = {"id": "export-bulk", "name": "Export bulk", "latitude": 27.31, "longitude": 88.31,
              "timezone": "Asia/Kathmandu"}
-BULK_MEDIA = 3000
+# A few thousand by default; EXPORT_BULK_MEDIA=10000 measures a bigger one (same assertions).
+BULK_MEDIA = int(os.environ.get("EXPORT_BULK_MEDIA", "3000"))
 FORMATS = ("camtrap-dp", "megadetector", "csv")
 
 
@@ -158,12 +160,12 @@ def _bulk_items(start: int, count: int) -> list[dict]:
         prediction = {"group": group, "label": f"{group} label", "confidence": 0.8, "blank": group == "blank",
                       "top_k": [{"label": f"{group} label", "score": 0.8}],
                       "model": {"name": "ailurus_classifier", "version": "1"}}
-        captured = datetime(2026, 3, 1) + timedelta(seconds=7 * n)
         items.append({"id": media_id, "file_name": f"BULK_{n:05d}.JPG", "media_type": "image/jpeg",
                       "size_bytes": 1000, "blob_original": f"uploads/{media_id[:2]}/{media_id}",
                       "uploaded_by": "stack-uploader",
-                      "classification": {"exif": {"captured_at_local": captured.isoformat(), "width": 2048,
-                                                  "height": 1536},
+                      # No capture time: stamped at upload (now), so the shared stack's red-panda
+                      # figures stay in the current month, as the privacy attacks expect.
+                      "classification": {"exif": {"width": 2048, "height": 1536},
                                          "prediction": prediction}})
     return items
 
@@ -175,7 +177,8 @@ def bulk(api, azure_stack) -> int:
     headers = {"Authorization": f"Bearer {azure_stack.service_token()}"}
     with httpx.Client(base_url=azure_stack.ingest_url, headers=headers, timeout=300) as ingest:
         for start in range(0, BULK_MEDIA, 1000):
-            answer = ingest.post(f"/v1/traps/{BULK_TRAP['id']}/media", json={"items": _bulk_items(start, 1000)})
+            items = _bulk_items(start, min(1000, BULK_MEDIA - start))
+            answer = ingest.post(f"/v1/traps/{BULK_TRAP['id']}/media", json={"items": items})
             assert answer.status_code == 200, answer.text[:300]
     return BULK_MEDIA
 

@@ -24,6 +24,7 @@ from gateway.auth import require
 from gateway.errors import InvalidQuery
 from gateway.exports import camtrap_dp, csv_table, megadetector
 from gateway.exports.context import Entries, ExportContext, Trap
+from gateway.schemas import MegaDetectorResults
 from gateway.views import ExactView, FileLocation, View
 
 router = APIRouter(prefix="/exports", tags=["exports"])
@@ -114,8 +115,8 @@ def _reader(blobs) -> Callable:
     return read
 
 
-def _responses(media_type: str, description: str, schema: dict | None = None) -> dict:
-    return {200: {"content": {media_type: {"schema": schema or {"type": "string", "format": "binary"}}},
+def _responses(media_type: str, description: str) -> dict:
+    return {200: {"content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
                   "description": description}}
 
 
@@ -135,8 +136,7 @@ async def export_camtrap_dp(request: Request, query: QueryDep, ingest: IngestDep
 
 
 @router.get("/megadetector", response_class=StreamingResponse, dependencies=[Depends(require(Role.VIEWER))],
-            responses=_responses(megadetector.MEDIA_TYPE, "MegaDetector batch output, format 1.6.",
-                                 {"type": "object", "required": ["info", "detection_categories", "images"]}))
+            responses={200: {"model": MegaDetectorResults, "description": "MegaDetector batch output, format 1.6."}})
 async def export_megadetector(request: Request, query: QueryDep, ingest: IngestDep, view: ViewDep,
                               settings: SettingsDep) -> StreamingResponse:
     """The query's labels as a MegaDetector batch output file (Timelapse, AddaxAI)."""
