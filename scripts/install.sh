@@ -25,6 +25,9 @@ if [[ ! -x /usr/bin/chromium ]]; then
   fi
 fi
 
+# The MegaDetector project's validator for the export tests, in a venv of its own (its own stamp).
+bash scripts/md_venv.sh
+
 inputs=(requirements-dev.txt services/*/requirements.txt libs/*/pyproject.toml services/*/pyproject.toml tools/pyproject.toml ml/pyproject.toml ml/requirements.txt)
 digest=$(cat "${inputs[@]}" | sha256sum | cut -d' ' -f1)
 

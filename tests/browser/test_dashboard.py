@@ -188,6 +188,28 @@ def test_viewer_cannot_review_or_upload(open_session, uploaded):
     expect(page.locator(".page-map .alert-info")).to_contain_text("grid precision")
 
 
+def test_export_button_downloads_current_filters_at_callers_precision(open_session, uploaded, trap):
+    session = open_session(DESKTOP)
+    page = session.sign_in("viewer", f"#/gallery?trap_id={trap['id']}")
+    wait_ready(page, "#media-grid .media-card")
+    page.select_option("#gallery-export-format", "csv")
+    with page.expect_download() as download:
+        page.click("#gallery-export")
+    rows = download.value.path().read_text().splitlines()
+    assert rows[0].startswith("media_id,file_name,trap_id")
+    wolf, panda = uploaded["IMAG0104_wolf.JPG"]["media_id"], uploaded["skeydan_red_panda.jpg"]["media_id"]
+    assert any(r.startswith(wolf) for r in rows) and not any(panda in r for r in rows)  # no sighting for a viewer
+    assert all(",cell:0.1deg," in r for r in rows[1:]) and all(f",{trap['id']}," in r for r in rows[1:])
+    expect(page.locator("#gallery-export-status")).to_contain_text("cell:0.1deg")
+    session.open("#/analytics")
+    wait_ready(page, "#review-share")
+    page.select_option("#analytics-export-format", "camtrap-dp")
+    with page.expect_download() as download:
+        page.click("#analytics-export")
+    assert download.value.suggested_filename.endswith(".zip")
+    assert not session.errors, session.errors
+
+
 # Each page's route and what shows it has finished drawing.
 PAGES = {
     "map": ("#/map", ".leaflet-marker-icon"),

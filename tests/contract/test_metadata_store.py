@@ -743,3 +743,25 @@ async def test_cosmos_reconcile_counters_repairs_writes_cut_between_media_and_co
     assert await cosmos_store.reconcile_counters(**window) == 0  # exact now: nothing more to do
     # A window before the writes judges nothing.
     assert await cosmos_store.reconcile_counters(since=now - timedelta(hours=2), until=now - timedelta(hours=1)) == 0
+
+
+async def test_list_media_filters_by_groups_and_reviewed_only(metadata_store: MetadataStore) -> None:
+    deployment = make_deployment()
+    await metadata_store.create_deployment(deployment)
+    mammal = classified(make_media(deployment.id), Group.MAMMAL)
+    bird = classified(make_media(deployment.id), Group.BIRD)
+    reviewed = classified(classified(make_media(deployment.id), Group.BIRD), Group.HUMAN, method="human")
+    unlabelled = make_media(deployment.id)
+    for media in (mammal, bird, reviewed, unlabelled):
+        assert await metadata_store.create_media(media)
+
+    async def ids(filters: MediaFilter) -> set[str]:
+        items, _ = await metadata_store.list_media(filters, limit=50)
+        return {m.id for m in items}
+
+    both = MediaFilter(deployment_id=deployment.id, groups=[Group.MAMMAL, Group.BIRD])
+    assert await ids(both) == {mammal.id, bird.id}
+    assert await ids(MediaFilter(deployment_id=deployment.id, reviewed_only=True)) == {reviewed.id}
+    assert await metadata_store.count_media(MediaFilter(deployment_id=deployment.id, groups=[Group.HUMAN],
+                                                        reviewed_only=True)) == 1
+    assert reviewed.shows_people() and not bird.shows_people()

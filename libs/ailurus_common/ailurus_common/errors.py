@@ -61,6 +61,7 @@ class ErrorCode(StrEnum):
     POISON_FILE = "poison_file"
     ORIGINAL_MISSING = "original_missing"
     ORIGINAL_RESTRICTED = "original_restricted"
+    PERSONAL_DATA = "personal_data"
     BLOB_NOT_FOUND = "blob_not_found"
     # records
     TRAP_NOT_FOUND = "trap_not_found"

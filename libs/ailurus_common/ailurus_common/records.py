@@ -219,6 +219,11 @@ class Media(Record):
         """Newest-first keyset paging key: fixed-width UTC timestamp, then id."""
         return f"{utc_text(self.timestamp)}|{self.id}"
 
+    def shows_people(self) -> bool:
+        """Whether any label on this media, machine or human, says ``human``: such media are
+        personal data (no file in exports, no thumbnail or original for coarse callers)."""
+        return self.group == Group.HUMAN or any(o.group == Group.HUMAN for o in self.observations)
+
     def current_observation(self) -> Observation | None:
         human = [o for o in self.observations if o.method == "human"]
         chosen = human or self.observations
@@ -258,3 +263,7 @@ class MediaFilter(BaseModel):
     review_state: Literal["confirmed", "corrected"] | None = None
     # Media whose current group is one of these are left out (unlabelled media are kept).
     exclude_groups: list[Group] = Field(default_factory=list)
+    # Only media whose current group is one of these (empty: no such filter).
+    groups: list[Group] = Field(default_factory=list)
+    # Only media a reviewer confirmed or corrected.
+    reviewed_only: bool = False

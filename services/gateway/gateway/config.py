@@ -50,6 +50,10 @@ class GatewaySettings(ServiceSettings, AuthSettings, BlobSettings):
     privacy_min_count: int = Field(default=3, ge=1)
     privacy_sensitive_groups: list[str] = Field(default_factory=lambda: ["red_panda"])
 
+    # What an export's package says about who made it (Camtrap DP project and contributors).
+    export_project_title: str = Field(default="Ailurus red panda camera-trap network", min_length=1, max_length=200)
+    export_publisher: str = Field(default="Ailurus", min_length=1, max_length=200)
+
     # Retry worker for media left pending (a service or Triton was down).
     worker_enabled: bool = True
     worker_interval_s: float = Field(default=10.0, gt=0)

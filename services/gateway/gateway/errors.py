@@ -19,6 +19,13 @@ class OriginalRestricted(AilurusError):
     code = ErrorCode.ORIGINAL_RESTRICTED
 
 
+class PersonalData(AilurusError):
+    """A picture of people (labelled or reviewed human) asked for by a coarse caller."""
+
+    status_code = 403
+    code = ErrorCode.PERSONAL_DATA
+
+
 class MediaNotFound(AilurusError):
     """Also what a caller gets for a record it may not see: the answer of a missing one."""
 

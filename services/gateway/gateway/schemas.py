@@ -246,3 +246,86 @@ class UploadResponse(Public):
 class UiConfig(Public):
     tile_url: str = Field(description="Leaflet tile URL template; empty: no base map.")
     tile_attribution: str
+
+
+# exports -------------------------------------------------------------------------------
+class _ExportLabelCommon(Public):
+    group: Group
+    label: str | None = None
+    confidence: float | None = None
+    method: Literal["machine", "human"]
+    classified_at: datetime
+    model: ModelRef | None = None
+
+
+class ExportLabelExact(_ExportLabelCommon):
+    classified_by: str = Field(description="model name:version, or the reviewer's user id")
+
+
+class ExportLabelCoarse(_ExportLabelCommon):
+    classified_by: str = Field(description="model name:version, or the role 'reviewer' (nobody named)")
+
+
+class _ExportRowCommon(Public):
+    id: str
+    deployment_id: str
+    file_name: str
+    media_type: str
+    timestamp: datetime
+    timestamp_source: Literal["exif", "upload"]
+    status: MediaStatus
+    error_code: ErrorCode | None = None
+    sequence_id: str | None = None
+    width: int | None = None
+    height: int | None = None
+    camera_make: str | None = None
+    camera_model: str | None = None
+    shows_people: bool
+    has_thumbnail: bool
+
+
+class ExportRowExact(_ExportRowCommon):
+    """One media of an export for a signed-in reviewer or admin."""
+
+    label: ExportLabelExact | None = None
+    gps: Gps | None = None
+    uploaded_by: str | None = None
+
+
+class ExportRowCoarse(_ExportRowCommon):
+    """One media of an export for everyone else: no GPS, nobody named."""
+
+    label: ExportLabelCoarse | None = None
+
+
+class MdDetection(Public):
+    """A whole-image box in the detection category of the label's group."""
+
+    category: str = Field(description="Key of detection_categories: 1 animal, 2 person, 3 vehicle.")
+    conf: float = Field(ge=0, le=1)
+    bbox: list[float] = Field(min_length=4, max_length=4, description="[x_min, y_min, width, height], relative.")
+    classifications: list[tuple[str, float]] = Field(description="[[classification category, score]].")
+
+
+class MdImage(Public):
+    file: str = Field(description="<trap id>/<media id>.<extension>")
+    detections: list[MdDetection] | None = Field(description="[] for a blank image; null when it failed.")
+    failure: str | None = Field(default=None, description="Why there is no result (failed, or not classified yet).")
+
+
+class MdInfo(Public):
+    format_version: str = Field(description="'1.6'")
+    classifier: str = Field(description="The models (name:version) whose labels the file holds.")
+    detector: str
+    export_created: str
+    classification_completion_time: str | None = None
+
+
+class MegaDetectorResults(Public):
+    """MegaDetector batch output, format 1.6 (lila.science/megadetector-output-format)."""
+
+    images: list[MdImage]
+    info: MdInfo
+    detection_categories: dict[str, str]
+    classification_categories: dict[str, str] = Field(description="Our labels, by id.")
+    classification_category_descriptions: dict[str, str] = Field(description="Each label's taxonomy group.")

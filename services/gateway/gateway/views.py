@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from ailurus_common.contracts.exports import REVIEWER_ROLE, ExportItem
 from ailurus_common.contracts.ingest import (
     Analytics,
     Heatmap,
@@ -30,11 +31,16 @@ from ailurus_common.contracts.ingest import (
 )
 from ailurus_common.domain import Group
 from ailurus_common.records import Deployment, Media
+from ailurus_common.storage.blob import PROCESSED, original_location
 from gateway.privacy import Cell, PrivacyPolicy
 from gateway.schemas import (
     EXACT,
     ExifCoarse,
     ExifExact,
+    ExportLabelCoarse,
+    ExportLabelExact,
+    ExportRowCoarse,
+    ExportRowExact,
     HeatmapOut,
     MediaCoarse,
     MediaExact,
@@ -70,6 +76,9 @@ def _observations(model: type[P], media: Media) -> list[P]:
     return [_pick(model, o) for o in media.observations]
 
 
+FileLocation = tuple[str, str]  # (container, blob name)
+
+
 class ExactView:
     """Exact positions: signed-in reviewers and admins."""
 
@@ -96,6 +105,18 @@ class ExactView:
         return _pick(MediaExact, media, exif=_pick(ExifExact, media.exif),
                      observations=_observations(ObservationExact, media),
                      has_thumbnail=media.blob_thumbnail is not None)
+
+    def shows_thumbnail(self, media: Media) -> bool:
+        return True
+
+    def export_row(self, item: ExportItem) -> ExportRowExact | None:
+        """The row as an exact caller's export carries it (never None: every row is theirs)."""
+        label = _pick(ExportLabelExact, item.label) if item.label else None
+        return _pick(ExportRowExact, item, label=label)
+
+    def export_file(self, item: ExportItem) -> FileLocation | None:
+        """The file an export may include: the original, never one that shows people."""
+        return None if item.shows_people else original_location(item.blob_original)
 
     def media_page(self, page: MediaPage) -> MediaPageExact:
         return MediaPageExact(items=[self.media(m) for m in page.items], next_cursor=page.next_cursor)
@@ -155,7 +176,29 @@ class CoarseView:
     def media(self, media: Media) -> MediaCoarse:
         return _pick(MediaCoarse, media, exif=_pick(ExifCoarse, media.exif),
                      observations=_observations(ObservationCoarse, media),
-                     has_thumbnail=media.blob_thumbnail is not None, location_precision=self.precision)
+                     has_thumbnail=self.shows_thumbnail(media), location_precision=self.precision)
+
+    def shows_thumbnail(self, media: Media) -> bool:
+        """People are personal data: a coarse caller gets no picture of a media labelled human."""
+        return media.blob_thumbnail is not None and not media.shows_people()
+
+    def export_row(self, item: ExportItem) -> ExportRowCoarse | None:
+        """The row as a coarse caller's export carries it; None for a sensitive sighting
+        (ingest left those out already: a second lock)."""
+        if item.label is not None and item.label.group in self.policy.sensitive_groups:
+            return None
+        label = None
+        if item.label is not None:
+            machine_key = f"{item.label.model.name}:{item.label.model.version}" if item.label.model else "machine"
+            classified_by = REVIEWER_ROLE if item.label.method == "human" else machine_key
+            label = _pick(ExportLabelCoarse, item.label, classified_by=classified_by)
+        return _pick(ExportRowCoarse, item, label=label, has_thumbnail=item.has_thumbnail and not item.shows_people)
+
+    def export_file(self, item: ExportItem) -> FileLocation | None:
+        """The thumbnail (originals carry EXIF GPS), never one that shows people."""
+        if item.shows_people or not item.blob_thumbnail:
+            return None
+        return PROCESSED, item.blob_thumbnail
 
     def media_page(self, page: MediaPage) -> MediaPageCoarse:
         # ingest already left sensitive media out (hidden_groups): the filter here is a second lock.

@@ -30,6 +30,8 @@ class IngestSettings(ServiceSettings, AuthSettings):
     # Frames of one trap closer than this belong to one burst (sequence).
     sequence_gap_s: float = Field(default=60.0, gt=0)
     max_page_size: int = Field(default=200, ge=1, le=1000)
+    # Media read per store query while an export streams (the most an export holds at once).
+    export_page_size: int = Field(default=200, ge=1, le=1000)
     # Counters not written in the media's transaction (Cosmos) are recounted from the media
     # written since the last pass, up to settle_s ago; the first pass looks back lookback_s.
     counter_reconcile_interval_s: float = Field(default=300.0, gt=0)

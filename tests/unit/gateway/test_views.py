@@ -216,3 +216,14 @@ def test_coarse_media_names_no_people():
     dumped = COARSE.media(reviewed).model_dump_json()
     assert "reviewer-anna" not in dumped and '"uploaded_by"' not in dumped
     assert "reviewer-anna" in ExactView().media(reviewed).model_dump_json()
+
+
+def test_coarse_view_withholds_thumbnail_of_people_labelled_or_reviewed():
+    machine = Observation(id="m", group=Group.MAMMAL, label="x", method="machine", classified_by="m:1")
+    review = Observation(id="h", group=Group.HUMAN, method="human", classified_by="ranger-anna")
+    person = MEDIA.with_observation(machine).with_observation(review)
+    animal = MEDIA.with_observation(machine)
+    assert COARSE.media(person).has_thumbnail is False and not COARSE.shows_thumbnail(person)
+    assert COARSE.media(animal).has_thumbnail is True and COARSE.shows_thumbnail(animal)
+    assert ExactView().media(person).has_thumbnail is True and ExactView().shows_thumbnail(person)
+    assert "ranger-anna" not in COARSE.media(person).model_dump_json()

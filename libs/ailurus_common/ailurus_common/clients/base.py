@@ -7,6 +7,8 @@ were a quarter of the gateway's CPU).
 """
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -108,6 +110,36 @@ class ServiceClient:
         if response.status_code >= 400:
             raise response.upstream_error()
         return answer.model_validate_json(response.content) if answer is not None else None
+
+    @asynccontextmanager
+    async def _stream_lines(self, path: str, *, params: dict[str, Any] | None = None,
+                            read_timeout_s: float) -> AsyncIterator[AsyncIterator[bytes]]:
+        """A streamed GET: the error answer (``UpstreamError``) is raised before anything is
+        yielded; then the body's lines, read as they arrive.
+
+        A stream has no total time limit (an export of a million media takes minutes); it
+        fails only when no byte arrives for ``read_timeout_s``."""
+        clean = [(k, str(x)) for k, v in (params or {}).items() if v is not None
+                 for x in (v if isinstance(v, list) else [v])]
+        headers = {**outgoing_headers(), **await self._tokens.header()}
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=read_timeout_s, sock_read=read_timeout_s)
+        try:
+            async with self._http.get(self._base_url + path, params=clean, headers=headers,
+                                      timeout=timeout) as response:
+                if response.status >= 400:
+                    raise Answer(response.status, response.headers, await response.read()).upstream_error()
+                yield self._lines(response)
+        except aiohttp.ClientConnectorError as exc:
+            raise UpstreamUnavailable(f"{self.service} unreachable: {type(exc).__name__}", retry_after_s=5) from None
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise UpstreamUnavailable(f"{self.service} stream interrupted: {type(exc).__name__}", retry_after_s=5,
+                                      interrupted=True) from None
+
+    @staticmethod
+    async def _lines(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
+        async for line in response.content:
+            if line.strip():
+                yield line
 
     async def ready(self) -> bool:
         try:

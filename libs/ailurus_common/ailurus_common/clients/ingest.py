@@ -1,9 +1,12 @@
 """``IngestClient``: one method per ingest endpoint (``/v1/...``), contract models in and out."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 from ailurus_common.auth.service import ServiceTokens
 from ailurus_common.clients.base import ServiceClient, UpstreamError
+from ailurus_common.contracts.exports import ExportItem, ExportPrecision
 from ailurus_common.contracts.ingest import (
     Analytics,
     Classification,
@@ -36,6 +39,7 @@ class IngestClient(ServiceClient):
 
     def __init__(self, base_url: str, *, timeout_s: float, tokens: ServiceTokens, max_connections: int = 64) -> None:
         super().__init__(base_url, timeout_s=timeout_s, max_connections=max_connections, tokens=tokens)
+        self._timeout_s = timeout_s
 
     # traps -------------------------------------------------------------------------
     async def create_trap(self, body: TrapCreate) -> Deployment:
@@ -135,3 +139,19 @@ class IngestClient(ServiceClient):
         return await self._call("GET", "/v1/analytics", Analytics,
                                 params={"trap_id": trap_id, "from": _iso(start), "to": _iso(end),
                                         "exclude_group": list(exclude_groups or [])})
+
+    # exports -------------------------------------------------------------------------
+    @asynccontextmanager
+    async def export_media(self, *, precision: ExportPrecision, trap_id: str | None = None,
+                           groups: list[Group] | None = None, status: MediaStatus | None = None,
+                           label: str | None = None, min_confidence: float | None = None,
+                           start: datetime | None = None, end: datetime | None = None, reviewed_only: bool = False,
+                           exclude_groups: list[Group] | None = None) -> AsyncIterator[AsyncIterator[ExportItem]]:
+        """The export rows, streamed: errors (an unknown trap, a bad query) are raised on
+        entering, before any row; then the rows as ingest reads them, newest first."""
+        params = {"precision": precision, "trap_id": trap_id, "group": list(groups or []), "status": status,
+                  "label": label, "min_confidence": min_confidence,
+                  "from": _iso(start), "to": _iso(end), "reviewed_only": str(reviewed_only).lower(),
+                  "exclude_group": list(exclude_groups or [])}
+        async with self._stream_lines("/v1/exports/media", params=params, read_timeout_s=self._timeout_s) as lines:
+            yield (ExportItem.model_validate_json(line) async for line in lines)

@@ -128,6 +128,13 @@ def _media_where(filters: MediaFilter) -> tuple[list[str], dict[str, Any]]:
         # An unlabelled media has no group: ARRAY_CONTAINS is false for it, so it is kept.
         clauses.append('NOT ARRAY_CONTAINS(@exclude_groups, c["group"])')
         params["@exclude_groups"] = [str(g) for g in filters.exclude_groups]
+    if filters.groups:
+        clauses.append('ARRAY_CONTAINS(@groups, c["group"])')
+        params["@groups"] = [str(g) for g in filters.groups]
+    if filters.reviewed_only:
+        # ARRAY_CONTAINS, not IN: the stand-in and the service both take it, and an absent field is false.
+        clauses.append("ARRAY_CONTAINS(@reviewed_states, c.review_state)")
+        params["@reviewed_states"] = ["confirmed", "corrected"]
     return clauses, params
 
 

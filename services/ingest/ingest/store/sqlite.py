@@ -99,6 +99,11 @@ def _media_where(filters: MediaFilter) -> tuple[list[str], list[Any]]:
     if filters.exclude_groups:
         clauses.append(f"(grp IS NULL OR grp NOT IN ({', '.join('?' * len(filters.exclude_groups))}))")
         params.extend(str(g) for g in filters.exclude_groups)
+    if filters.groups:
+        clauses.append(f"grp IN ({', '.join('?' * len(filters.groups))})")
+        params.extend(str(g) for g in filters.groups)
+    if filters.reviewed_only:
+        clauses.append("json_extract(doc, '$.review_state') IN ('confirmed', 'corrected')")
     return clauses, params
 
 

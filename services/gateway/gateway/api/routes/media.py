@@ -15,7 +15,7 @@ from ailurus_common.storage.blob import PROCESSED, original_location
 from ailurus_common.storage.errors import NotFound
 from gateway.api.deps import BlobsDep, IngestDep, UserDep, ViewDep
 from gateway.auth import require
-from gateway.errors import BlobMissing, MediaNotFound, OriginalRestricted
+from gateway.errors import BlobMissing, MediaNotFound, OriginalRestricted, PersonalData
 from gateway.schemas import MediaCoarse, MediaExact, MediaPageCoarse, MediaPageExact
 from gateway.views import ExactView
 
@@ -87,6 +87,9 @@ async def get_thumbnail(ingest: IngestDep, blobs: BlobsDep, view: ViewDep, media
     media = await _visible_media(ingest, view, media_id)
     if not media.blob_thumbnail:
         raise BlobMissing("no thumbnail yet (the image is not classified)")
+    if not view.shows_thumbnail(media):
+        raise PersonalData("this image is labelled as showing people: personal data, for signed-in reviewers and "
+                           "admins only")
     return await _blob_response(blobs, PROCESSED, media.blob_thumbnail, "image/jpeg")
 
 

@@ -2,6 +2,7 @@
 // the confidence histogram, and how reviewers judged each model version's labels.
 import { api, listTraps } from "../api.js";
 import { alertBox, dayEndExclusive, dayStart, field, fmtPercent, h, pageHeader, setChildren, spinner } from "../dom.js";
+import { exportControl } from "../exporter.js";
 import { GROUP_COLORS, GROUPS, groupName } from "../groups.js";
 import { loadChartJs, prefersReducedMotion } from "../util.js";
 
@@ -51,7 +52,9 @@ export async function render(root, { query, ctx, navigate }) {
     navigate(`#/analytics${params.size ? `?${params}` : ""}`);
   });
   const body = h("div", {}, spinner());
-  root.append(pageHeader("Analytics"), form, body);
+  const exportFilters = () => ({ trap_id: query.get("trap_id") || "", from: dayStart(query.get("from") || ""),
+    to: dayEndExclusive(query.get("to") || "") });
+  root.append(pageHeader("Analytics", exportControl(exportFilters, { id: "analytics-export" })), form, body);
   listTraps({ signal: ctx.signal }).then((traps) => {
     for (const t of traps.sort((a, b) => a.name.localeCompare(b.name))) {
       trapSelect.append(h("option", { value: t.id, selected: t.id === query.get("trap_id") }, t.name));

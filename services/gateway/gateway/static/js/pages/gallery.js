@@ -1,6 +1,7 @@
 // Image gallery with filters; the filters live in the URL, so back/forward and shared links work.
 import { listTraps } from "../api.js";
 import { dayEndExclusive, dayStart, field, h, pageHeader } from "../dom.js";
+import { exportControl } from "../exporter.js";
 import { groupOptions } from "../groups.js";
 import { mediaGrid } from "../mediagrid.js";
 
@@ -50,7 +51,12 @@ export async function render(root, { query, ctx, navigate }) {
   const toggle = h("button", { class: "btn btn-outline-secondary btn-sm d-md-none", type: "button",
     "data-bs-toggle": "collapse", "data-bs-target": "#gallery-filters", "aria-controls": "gallery-filters",
     "aria-expanded": String(filtered) }, filtered ? "Filters (on)" : "Filters");
-  root.append(pageHeader("Gallery", toggle), form);
+  // The export takes the filters as applied (in the URL), like the grid below.
+  const exportFilters = () => ({
+    trap_id: value("trap_id"), group: value("group"), status: value("status"), label: value("label"),
+    from: dayStart(value("from")), to: dayEndExclusive(value("to")), min_confidence: value("min_confidence"),
+  });
+  root.append(pageHeader("Gallery", exportControl(exportFilters, { id: "gallery-export" }), toggle), form);
 
   listTraps({ signal: ctx.signal }).then((traps) => {
     traps.sort((a, b) => a.name.localeCompare(b.name));
