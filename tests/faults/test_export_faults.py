@@ -12,8 +12,8 @@ import pytest
 
 from ailurus_tools.processes import free_port
 from ailurus_tools.stack import Stack, StackConfig
-from tests.e2e.test_exports import _bulk_items
 from tests.support.auth import auth_headers
+from tests.support.bulk import bulk_items
 
 pytestmark = pytest.mark.slow
 TRAP = {"id": "cut-export", "name": "Cut export", "latitude": 27.2, "longitude": 88.2, "timezone": "Asia/Kathmandu"}
@@ -38,7 +38,7 @@ def test_export_cut_by_ingest_dying_fails_instead_of_ending_short(stack):
     with httpx.Client(base_url=stack.ingest_url, timeout=300,
                       headers={"Authorization": f"Bearer {stack.service_token()}"}) as ingest:
         for start in range(0, MEDIA, 1000):
-            answer = ingest.post(f"/v1/traps/{TRAP['id']}/media", json={"items": _bulk_items(start, 1000)})
+            answer = ingest.post(f"/v1/traps/{TRAP['id']}/media", json={"items": bulk_items(start, 1000)})
             assert answer.status_code == 200, answer.text[:300]
     received = bytearray()
     failed = None
