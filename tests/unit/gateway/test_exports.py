@@ -128,7 +128,8 @@ def test_camtrap_dp_observations_map_labels_methods_and_bursts():
     package = json.loads(archive.read("datapackage.json"))
     assert {t["scientificName"] for t in package["taxonomic"]} == {"Ailurus fulgens", "Mammalia", "Aves"}
     assert "coordinatePrecision" not in package
-    assert table(archive, "deployments.csv")[0]["latitude"] == "27.712340"
+    deployment = table(archive, "deployments.csv")[0]
+    assert deployment["latitude"] == "27.712340" and "elevation_m:3312" in deployment["deploymentTags"]
 
 
 def test_coarse_camtrap_dp_carries_cells_says_so_and_nothing_exact():

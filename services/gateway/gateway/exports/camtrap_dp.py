@@ -139,6 +139,9 @@ def deployment_row(trap: Trap, coverage: Coverage, context: ExportContext) -> di
     end = trap.end or (seen[1] if seen else max(start, trap.created_at))
     uncertainty = context.uncertainty_m(trap.latitude)
     tags = f"precision:{context.precision}"
+    elevation_m = getattr(trap, "elevation_m", None)  # exact traps only: the coarse model has no elevation
+    if elevation_m is not None:
+        tags += f"|elevation_m:{elevation_m:g}"
     return {"deploymentID": trap.id, "locationID": trap.id, "locationName": trap.name,
             "latitude": f"{trap.latitude:.6f}", "longitude": f"{trap.longitude:.6f}",
             "coordinateUncertainty": "" if uncertainty is None else str(uncertainty),

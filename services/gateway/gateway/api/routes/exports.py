@@ -70,7 +70,8 @@ def _context(request: Request, view: View, settings, *, include_media: bool = Fa
 
 async def _open(ingest, view: View, query: ExportQuery) -> tuple[dict[str, Trap], Entries, AsyncExitStack]:
     """The traps (at the caller's precision) and the row stream; ingest's refusals (an
-    unknown trap) are raised here, before the answer starts."""
+    unknown trap) are raised here, before the answer starts. The stack holds the stream open:
+    the answer closes it (call this last, so nothing can fail between it and the answer)."""
     traps = {d.id: view.trap(d) for d in (await ingest.list_traps()).items
              if query.trap_id is None or d.id == query.trap_id}
     stack = AsyncExitStack()
@@ -129,8 +130,8 @@ async def export_camtrap_dp(request: Request, query: QueryDep, ingest: IngestDep
                                 "others; never a file that shows people."))] = False) -> StreamingResponse:
     """Deployments, media and observations of the query as a Camtrap DP 1.0.2 package, at
     the caller's precision (``coordinatePrecision`` says which)."""
-    traps, entries, stack = await _open(ingest, view, query)
     context = _context(request, view, settings, include_media=include_media)
+    traps, entries, stack = await _open(ingest, view, query)
     body = camtrap_dp.camtrap_dp_zip(entries, traps, context, _reader(blobs))
     return _stream(body, stack, camtrap_dp.MEDIA_TYPE, _file_name("zip"), view)
 
@@ -140,8 +141,9 @@ async def export_camtrap_dp(request: Request, query: QueryDep, ingest: IngestDep
 async def export_megadetector(request: Request, query: QueryDep, ingest: IngestDep, view: ViewDep,
                               settings: SettingsDep) -> StreamingResponse:
     """The query's labels as a MegaDetector batch output file (Timelapse, AddaxAI)."""
+    context = _context(request, view, settings)
     _, entries, stack = await _open(ingest, view, query)
-    body = megadetector.megadetector_json(entries, _context(request, view, settings))
+    body = megadetector.megadetector_json(entries, context)
     return _stream(body, stack, megadetector.MEDIA_TYPE, _file_name("json"), view)
 
 
@@ -150,6 +152,7 @@ async def export_megadetector(request: Request, query: QueryDep, ingest: IngestD
 async def export_csv(request: Request, query: QueryDep, ingest: IngestDep, view: ViewDep,
                      settings: SettingsDep) -> StreamingResponse:
     """One row per media: trap (at the caller's precision), time, label and where it came from."""
+    context = _context(request, view, settings)
     traps, entries, stack = await _open(ingest, view, query)
-    body = csv_table.csv_table(entries, traps, _context(request, view, settings))
+    body = csv_table.csv_table(entries, traps, context)
     return _stream(body, stack, csv_table.MEDIA_TYPE + "; charset=utf-8", _file_name("csv"), view)
