@@ -42,6 +42,10 @@ RULES: dict[tuple[str, str], Role | str] = {
     ("POST", "/api/v1/traps/{trap_id}/images"): Role.UPLOADER,
     ("GET", "/api/v1/uploads/{upload_id}/events"): Role.UPLOADER,
     ("GET", "/api/v1/media"): Role.VIEWER,
+    # Exports: every reader, each at its own precision (coarse callers: cells, no sightings).
+    ("GET", "/api/v1/exports/camtrap-dp"): Role.VIEWER,
+    ("GET", "/api/v1/exports/megadetector"): Role.VIEWER,
+    ("GET", "/api/v1/exports/csv"): Role.VIEWER,
     ("GET", "/api/v1/media/{media_id}"): Role.VIEWER,
     ("GET", "/api/v1/media/{media_id}/original"): Role.REVIEWER,  # originals carry exact GPS
     ("GET", "/api/v1/media/{media_id}/thumbnail"): Role.VIEWER,
