@@ -7,7 +7,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ailurus_common.auth.settings import AuthSettings
-from ailurus_common.image_probe import ImageLimits
+from ailurus_common.imaging import HeaderLimits
 from ailurus_common.storage.settings import BlobSettings
 
 
@@ -61,8 +61,8 @@ class MlSettings(BaseSettings, BlobSettings, AuthSettings):
     ingest_timeout_s: float = Field(default=30.0, gt=0)
     ingest_page_size: int = Field(default=200, ge=1, le=1000)  # ingest's INGEST_MAX_PAGE_SIZE default
 
-    def image_limits(self) -> ImageLimits:
-        return ImageLimits(max_pixels=self.max_pixels, min_side_px=self.min_side_px,
+    def image_limits(self) -> HeaderLimits:
+        return HeaderLimits(max_pixels=self.max_pixels, min_side_px=self.min_side_px,
                            max_aspect_ratio=self.max_aspect_ratio)
 
     # Model registry (MLflow). Locally a sqlite file; in production Azure ML's MLflow endpoint

@@ -1,33 +1,24 @@
-"""Is a file an image the serving decoder opens? The same decoder allow-list and header
-limits as preprocess, a full (JPEG: reduced-size) decode to catch truncated data, and the
-EXIF capture time. For importers (datasets, batch tools) that must judge files before they
-reach the services; preprocess keeps its own decode path for the model input.
+"""Is a file an image the serving decoder opens? The same opening and header check as
+preprocess (``ailurus_common.imaging.open_image``), a full (JPEG: reduced-size) decode to
+catch truncated data, and the EXIF capture time. For importers (datasets, batch tools) that
+must judge files before they reach the services; preprocess keeps its own decode path for the
+model input.
 
 Hostile input never raises anything but ``UnreadableImage``. GPS is never read.
 """
 
-import io
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 
-from ailurus_common.sniff import DECODERS, SUPPORTED_TEXT, sniff_image_type
+from ailurus_common.imaging import HeaderLimits, ImageRefused, open_image
+from ailurus_common.sniff import sniff_image_type
 
 _EXIF_IFD = 0x8769
 _DATETIME_ORIGINAL, _OFFSET_TIME_ORIGINAL = 0x9003, 0x9011
 # JPEG: libjpeg decodes at 1/8 scale in the DCT domain; it still reads every byte, so a
 # truncated file fails as it would at full size, at a fraction of the time.
 _JPEG_DRAFT_SCALE = 8
-
-
-@dataclass(frozen=True)
-class ImageLimits:
-    """Header limits; the defaults are preprocess's (``PREPROCESS_MAX_PIXELS`` ...)."""
-
-    max_pixels: int = 120_000_000
-    min_side_px: int = 32
-    max_aspect_ratio: float = 12.0
 
 
 @dataclass(frozen=True)
@@ -41,17 +32,6 @@ class ProbedImage:
 
 class UnreadableImage(ValueError):
     """The bytes are not an image the services would decode."""
-
-
-@cache
-def configure_decoders() -> None:
-    """Register HEIF/HEIC and load every Pillow plugin (once; ``probe_image`` calls it too)."""
-    # Imported here: only importers need the decoders, and registering HEIF is global state.
-    import pillow_heif
-    from PIL import Image
-
-    pillow_heif.register_heif_opener()
-    Image.init()  # every plugin now: ``formats=`` only knows registered ones
 
 
 def _capture_time(image: object) -> datetime | None:
@@ -75,43 +55,23 @@ def _capture_time(image: object) -> datetime | None:
     return None
 
 
-def _check_dimensions(width: int, height: int, limits: ImageLimits) -> None:
-    if width * height > limits.max_pixels:
-        raise UnreadableImage(f"{width}x{height} is over the limit of {limits.max_pixels} pixels")
-    if min(width, height) < limits.min_side_px:
-        raise UnreadableImage(f"{width}x{height}: the short side is under {limits.min_side_px} px")
-    if max(width, height) / min(width, height) > limits.max_aspect_ratio:
-        raise UnreadableImage(f"{width}x{height}: aspect ratio beyond {limits.max_aspect_ratio}:1")
-
-
-def probe_image(data: bytes, limits: ImageLimits = ImageLimits()) -> ProbedImage:
+def probe_image(data: bytes, limits: HeaderLimits = HeaderLimits()) -> ProbedImage:
     """Open, check and decode ``data`` as preprocess would.
 
     Raises:
         UnreadableImage: empty, not an accepted format, broken header, over a limit, or
             pixel data that does not decode (truncated, corrupt).
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
-    configure_decoders()
-    if not data:
-        raise UnreadableImage("the file is empty (0 bytes)")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # DecompressionBombWarning and friends: our own limits decide
         try:
-            image = Image.open(io.BytesIO(data), formats=DECODERS)
-        except Image.DecompressionBombError:
-            raise UnreadableImage(f"the image has more than {limits.max_pixels} pixels") from None
-        except UnidentifiedImageError:
-            if sniff_image_type(data):  # starts like an image we accept but does not parse: broken, not foreign
-                raise UnreadableImage("the file starts like an image but its header is broken") from None
-            raise UnreadableImage(f"not an image in a supported format ({SUPPORTED_TEXT})") from None
-        except Exception as exc:  # noqa: BLE001 - any parser failure on hostile input is "unreadable"
-            raise UnreadableImage(f"the image header cannot be read: {exc}") from None
+            image = open_image(data, limits)
+        except ImageRefused as refused:
+            raise UnreadableImage(refused.message) from None
         with image:
             width, height = image.size
-            # Before any pixel is decoded: a 4-gigapixel header must never be allocated.
-            _check_dimensions(width, height, limits)
             captured_at = _capture_time(image)
             try:
                 if image.format in ("JPEG", "MPO"):

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ailurus_common.image_probe import ImageLimits, ProbedImage, UnreadableImage, configure_decoders, probe_image
+from ailurus_common.image_probe import ProbedImage, UnreadableImage, probe_image
+from ailurus_common.imaging import HeaderLimits, register_decoders
 from ailurus_common.storage.errors import NotFound
 from ailurus_ml.datasets.labels import LabelResolver
 from ailurus_ml.datasets.source import SourceFile, SourceListing
@@ -53,7 +54,7 @@ def _read_file(path: Path) -> bytes | _Failed:
         return _Failed(ProblemCode.MISSING_FILE, f"{path} cannot be read: {exc.strerror or exc}")
 
 
-def _judge(data: bytes, limits: ImageLimits) -> _Readable | _Failed:
+def _judge(data: bytes, limits: HeaderLimits) -> _Readable | _Failed:
     sha256 = hashlib.sha256(data).hexdigest()
     try:
         image = probe_image(data, limits)
@@ -75,7 +76,7 @@ def capture_time(exif: datetime | None, source: datetime | None) -> datetime | N
 
 
 class _Importer:
-    def __init__(self, store: SnapshotStore, labels: LabelResolver, limits: ImageLimits) -> None:
+    def __init__(self, store: SnapshotStore, labels: LabelResolver, limits: HeaderLimits) -> None:
         self.store, self.labels, self.limits = store, labels, limits
         self.items: dict[str, DatasetItem] = {}
         self.problems: list[DatasetProblem] = []
@@ -144,7 +145,7 @@ class _Importer:
 
 
 async def import_listing(listing: SourceListing, *, store: SnapshotStore, name: str, source_format: SourceFormat,
-                         labels: LabelResolver | None = None, limits: ImageLimits = ImageLimits(),
+                         labels: LabelResolver | None = None, limits: HeaderLimits = HeaderLimits(),
                          concurrency: int = DEFAULT_CONCURRENCY,
                          progress: Callable[[int], None] | None = None) -> ImportOutcome:
     """Import every file of ``listing`` into a snapshot named ``name``.
@@ -164,7 +165,7 @@ async def import_listing(listing: SourceListing, *, store: SnapshotStore, name: 
         existing snapshot untouched).
     """
     validate_name(name)
-    configure_decoders()  # once, before the worker threads race to register HEIF
+    register_decoders()  # once, before the worker threads race to register HEIF
     labels = labels or LabelResolver()
     importer = _Importer(store, labels, limits)
     importer.problems.extend(listing.problems)

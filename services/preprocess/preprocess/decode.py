@@ -11,23 +11,27 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import pillow_heif
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
+from ailurus_common.errors import ErrorCode
 from ailurus_common.imaging import (
     SWAPPING_ORIENTATIONS,
+    HeaderLimits,
+    ImageRefused,
     apply_orientation,
     center_crop_resize,
     needed_short_side_px,
+    open_image,
     reduce_on_decode,
+    register_decoders,
     to_rgb,
 )
-from ailurus_common.sniff import DECODERS, SUPPORTED_TEXT, sniff_image_type
 from preprocess.decode_budget import DecodeBudget, decode_cost_bytes
 from preprocess.errors import (
     BadDimensions,
     CorruptImage,
     EmptyFile,
+    ImageError,
     OverDecodeBudget,
     TooLarge,
     TooManyPixels,
@@ -43,6 +47,11 @@ class DecodeLimits:
     min_side_px: int
     max_aspect_ratio: float
     max_decode_bytes: int  # one image's decode memory (decode_budget.decode_cost_bytes)
+
+    @property
+    def header(self) -> HeaderLimits:
+        return HeaderLimits(max_pixels=self.max_pixels, min_side_px=self.min_side_px,
+                            max_aspect_ratio=self.max_aspect_ratio)
 
 
 @dataclass(frozen=True)
@@ -61,40 +70,28 @@ class DecodedImage:
 
 def configure_decoders(*, max_pixels: int) -> None:
     """Register HEIF/HEIC support and make Pillow's own bomb guard match our limit."""
-    pillow_heif.register_heif_opener()
-    Image.init()  # load every plugin now: ``formats=`` only knows registered ones
+    register_decoders()
     # Pillow raises DecompressionBombError beyond 2x this; our header check refuses first.
     Image.MAX_IMAGE_PIXELS = max_pixels
     warnings.simplefilter("ignore", Image.DecompressionBombWarning)
 
 
+# The shared header check's codes, as this service's errors (each with its HTTP status).
+_REFUSALS: dict[ErrorCode, type[ImageError]] = {
+    ErrorCode.EMPTY_FILE: EmptyFile, ErrorCode.UNSUPPORTED_FORMAT: UnsupportedFormat,
+    ErrorCode.CORRUPT_IMAGE: CorruptImage, ErrorCode.TOO_MANY_PIXELS: TooManyPixels,
+    ErrorCode.BAD_DIMENSIONS: BadDimensions,
+}
+
+
 def _open(data: bytes, limits: DecodeLimits) -> Image.Image:
-    if not data:
-        raise EmptyFile("the file is empty (0 bytes)")
+    """The opened image, its header within ``limits``; raises an ``ImageError``."""
     if len(data) > limits.max_bytes:
         raise TooLarge(f"the file has {len(data)} bytes; the limit is {limits.max_bytes}")
     try:
-        # Content decides the format, never the file name: only the accepted decoders are
-        # tried (multi-picture MPO files open through the JPEG decoder).
-        return Image.open(io.BytesIO(data), formats=DECODERS)
-    except UnidentifiedImageError:
-        # Starts like an image we accept but does not parse: broken, not foreign.
-        if sniff_image_type(data):
-            raise CorruptImage("the file starts like an image but its header is broken") from None
-        raise UnsupportedFormat(f"not an image in a supported format ({SUPPORTED_TEXT})") from None
-    except Image.DecompressionBombError:
-        raise TooManyPixels(f"the image has more than {limits.max_pixels} pixels") from None
-    except Exception as exc:  # noqa: BLE001 - any parser failure on hostile input is a 4xx
-        raise CorruptImage(f"the image header cannot be read: {exc}") from None
-
-
-def _check_dimensions(width: int, height: int, limits: DecodeLimits) -> None:
-    if width * height > limits.max_pixels:
-        raise TooManyPixels(f"{width}x{height} is {width * height} pixels; the limit is {limits.max_pixels}")
-    if min(width, height) < limits.min_side_px:
-        raise BadDimensions(f"{width}x{height}: the short side is under {limits.min_side_px} px")
-    if max(width, height) / min(width, height) > limits.max_aspect_ratio:
-        raise BadDimensions(f"{width}x{height}: aspect ratio beyond {limits.max_aspect_ratio}:1")
+        return open_image(data, limits.header)
+    except ImageRefused as refused:
+        raise _REFUSALS[refused.code](refused.message) from None
 
 
 def _thumbnail(image: Image.Image, size_px: int) -> bytes:
@@ -123,7 +120,6 @@ def decode(data: bytes, limits: DecodeLimits, *, input_size_px: int, crop_fracti
     image = _open(data, limits)
     with image:
         width, height = image.size
-        _check_dimensions(width, height, limits)
         scale = reduce_on_decode(image, needed_short_side_px(input_size_px, crop_fraction))
         cost_bytes = decode_cost_bytes(image)
         if cost_bytes > limits.max_decode_bytes:

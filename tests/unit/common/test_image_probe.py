@@ -6,7 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from ailurus_common.image_probe import ImageLimits, ProbedImage, UnreadableImage, probe_image
+from ailurus_common.image_probe import ProbedImage, UnreadableImage, probe_image
+from ailurus_common.imaging import HeaderLimits
 from tests.support.hostile import zero_png
 from tests.support.samples import sample, sample_files
 
@@ -31,7 +32,7 @@ def test_probe_text_named_jpg_unreadable() -> None:
 
 def test_probe_header_over_pixel_limit_unreadable_without_decoding() -> None:
     with pytest.raises(UnreadableImage, match="pixels"):
-        probe_image(zero_png(20_000, 20_000), ImageLimits(max_pixels=100_000_000))
+        probe_image(zero_png(20_000, 20_000), HeaderLimits(max_pixels=100_000_000))
 
 
 def test_probe_wrong_extension_content_decides() -> None:
