@@ -13,8 +13,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from ailurus_common.auth.local import hash_password
-from ailurus_tools.processes import free_port
-from ailurus_tools.stack import Stack, StackConfig
+from ailurus_tools.stack import Stack
+from tests.support.stacks import running_stack, stack_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -41,13 +41,9 @@ def stack(triton, users_file: Path, tmp_path_factory: pytest.TempPathFactory) ->
     data_dir = tmp_path_factory.mktemp("browser-stack")
     # The signing key stays the stack's own: ingest and preprocess check the gateway's tokens with it.
     gateway_env = {"GATEWAY_AUTH_MODE": "local", "GATEWAY_AUTH_USERS_PATH": str(users_file)}
-    config = StackConfig(backend="local", data_dir=data_dir, gateway_port=free_port(), preprocess_port=free_port(),
-                         ingest_port=free_port(), triton_grpc_url=triton.grpc_url, extra_env={"gateway": gateway_env})
-    running = Stack(config).start()
-    try:
+    config = stack_config(data_dir, backend="local", triton_grpc_url=triton.grpc_url, extra_env={"gateway": gateway_env})
+    with running_stack(config) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="package")

@@ -6,6 +6,7 @@ import base64
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -45,7 +46,13 @@ async def metadata_store(request: pytest.FixtureRequest, tmp_path: Path) -> Asyn
         finally:
             await store.close()
         return
-    server: CosmosStandin = request.getfixturevalue("cosmos")
+    async with fresh_cosmos_store(request.getfixturevalue("cosmos")) as store:
+        yield store
+
+
+@asynccontextmanager
+async def fresh_cosmos_store(server: CosmosStandin) -> AsyncIterator[CosmosMetadataStore]:
+    """A started store on new containers of the session's stand-in, deleted afterwards."""
     store = CosmosMetadataStore(server.endpoint, server.key, container=f"metadata-{uuid.uuid4().hex}",
                                 index_container=f"index-{uuid.uuid4().hex}", ca_cert=server.cert_path,
                                 endpoint_discovery=False)
@@ -658,17 +665,8 @@ async def test_get_media_sees_own_write_under_concurrent_reads(metadata_store: M
 # Cosmos only: the media index's claims ------------------------------------------------------
 @pytest.fixture
 async def cosmos_store(cosmos: CosmosStandin) -> AsyncIterator[CosmosMetadataStore]:
-    store = CosmosMetadataStore(cosmos.endpoint, cosmos.key, container=f"metadata-{uuid.uuid4().hex}",
-                                index_container=f"index-{uuid.uuid4().hex}", ca_cert=cosmos.cert_path,
-                                endpoint_discovery=False)
-    await store.start()
-    try:
+    async with fresh_cosmos_store(cosmos) as store:
         yield store
-    finally:
-        assert store.database is not None
-        await store.database.delete_container(store.container_name)
-        await store.database.delete_container(store.index_container_name)
-        await store.close()
 
 
 async def _orphan_claim(store: CosmosMetadataStore, media: Media, *, age_s: float) -> None:

@@ -5,24 +5,18 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from ailurus_tools.processes import free_port
-from ailurus_tools.stack import Stack, StackConfig
+from ailurus_tools.stack import Stack
 from tests.support.auth import auth_headers
 from tests.support.openapi import OpenApiChecker
-
-
-def stack_config(tmp_path, **overrides) -> StackConfig:
-    return StackConfig(backend="azure", data_dir=tmp_path, gateway_port=free_port(), preprocess_port=free_port(),
-                       ingest_port=free_port(), **overrides)
+from tests.support.stacks import running_stack, stack_config
 
 
 @pytest.fixture(scope="package")
 def azure_stack(triton, azurite, cosmos, tmp_path_factory) -> Iterator[Stack]:
     config = stack_config(tmp_path_factory.mktemp("stack"), triton_grpc_url=triton.grpc_url,
                           extra_env={"ingest": {"INGEST_COSMOS_DATABASE": "e2e"}})
-    stack = Stack(config, azurite=azurite, cosmos=cosmos).start()
-    yield stack
-    stack.stop()
+    with running_stack(config, azurite=azurite, cosmos=cosmos) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="package")

@@ -12,10 +12,11 @@ import pytest
 from ailurus_ml.cli import main
 from ailurus_ml.config import get_settings
 from ailurus_tools.processes import free_port
-from ailurus_tools.stack import Stack, StackConfig
+from ailurus_tools.stack import Stack
 from tests.support.auth import auth_headers
 from tests.support.ml_datasets import CAMTRAPR_DIR
 from tests.support.samples import sample
+from tests.support.stacks import running_stack, stack_config
 
 pytestmark = pytest.mark.slow
 STATIONS = ("StationA", "StationB", "StationC")
@@ -24,15 +25,11 @@ STATIONS = ("StationA", "StationB", "StationC")
 @pytest.fixture(scope="module")
 def loop_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Its own stack and Triton: promoting changes what Triton serves, so nothing is shared."""
-    config = StackConfig(backend="local", data_dir=tmp_path_factory.mktemp("loop"), gateway_port=free_port(),
-                         preprocess_port=free_port(), ingest_port=free_port(),
-                         triton_ports=(free_port(), free_port(), free_port()),
-                         extra_env={"preprocess": {"PREPROCESS_SERVING_POLL_S": "0.2"}})
-    stack = Stack(config).start()
-    try:
+    config = stack_config(tmp_path_factory.mktemp("loop"), backend="local",
+                          triton_ports=(free_port(), free_port(), free_port()),
+                          extra_env={"preprocess": {"PREPROCESS_SERVING_POLL_S": "0.2"}})
+    with running_stack(config) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 def ailurus(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:

@@ -10,10 +10,9 @@ import httpx
 import pytest
 
 from ailurus_tools.processes import free_port
-from ailurus_tools.stack import Stack
-from tests.e2e.conftest import stack_config
 from tests.support.auth import auth_headers
 from tests.support.samples import sample
+from tests.support.stacks import running_stack, stack_config
 from tests.support.uploads import jpeg_variants, upload
 
 pytestmark = pytest.mark.slow
@@ -27,9 +26,8 @@ def recovery_stack(azurite, cosmos, tmp_path_factory):
                                      "gateway": {"GATEWAY_WORKER_INTERVAL_S": "1", "GATEWAY_WORKER_GRACE_S": "1",
                                                  "GATEWAY_FANOUT_CONCURRENCY": "4"},
                                      "preprocess": {"PREPROCESS_TRITON_TIMEOUT_S": "3"}})
-    stack = Stack(config, azurite=azurite, cosmos=cosmos).start()
-    yield stack
-    stack.stop()
+    with running_stack(config, azurite=azurite, cosmos=cosmos) as stack:
+        yield stack
 
 
 def triton_inferences(metrics_url: str) -> float:

@@ -10,10 +10,9 @@ import signal
 import httpx
 import pytest
 
-from ailurus_tools.processes import free_port
-from ailurus_tools.stack import Stack, StackConfig
 from tests.support.auth import auth_headers
 from tests.support.bulk import bulk_items
+from tests.support.stacks import running_stack, stack_config
 
 pytestmark = pytest.mark.slow
 TRAP = {"id": "cut-export", "name": "Cut export", "latitude": 27.2, "longitude": 88.2, "timezone": "Asia/Kathmandu"}
@@ -24,12 +23,10 @@ MEDIA = 20_000
 
 @pytest.fixture(scope="module")
 def stack(triton, tmp_path_factory):
-    config = StackConfig(backend="local", data_dir=tmp_path_factory.mktemp("export-faults"), gateway_port=free_port(),
-                         preprocess_port=free_port(), ingest_port=free_port(), triton_grpc_url=triton.grpc_url,
-                         extra_env={"gateway": {"GATEWAY_WORKER_ENABLED": "false"}})
-    stack = Stack(config).start()
-    yield stack
-    stack.stop()
+    config = stack_config(tmp_path_factory.mktemp("export-faults"), backend="local", triton_grpc_url=triton.grpc_url,
+                          extra_env={"gateway": {"GATEWAY_WORKER_ENABLED": "false"}})
+    with running_stack(config) as stack:
+        yield stack
 
 
 def test_export_cut_by_ingest_dying_fails_instead_of_ending_short(stack):

@@ -25,10 +25,10 @@ from azure.storage.blob import BlobServiceClient
 
 from ailurus_tools.processes import free_port
 from ailurus_tools.stack import Stack
-from tests.e2e.conftest import stack_config
 from tests.support.auth import auth_headers
 from tests.support.report import markdown_table
 from tests.support.samples import sample
+from tests.support.stacks import stack_config
 from tests.support.uploads import jpeg_variants
 
 pytestmark = pytest.mark.slow

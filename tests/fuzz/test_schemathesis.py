@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from ailurus_tools.processes import free_port
-from ailurus_tools.stack import Stack, StackConfig
 from tests.support.report import markdown_table
+from tests.support.stacks import running_stack, stack_config
 
 pytestmark = pytest.mark.slow
 HERE = Path(__file__).resolve().parent
@@ -28,12 +27,10 @@ SEED = 20261202
 
 @pytest.fixture(scope="module")
 def stack(triton, tmp_path_factory):
-    config = StackConfig(backend="local", data_dir=tmp_path_factory.mktemp("fuzz"), gateway_port=free_port(),
-                         preprocess_port=free_port(), ingest_port=free_port(), triton_grpc_url=triton.grpc_url,
-                         extra_env={"gateway": {"GATEWAY_WORKER_ENABLED": "false"}})
-    stack = Stack(config).start()
-    yield stack
-    stack.stop()
+    config = stack_config(tmp_path_factory.mktemp("fuzz"), backend="local", triton_grpc_url=triton.grpc_url,
+                          extra_env={"gateway": {"GATEWAY_WORKER_ENABLED": "false"}})
+    with running_stack(config) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="module")
