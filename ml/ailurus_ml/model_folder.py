@@ -10,13 +10,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-CONFIG_FILE = "config.pbtxt"
-LABELS_FILE = "labels.txt"
-TAXONOMY_FILE = "taxonomy.json"
+from ailurus_common.contracts.serving import CONFIG_FILE, LABELS_FILE, TAXONOMY_FILE
+from ailurus_common.contracts.serving import MODEL_NAME_PATTERN as SERVED_NAME_PATTERN
+
 ONNX_FILE = "model.onnx"
 
-# Triton's model name is a folder name; the registry uses the same name.
-MODEL_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
+# The registered name is the served (Triton) name: a name the registry takes can go live.
+MODEL_NAME_PATTERN = re.compile(SERVED_NAME_PATTERN)
 _CONFIG_NAME = re.compile(r'^\s*name\s*:\s*"([^"]*)"', re.MULTILINE)
 _HASH_CHUNK_BYTES = 1 << 20
 
@@ -68,7 +68,8 @@ def inspect_model_folder(root: Path, *, name: str, version_dir: str | None = Non
             with ``config.pbtxt``, or the ONNX version folder is ambiguous.
     """
     if not MODEL_NAME_PATTERN.match(name):
-        raise ModelFolderError(f"{name!r} is not a model name (letters, digits, '_' and '-'; a Triton folder name)")
+        raise ModelFolderError(f"{name!r} is not a model name (lowercase letters, digits and '_', starting with a "
+                               "letter: a Triton folder and blob name)")
     if not root.is_dir():
         raise ModelFolderError(f"{root} is not a folder")
     for required in (CONFIG_FILE, LABELS_FILE, TAXONOMY_FILE):

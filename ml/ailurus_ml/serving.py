@@ -12,7 +12,6 @@ rollback is the same walk back to the model the pointer says it replaced.
 import asyncio
 import json
 import logging
-import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -25,8 +24,6 @@ from tritonclient.utils import InferenceServerException
 
 from ailurus_common.contracts.serving import (
     CONFIG_FILE,
-    LABELS_FILE,
-    MODEL_NAME_PATTERN,
     SERVING_BLOB,
     TAXONOMY_FILE,
     ServedModel,
@@ -39,6 +36,7 @@ from ailurus_common.storage.errors import NotFound
 from ailurus_common.taxonomy import Taxonomy, TaxonomyError
 from ailurus_ml.config import MlSettings
 from ailurus_ml.errors import ServingError
+from ailurus_ml.model_folder import ONNX_FILE, ModelFolder, ModelFolderError, inspect_model_folder
 
 log = logging.getLogger(__name__)
 _READY_POLL_S = 0.2
@@ -54,14 +52,6 @@ class Switch:
     unloaded: bool
 
 
-def folder_version(folder: Path) -> str:
-    """The newest ``<version>/`` of a model folder that holds a ``model.onnx``."""
-    versions = [int(p.name) for p in folder.iterdir() if p.is_dir() and p.name.isdigit() and (p / "model.onnx").is_file()]
-    if not versions:
-        raise ServingError(f"{folder}: no <version>/model.onnx")
-    return str(max(versions))
-
-
 def with_versions(config_text: str, versions: list[str]) -> str:
     """``config.pbtxt`` text serving exactly ``versions`` (Triton's ``specific`` policy)."""
     config = text_format.Parse(config_text, mc.ModelConfig())
@@ -70,27 +60,23 @@ def with_versions(config_text: str, versions: list[str]) -> str:
     return text_format.MessageToString(config)
 
 
-def check_model_folder(folder: Path) -> str:
-    """The Triton model name of a production model folder, after checking that preprocess
-    can read its answers (labels match the output size; every label has a group)."""
+def check_model_folder(folder: Path) -> ModelFolder:
+    """The model folder's files, after checking that preprocess can read its answers: the
+    folder as the registry keeps it, one output as wide as the labels, a group for each label."""
     try:
+        found = inspect_model_folder(folder, name=folder.name)
         config = text_format.Parse((folder / CONFIG_FILE).read_text(encoding="utf-8"), mc.ModelConfig())
-        labels = (folder / LABELS_FILE).read_text(encoding="utf-8").splitlines()
         mapping = json.loads((folder / TAXONOMY_FILE).read_text(encoding="utf-8"))
-    except (OSError, text_format.ParseError, ValueError) as exc:
+    except (ModelFolderError, OSError, text_format.ParseError, ValueError) as exc:
         raise ServingError(f"{folder} is not a servable model folder: {exc}") from None
-    if config.name != folder.name or not re.fullmatch(MODEL_NAME_PATTERN, config.name):
-        raise ServingError(f"{folder}: config name {config.name!r} must be the folder's name and match "
-                           f"{MODEL_NAME_PATTERN}")
     outputs = [list(o.dims) for o in config.output]
-    if len(outputs) != 1 or outputs[0][-1] != len(labels):
-        raise ServingError(f"{folder}: {len(labels)} labels for output dims {outputs}: clients would mislabel")
+    if len(outputs) != 1 or outputs[0][-1] != len(found.labels):
+        raise ServingError(f"{folder}: {len(found.labels)} labels for output dims {outputs}: clients would mislabel")
     try:
-        Taxonomy(labels, mapping)
+        Taxonomy(list(found.labels), mapping)
     except (TaxonomyError, ValueError, KeyError) as exc:
         raise ServingError(f"{folder}: taxonomy.json does not fit labels.txt: {exc}") from None
-    folder_version(folder)
-    return config.name
+    return found
 
 
 def open_serving(settings: MlSettings, blobs: BlobStore) -> "Serving":
@@ -147,13 +133,13 @@ class Serving:
     async def promote(self, folder: Path, *, version: str | None = None) -> Switch:
         """Put the model of ``folder`` live as ``version`` (the registry's version; by
         default the folder's own); returns the old and new models."""
-        name = check_model_folder(folder)
-        target = ServedModel(name=name, version=version or folder_version(folder))
+        found = check_model_folder(folder)
+        target = ServedModel(name=folder.name, version=version or found.version_dir)
         current = (await self.state()).live
-        if current == target or (current.name == name and current.version is None):
+        if current == target or (current.name == target.name and current.version is None):
             # (A versionless live model is the base one serving its newest version.)
             raise ServingError(f"{target} is already live")
-        await self._publish(folder, target)
+        await self._publish(found, target)
         return await self._switch(current, target)
 
     async def rollback(self) -> Switch:
@@ -163,28 +149,31 @@ class Serving:
             raise ServingError(f"{current.live} replaced nothing: there is nothing to roll back to")
         return await self._switch(current.live, current.previous)
 
-    async def _publish(self, folder: Path, target: ServedModel) -> None:
-        """The files go where preprocess (labels, taxonomy) and Triton (config, ONNX) read
-        them, the ONNX under the served version's folder."""
-        source_version = folder_version(folder)
-        files = {"model.onnx": folder / source_version / "model.onnx"}
-        files |= {p.name: p for p in folder.iterdir() if p.is_file()}
-        for name, path in files.items():
-            relative = f"{target.version}/{name}" if name == "model.onnx" else name
+    async def _publish(self, found: ModelFolder, target: ServedModel) -> None:
+        """The model's files go where preprocess (labels, taxonomy) and Triton (config, ONNX)
+        read them, the ONNX under the served version's folder."""
+        onnx = f"{found.version_dir}/{ONNX_FILE}"
+        # Served name in models/<name>/ for each file of the folder.
+        files = {f"{target.version}/{ONNX_FILE}" if relative == onnx else relative: found.root / relative
+                 for relative in found.files}
+        for relative, path in files.items():
             await self.blobs.put(MODELS, model_blob_name(target.name, relative), path.read_bytes(),
                                  content_type="application/octet-stream", overwrite=True)
         if self.promoted_dir is not None:
             kept = self.promoted_dir / target.name
-            (kept / target.version).mkdir(parents=True, exist_ok=True)
-            for name, path in files.items():
-                destination = kept / target.version / name if name == "model.onnx" else kept / name
+            for relative, path in files.items():
+                destination = kept / relative
+                destination.parent.mkdir(parents=True, exist_ok=True)
                 if not destination.exists() or not destination.samefile(path):
                     shutil.copyfile(path, destination)
             if self.local_repository is not None:
                 # The wheel's Triton has only the Python backend: serve the same ONNX through it.
                 from ailurus_tools.triton.repository import install_local_model
+                from ailurus_tools.triton.server import TritonSettings
 
-                install_local_model(kept, self.local_repository, max_queue_delay_us=100, intra_op_threads=1)
+                local = TritonSettings()  # the local Triton's own TRITON_* settings
+                install_local_model(kept, self.local_repository, max_queue_delay_us=local.max_queue_delay_us,
+                                    intra_op_threads=local.intra_op_threads)
 
     async def _serve_versions(self, model: ServedModel, versions: list[str]) -> None:
         """Write the version policy of ``model`` into every repository copy of its config."""

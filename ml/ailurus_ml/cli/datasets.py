@@ -1,8 +1,6 @@
 """``ailurus datasets import|from-reviews|list|show``: dataset snapshots in the ``datasets`` container."""
 
 import argparse
-import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -11,6 +9,7 @@ from pydantic import ValidationError
 from ailurus_common.auth.service import ServiceTokens
 from ailurus_common.clients.ingest import IngestClient
 from ailurus_common.records import Media
+from ailurus_ml.cli.blobs import with_snapshots
 from ailurus_ml.cli.output import emit_json, progress_bar, table
 from ailurus_ml.config import MlSettings
 from ailurus_ml.datasets.camtrapdp import list_camtrapdp, package_name
@@ -77,19 +76,6 @@ def _settings() -> MlSettings:
         raise MlError(f"bad settings: {problems}", code=MlErrorCode.BAD_SETTINGS) from None
 
 
-def _with_store(settings: MlSettings, work: Callable[[SnapshotStore], Awaitable[T]], *, create: bool = False) -> T:
-    async def main() -> T:
-        blobs = settings.open_blob_store()
-        try:
-            if create:
-                await blobs.ensure_containers()
-            return await work(SnapshotStore(blobs))
-        finally:
-            await blobs.close()
-
-    return asyncio.run(main())
-
-
 def _listing(args: argparse.Namespace) -> tuple[SourceListing, str]:
     """The source's files and a default snapshot name."""
     path: Path = args.path
@@ -121,7 +107,7 @@ def run_import(args: argparse.Namespace) -> int:
                                         labels=labels, limits=settings.image_limits(),
                                         concurrency=settings.import_concurrency, progress=advance)
 
-    outcome = _with_store(settings, work, create=True)
+    outcome = with_snapshots(settings, work, create=True)
     summary = summarise(outcome.manifest, with_problems=True)
     if args.json:
         emit_json({"created": outcome.created, "images_written": outcome.images_written,
@@ -167,7 +153,7 @@ def run_from_reviews(args: argparse.Namespace) -> int:
                                         labels=labels, limits=settings.image_limits(),
                                         concurrency=settings.import_concurrency, progress=advance)
 
-    outcome = _with_store(settings, work, create=True)
+    outcome = with_snapshots(settings, work, create=True)
     summary = summarise(outcome.manifest, with_problems=True)
     if args.json:
         emit_json({"created": outcome.created, "images_written": outcome.images_written, "media_seen": seen,
@@ -181,7 +167,7 @@ def run_from_reviews(args: argparse.Namespace) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     """``datasets list``: one line per snapshot."""
-    manifests = _with_store(_settings(), lambda store: store.list())
+    manifests = with_snapshots(_settings(), lambda store: store.list())
     summaries = [summarise(manifest) for manifest in manifests]
     if args.json:
         emit_json({"snapshots": summaries})
@@ -197,7 +183,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     """``datasets show ID``: counts per class and site, and the problems."""
-    manifest = _with_store(_settings(), lambda store: store.load(args.id))
+    manifest = with_snapshots(_settings(), lambda store: store.load(args.id))
     summary = summarise(manifest, with_problems=True)
     if args.json:
         emit_json({"snapshot": summary})

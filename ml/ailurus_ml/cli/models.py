@@ -6,7 +6,6 @@ on failure); MLflow's own logging goes to stderr. Exit codes: 0 done, 1 the gate
 """
 
 import argparse
-import asyncio
 import json
 import re
 import sys
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ailurus_ml.cli.blobs import with_blobs
 from ailurus_ml.config import get_settings
 from ailurus_ml.gate import GateRule, judge_logged
 
@@ -157,18 +157,19 @@ def _verdict_lines(verdict: Any) -> list[str]:
     return lines + [f"  FAIL {reason}" for reason in verdict.reasons if not verdict.checks]
 
 
-async def _switch(action: str, folder: Path | None = None, version: str | None = None) -> Any:
+def _switch(action: str, folder: Path | None = None, version: str | None = None) -> Any:
     from ailurus_ml.serving import open_serving
 
     settings = get_settings()
-    blobs = settings.open_blob_store()
-    await blobs.ensure_containers()
-    serving = open_serving(settings, blobs)
-    try:
-        return await (serving.promote(folder, version=version) if action == "promote" else serving.rollback())
-    finally:
-        serving.close()
-        await blobs.close()
+
+    async def work(blobs: Any) -> Any:
+        serving = open_serving(settings, blobs)
+        try:
+            return await (serving.promote(folder, version=version) if action == "promote" else serving.rollback())
+        finally:
+            serving.close()
+
+    return with_blobs(settings, work, create=True)
 
 
 def _champion(registry: Any, model: Any) -> None:
@@ -200,7 +201,7 @@ def _run_promote(args: argparse.Namespace) -> int:
         return EXIT_GATE_FAILED
     with tempfile.TemporaryDirectory(prefix="ailurus-promote-") as staging:
         folder = registry.download(info.name, info.version, Path(staging))
-        switch = asyncio.run(_switch("promote", folder, str(info.version)))
+        switch = _switch("promote", folder, str(info.version))
     _champion(registry, switch.new)
     _emit(args, _switch_document(switch, promoted=True, forced=not verdict.passed, gate=verdict.to_dict()),
           f"serving {switch.new} (was {switch.old})" + ("" if verdict.passed else ", gate overridden"))
@@ -208,7 +209,7 @@ def _run_promote(args: argparse.Namespace) -> int:
 
 
 def _run_rollback(args: argparse.Namespace) -> int:
-    switch = asyncio.run(_switch("rollback"))
+    switch = _switch("rollback")
     _champion(_registry(), switch.new)
     _emit(args, _switch_document(switch), f"serving {switch.new} (was {switch.old})")
     return 0

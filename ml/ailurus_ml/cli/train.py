@@ -2,14 +2,13 @@
 beside the live model, exported as a Triton model folder."""
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
 
 from ailurus_common.domain import Group
+from ailurus_ml.cli.blobs import with_snapshots
 from ailurus_ml.config import MlSettings, get_settings
-from ailurus_ml.datasets.store import SnapshotStore
 from ailurus_ml.errors import MlError
 from ailurus_ml.export import write_model_folder
 from ailurus_ml.split import leave_one_site_out, split_by_fraction, split_by_sites
@@ -42,27 +41,9 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 def _images_loader(settings: MlSettings):
     def load(sha256s: list[str]) -> dict[str, bytes]:
-        async def go() -> dict[str, bytes]:
-            store = settings.open_blob_store()
-            try:
-                return await SnapshotStore(store).get_images(sha256s)
-            finally:
-                await store.close()
-
-        return asyncio.run(go())
+        return with_snapshots(settings, lambda snapshots: snapshots.get_images(sha256s))
 
     return load
-
-
-def _manifest(settings: MlSettings, dataset_id: str):
-    async def go():
-        store = settings.open_blob_store()
-        try:
-            return await SnapshotStore(store).load(dataset_id)
-        finally:
-            await store.close()
-
-    return asyncio.run(go())
 
 
 def registry_metrics(report: dict) -> dict:
@@ -95,7 +76,7 @@ def _register(settings: MlSettings, folder: Path, name: str, report: dict, train
 
 def train(args: argparse.Namespace, settings: MlSettings) -> dict:
     """Everything ``ailurus train`` does; returns the JSON document it prints."""
-    manifest = _manifest(settings, args.dataset)
+    manifest = with_snapshots(settings, lambda snapshots: snapshots.load(args.dataset))
     seed = settings.seed if args.seed is None else args.seed
     options = TrainOptions(trials=args.trials, seed=seed, method=args.method, species_group=Group(args.species_group),
                            progress=not args.json or sys.stderr.isatty())

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ailurus_ml.datasets.source import SourceFile, SourceListing, inside
+from ailurus_ml.datasets.source import SourceFile, SourceListing, inside, read_json
 from ailurus_ml.errors import BadSource
 from ailurus_ml.manifest import ProblemCode
 
@@ -68,10 +68,7 @@ def _table_paths(package: Path) -> dict[str, Path]:
     descriptor = package / DESCRIPTOR
     if not descriptor.is_file():
         raise BadSource(f"{package} is not a Camtrap DP package: no {DESCRIPTOR}")
-    try:
-        data = json.loads(descriptor.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadSource(f"{descriptor} is not readable JSON: {exc}") from None
+    data = read_json(descriptor)
     resources = data.get("resources") if isinstance(data, dict) else None
     if not isinstance(resources, list):
         raise BadSource(f"{descriptor} has no 'resources' list")

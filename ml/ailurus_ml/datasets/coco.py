@@ -5,13 +5,12 @@
 image's label is the set of categories of its annotations: one class, or a conflict.
 """
 
-import json
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ailurus_ml.datasets.source import SourceFile, SourceListing, inside
+from ailurus_ml.datasets.source import SourceFile, SourceListing, inside, read_json
 from ailurus_ml.errors import BadSource
 from ailurus_ml.manifest import ProblemCode
 
@@ -39,10 +38,7 @@ def parse_datetime(value: Any) -> datetime | None:
 def _load(json_path: Path) -> dict[str, Any]:
     if not json_path.is_file():
         raise BadSource(f"{json_path} is not a file (--format coco expects a COCO Camera Traps .json file)")
-    try:
-        data = json.loads(json_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadSource(f"{json_path} is not readable JSON: {exc}") from None
+    data = read_json(json_path)
     if not isinstance(data, dict) or not isinstance(data.get("images"), list):
         raise BadSource(f"{json_path} is not COCO Camera Traps: no 'images' list")
     for key in ("categories", "annotations"):

@@ -1,11 +1,14 @@
 """What an importer hands the import engine: the files a source names, with their labels and
 places, plus the problems found while reading the source itself."""
 
+import json
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from ailurus_ml.errors import BadSource
 from ailurus_ml.manifest import DatasetProblem, ProblemCode
 
 
@@ -45,3 +48,11 @@ def inside(root: Path, relative: str) -> Path | None:
     if os.path.commonpath([joined, os.path.normpath(root)]) != os.path.normpath(root):
         return None
     return Path(joined)
+
+
+def read_json(path: Path) -> Any:
+    """The JSON document of an annotation file; ``BadSource`` when it cannot be read or parsed."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadSource(f"{path} is not readable JSON: {exc}") from None

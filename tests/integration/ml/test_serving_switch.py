@@ -129,7 +129,7 @@ async def test_promote_without_the_access_key_switches_nothing(serving_stack: di
 
 def test_check_model_folder_refuses_labels_that_do_not_match_the_output(model_dir: Path, tmp_path: Path) -> None:
     folder = alt_model(model_dir, tmp_path)
-    assert check_model_folder(folder) == ALT
+    assert check_model_folder(folder).root.name == ALT
     (folder / "labels.txt").write_text("only\ntwo\n", encoding="utf-8")
     with pytest.raises(ServingError, match="mislabel"):
         check_model_folder(folder)
