@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ailurus_common.auth import DEFAULT_AUDIENCE, SERVICE_AUDIENCE, LocalIssuer, Role
+from ailurus_common.telemetry import TracingSettings
 from ailurus_tools.processes import ManagedProcess, ProcessError
 from ailurus_tools.standins import Azurite, CosmosStandin
 from ailurus_tools.supervisor import Part, Supervisor
@@ -36,6 +37,9 @@ class StackConfig:
     blob_port: int = 10000
     queue_port: int = 10001
     cosmos_port: int = 8091
+    # Triton's own traces (OTLP/HTTP URL); None: from the OTEL_* variables, if they export OTLP.
+    triton_trace_otlp_url: str | None = None
+    triton_trace_export_delay_ms: int | None = None
     # Extra environment per service, e.g. {"gateway": {"GATEWAY_WORKER_INTERVAL_S": "1"}}.
     extra_env: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -51,7 +55,9 @@ class Stack:
         http, grpc, metrics = c.triton_ports
         self.triton = None if c.triton_grpc_url else LocalTriton(TritonSettings(
             model_repository=c.model_repository, promoted_models=c.data_dir / "models", work_dir=c.data_dir / "triton",
-            http_port=http, grpc_port=grpc, metrics_port=metrics))
+            http_port=http, grpc_port=grpc, metrics_port=metrics,
+            trace_otlp_url=c.triton_trace_otlp_url or TracingSettings().otlp_traces_url,
+            **({"trace_export_delay_ms": c.triton_trace_export_delay_ms} if c.triton_trace_export_delay_ms else {})))
         self._owned_standins = c.backend == "azure" and azurite is None
         if c.backend == "azure":
             # On disk, so that a restarted Azurite still holds every original it acknowledged.
@@ -119,6 +125,8 @@ class Stack:
         if self.cosmos and name == "ingest":
             env |= {"INGEST_METADATA_BACKEND": "cosmos", "INGEST_COSMOS_ENDPOINT": self.cosmos.endpoint,
                     "INGEST_COSMOS_KEY": self.cosmos.key}
+        # Each service names itself in its spans, whatever OTEL_SERVICE_NAME the shell has.
+        env["OTEL_SERVICE_NAME"] = name
         return env | c.extra_env.get(name, {})
 
     def service(self, name: str) -> ManagedProcess:

@@ -1,4 +1,5 @@
-"""Structured JSON logs with the service name and the current request id on every line."""
+"""Structured JSON logs with the service name, the current request id and, while a span is
+recorded, its trace and span ids on every line (a log line leads to its trace)."""
 
 import logging
 import sys
@@ -6,6 +7,7 @@ import sys
 from pythonjsonlogger.json import JsonFormatter
 
 from ailurus_common.request_context import current_request_id
+from ailurus_common.telemetry import current_ids
 
 
 class _ContextFilter(logging.Filter):
@@ -16,6 +18,7 @@ class _ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.service = self.service
         record.request_id = current_request_id()
+        record.trace_id, record.span_id = current_ids()
         return True
 
 
@@ -24,7 +27,7 @@ def configure_logging(service: str, *, level: str = "INFO", json_lines: bool = T
     handler = logging.StreamHandler(sys.stderr)
     if json_lines:
         handler.setFormatter(JsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(request_id)s",
+            "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(request_id)s %(trace_id)s %(span_id)s",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
         ))
     else:

@@ -6,6 +6,8 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ailurus_common.telemetry import inject_context
+
 REQUEST_ID_HEADER = "x-request-id"
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _MAX_ID_CHARS = 128
@@ -17,9 +19,9 @@ def current_request_id() -> str | None:
 
 
 def outgoing_headers() -> dict[str, str]:
-    """Headers that carry the current request id to another service."""
+    """Headers that carry the current request id and trace context to another service."""
     rid = _request_id.get()
-    return {REQUEST_ID_HEADER: rid} if rid else {}
+    return inject_context({REQUEST_ID_HEADER: rid} if rid else {})
 
 
 def _pick_request_id(scope: Scope) -> str:

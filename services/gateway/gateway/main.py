@@ -20,6 +20,7 @@ from ailurus_common.http import (
 )
 from ailurus_common.logging import configure_logging
 from ailurus_common.request_context import RequestIdMiddleware
+from ailurus_common.telemetry import configure_tracing, instrument_app
 from gateway.api.routes import analytics, dashboard, exports, health, images, maps, media, traps, uploads
 from gateway.api.routes import auth as auth_routes
 from gateway.auth import open_auth, require
@@ -73,11 +74,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await blobs.close()
             await tokens.close()
             await app.state.auth.close()
+            tracing.flush()  # what is buffered leaves before the process does
 
     # docs_url=None: FastAPI's page loads Swagger UI from a CDN with an inline script; ours
     # (api/routes/dashboard.py) serves the vendored copy under a CSP.
     app = FastAPI(title="Ailurus API", version="1.0.0", lifespan=lifespan, openapi_url=f"{API_PREFIX}/openapi.json",
                   docs_url=None, redoc_url=None)
+    tracing = configure_tracing(SERVICE)
+    instrument_app(app, tracing)
 
     async def _settings():  # async: FastAPI runs a sync dependency in a worker thread, on every request
         return settings

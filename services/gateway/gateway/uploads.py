@@ -18,10 +18,12 @@ from ailurus_common.records import ErrorInfo
 from ailurus_common.sniff import SUPPORTED_TEXT, sniff_image_type
 from ailurus_common.storage.blob import UPLOADS, BlobStore, original_blob_name
 from ailurus_common.storage.errors import StorageFull
+from ailurus_common.telemetry import span_attributes, tracer
 from gateway.metrics import IN_FLIGHT_FILES, TRAP_LAST_UPLOAD, UPLOAD_FILES, UPLOAD_STAGE_SECONDS
 from gateway.schemas import ErrorBody, FileResult
 
 log = logging.getLogger(__name__)
+_tracer = tracer(__name__)
 
 Notify = Callable[[dict], None]
 
@@ -80,7 +82,10 @@ class UploadRecorder:
                 return
             t0 = time.perf_counter()
             try:
-                answer = await self._ingest.record_media(self._trap_id, MediaBatch(items=[s.item for s in batch]))
+                with _tracer.start_as_current_span("record", attributes=span_attributes(
+                        trap_id=self._trap_id, files=len(batch))):
+                    answer = await self._ingest.record_media(self._trap_id,
+                                                             MediaBatch(items=[s.item for s in batch]))
                 statuses = [r.status for r in answer.items]
             except Exception as exc:  # noqa: BLE001 - every waiting file must get its answer
                 # Not recorded, so not acknowledged: the caller uploads again (stored bytes are reused).
@@ -121,7 +126,13 @@ class UploadPipeline:
         ``stored``. A final result (rejected, duplicate) or a file for ``finish`` to record."""
         IN_FLIGHT_FILES.inc()
         try:
-            return await self._stage(trap_id, filename, data, user=user, notify=notify)
+            with _tracer.start_as_current_span("upload.file", attributes=span_attributes(
+                    trap_id=trap_id, bytes=len(data))) as span:
+                outcome = await self._stage(trap_id, filename, data, user=user, notify=notify)
+                result = outcome.result if isinstance(outcome, _Staged) else outcome
+                span.set_attributes(span_attributes(media_id=result.media_id, outcome=result.status,
+                                                    error_code=result.error.code if result.error else None))
+                return outcome
         finally:
             IN_FLIGHT_FILES.dec()
 
@@ -154,8 +165,9 @@ class UploadPipeline:
         t0 = time.perf_counter()
         try:
             # The store is the cheap duplicate check: only bytes stored before are looked up.
-            if not await self.blobs.put(UPLOADS, blob_name, data, content_type=media_type) \
-                    and await self.ingest.find_media(media_id) is not None:
+            with _tracer.start_as_current_span("store_original", attributes=span_attributes(media_id=media_id)):
+                stored = await self.blobs.put(UPLOADS, blob_name, data, content_type=media_type)
+            if not stored and await self.ingest.find_media(media_id) is not None:
                 return FileResult(filename=filename, status="duplicate", media_id=media_id)
         except StorageFull as exc:
             return _rejected(filename, ErrorCode.STORAGE_FULL, f"not stored, upload again later: {exc.message}")
@@ -164,7 +176,8 @@ class UploadPipeline:
         t1 = time.perf_counter()
         TRAP_LAST_UPLOAD.labels(trap_id).set_to_current_time()
         notify({"filename": filename, "status": "stored", "media_id": media_id})
-        outcome = await self.preprocess.classify(data, media_id=media_id)
+        with _tracer.start_as_current_span("classify", attributes=span_attributes(media_id=media_id)):
+            outcome = await self.preprocess.classify(data, media_id=media_id)
         t2 = time.perf_counter()
         item = NewMedia(id=media_id, file_name=filename[:255], media_type=media_type, size_bytes=len(data),
                         blob_original=f"{UPLOADS}/{blob_name}", uploaded_by=user)

@@ -10,6 +10,7 @@ from ailurus_common.errors import install_error_handlers
 from ailurus_common.http import HttpMetricsMiddleware, add_metrics_route
 from ailurus_common.logging import configure_logging
 from ailurus_common.request_context import RequestIdMiddleware
+from ailurus_common.telemetry import configure_tracing, instrument_app
 from ingest.api.routes import analytics, exports, health, maps, media, traps
 from ingest.config import IngestSettings, get_settings
 from ingest.reconcile import reconcile_forever
@@ -45,8 +46,11 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             reconciler.cancel()
             await store.close()
             await app.state.token_validator.close()
+            tracing.flush()  # what is buffered leaves before the process does
 
     app = FastAPI(title="Ailurus ingest", version="1.0.0", lifespan=lifespan)
+    tracing = configure_tracing(SERVICE)
+    instrument_app(app, tracing)
 
     async def _settings():  # async: FastAPI runs a sync dependency in a worker thread, on every request
         return settings

@@ -11,6 +11,7 @@ from ailurus_common.errors import install_error_handlers
 from ailurus_common.http import BodySizeLimitMiddleware, HttpMetricsMiddleware, add_metrics_route
 from ailurus_common.logging import configure_logging
 from ailurus_common.request_context import RequestIdMiddleware
+from ailurus_common.telemetry import configure_tracing, instrument_app
 from preprocess.api.routes import classify, health
 from preprocess.catalog import ModelCatalog
 from preprocess.classifier.base import Classifier
@@ -57,8 +58,11 @@ def create_app(settings: PreprocessSettings | None = None) -> FastAPI:
             await blobs.close()
             executor.shutdown(wait=True)
             await app.state.token_validator.close()
+            tracing.flush()  # what is buffered leaves before the process does
 
     app = FastAPI(title="Ailurus preprocess", version="1.0.0", lifespan=lifespan)
+    tracing = configure_tracing(SERVICE)
+    instrument_app(app, tracing)
 
     async def _settings():  # async: FastAPI runs a sync dependency in a worker thread, on every request
         return settings

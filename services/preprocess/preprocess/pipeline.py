@@ -10,6 +10,7 @@ from ailurus_common.contracts.classify import ClassifyResult, Timings, thumbnail
 from ailurus_common.records import ExifInfo, Gps, LabelScore, MachinePrediction, ModelRef
 from ailurus_common.storage.blob import PROCESSED, BlobStore
 from ailurus_common.taxonomy import Taxonomy, TaxonomyError
+from ailurus_common.telemetry import span_attributes, tracer
 from preprocess.catalog import ModelCatalog
 from preprocess.classifier.base import Classifier
 from preprocess.config import PreprocessSettings
@@ -26,6 +27,8 @@ from preprocess.metrics import (
     STAGE_SECONDS,
 )
 from preprocess.serving import ServingPointer
+
+_tracer = tracer(__name__)
 
 
 def _exif(decoded: DecodedImage) -> ExifInfo:
@@ -64,11 +67,14 @@ class Pipeline:
                 # Decode anyway: a bad image is still refused as such while the classifier is down.
                 input_size_px = s.input_size_px
             try:
-                decoded = await asyncio.get_running_loop().run_in_executor(
-                    self.decode_executor, lambda: decode(data, self.limits, input_size_px=input_size_px,
-                                                         crop_fraction=s.crop_fraction,
-                                                         thumbnail_px=s.thumbnail_px if media_id else None,
-                                                         budget=self.budget))
+                with _tracer.start_as_current_span("decode", attributes=span_attributes(
+                        media_id=media_id, bytes=len(data))) as span:
+                    decoded = await asyncio.get_running_loop().run_in_executor(
+                        self.decode_executor, lambda: decode(data, self.limits, input_size_px=input_size_px,
+                                                             crop_fraction=s.crop_fraction,
+                                                             thumbnail_px=s.thumbnail_px if media_id else None,
+                                                             budget=self.budget))
+                    span.set_attributes(span_attributes(decode_scale=decoded.decode_scale))
             except ImageError as exc:
                 IMAGES.labels("rejected", "", exc.code).inc()
                 raise
@@ -76,7 +82,10 @@ class Pipeline:
             # The thumbnail is written while Triton works on the pixels.
             thumbnail = asyncio.ensure_future(self._store_thumbnail(media_id, decoded.thumbnail_jpeg))
             try:
-                probabilities, model = await self.classifier.classify(decoded.pixels[None], target)
+                with _tracer.start_as_current_span("infer", attributes=span_attributes(
+                        media_id=media_id, model_name=target.name, model_version=target.version)) as span:
+                    probabilities, model = await self.classifier.classify(decoded.pixels[None], target)
+                    span.set_attributes(span_attributes(model_name=model.name, model_version=model.version))
                 taxonomy = await self._taxonomy(model)
             except ClassifierUnavailable as exc:
                 IMAGES.labels("unavailable", "", exc.code).inc()
@@ -123,5 +132,6 @@ class Pipeline:
         if not media_id or not jpeg:
             return None
         name = thumbnail_blob_name(media_id)
-        await self.blobs.put(PROCESSED, name, jpeg, content_type="image/jpeg", overwrite=True)
+        with _tracer.start_as_current_span("thumbnail", attributes=span_attributes(media_id=media_id, bytes=len(jpeg))):
+            await self.blobs.put(PROCESSED, name, jpeg, content_type="image/jpeg", overwrite=True)
         return name

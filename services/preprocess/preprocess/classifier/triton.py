@@ -15,6 +15,7 @@ from tritonclient.utils import InferenceServerException
 from ailurus_common.contracts.serving import ServedModel
 from ailurus_common.records import ModelRef
 from ailurus_common.request_context import current_request_id
+from ailurus_common.telemetry import inject_context
 from preprocess.errors import ClassifierUnavailable
 from preprocess.metrics import TRITON_ERRORS, TRITON_REQUEST_SECONDS
 
@@ -67,7 +68,9 @@ class TritonClassifier:
             try:
                 result = await self._client.infer(model.name, [image], model_version=model.version or "", outputs=outputs,
                                                   client_timeout=self.timeout_s,
-                                                  request_id=current_request_id() or "")
+                                                  request_id=current_request_id() or "",
+                                                  # Triton's own OpenTelemetry trace joins ours.
+                                                  headers=inject_context({}))
             except InferenceServerException as exc:
                 status = exc.status() or "unknown"
                 TRITON_ERRORS.labels(model.name, status).inc()
