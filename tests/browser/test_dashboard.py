@@ -237,6 +237,7 @@ def test_every_page_renders_from_gateway_only(open_session, uploaded, viewport):
         session.screenshot(name)
         assert page.locator(".page .alert-danger").count() == 0, page.locator(".page .alert-danger").all_inner_texts()
     assert session.foreign_requests() == []
+    assert not [u for u in session.requests if "/api/v1/telemetry" in u]  # tracing is off: nothing is sent
     assert any("/static/vendor/leaflet/leaflet.js" in u for u in session.requests)
     assert not session.errors, session.errors
 

@@ -8,6 +8,7 @@ from anything else fail loudly. ``gateway.views`` is the only place that builds 
 """
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -246,6 +247,36 @@ class UploadResponse(Public):
 class UiConfig(Public):
     tile_url: str = Field(description="Leaflet tile URL template; empty: no base map.")
     tile_attribution: str
+    telemetry: bool = Field(default=False, description="The dashboard reports its timings and errors "
+                                                       "(POST /api/v1/telemetry); false: it sends nothing.")
+
+
+# browser telemetry ----------------------------------------------------------------------
+class BrowserEventKind(StrEnum):
+    PAGE_LOAD = "page_load"
+    UPLOAD = "upload"
+    ERROR = "error"
+
+
+class BrowserEvent(Public):
+    """One measurement or error from the dashboard. Only what is needed to find a slow page
+    or a broken one: no URLs (a query can hold a position), no user agent."""
+
+    kind: BrowserEventKind
+    page: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$", description="The dashboard page (route name).")
+    duration_ms: float = Field(default=0, ge=0, le=86_400_000)
+    message: str | None = Field(default=None, max_length=300,
+                                description="For errors: the message (numbers are masked before it is kept).")
+    files: int | None = Field(default=None, ge=0, le=100_000, description="For uploads: how many files.")
+
+
+class BrowserTelemetry(Public):
+    events: list[BrowserEvent] = Field(min_length=1, max_length=50)
+
+
+class TelemetryReceipt(Public):
+    accepted: int = Field(description="Events taken.")
+    recorded: bool = Field(description="False when tracing is off: the events were dropped.")
 
 
 # exports -------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ RULES: dict[tuple[str, str], Role | str] = {
     ("GET", "/api/v1/map/traps"): Role.VIEWER,
     ("GET", "/api/v1/map/heatmap"): Role.VIEWER,
     ("GET", "/api/v1/analytics"): Role.VIEWER,
+    ("POST", "/api/v1/telemetry"): Role.VIEWER,  # the signed-in dashboard's timings and errors
 }
 PATH_VALUES = {"trap_id": "trap-1", "media_id": "a" * 64, "upload_id": "b" * 32}
 CALLERS: list[Role | None] = [None, *Role]

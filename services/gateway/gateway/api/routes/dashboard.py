@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -101,10 +101,12 @@ async def api_docs() -> FileResponse | PlainTextResponse:
 
 @router.get("/api/v1/ui/config", tags=["dashboard"], response_model=UiConfig,
             responses={503: {"model": ErrorResponse, "description": "Unavailable now"}})
-async def ui_config(settings: SettingsDep) -> UiConfig:
+async def ui_config(settings: SettingsDep, request: Request) -> UiConfig:
     """Map tiles for the dashboard: ``tile_url`` empty means no base map (markers and
-    heat on a plain background, e.g. offline in the field office)."""
-    return UiConfig(tile_url=settings.ui_tile_url, tile_attribution=settings.ui_tile_attribution)
+    heat on a plain background, e.g. offline in the field office); ``telemetry``: whether
+    the dashboard reports its timings (only while the gateway's tracing is on)."""
+    return UiConfig(tile_url=settings.ui_tile_url, tile_attribution=settings.ui_tile_attribution,
+                    telemetry=request.app.state.tracing.enabled)
 
 
 router.mount("/static", _StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")

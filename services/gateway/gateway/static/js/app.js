@@ -3,6 +3,7 @@
 import { blobUrl } from "./api.js";
 import { can, initAuth, onSignedOut, session, signOut } from "./auth.js";
 import { alertBox, h, toast } from "./dom.js";
+import { initTelemetry } from "./telemetry.js";
 import { isAbort } from "./util.js";
 
 const ROUTES = [
@@ -135,6 +136,7 @@ async function boot() {
   }
   window.addEventListener("hashchange", route);
   route();
+  initTelemetry();  // after sign-in state is known: reports carry the token
 }
 
 boot();

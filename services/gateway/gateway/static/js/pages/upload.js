@@ -11,6 +11,7 @@ import { eventStream, listTraps, postForm } from "../api.js";
 import { can } from "../auth.js";
 import { alertBox, fmtBytes, fmtPercent, h, pageHeader, setChildren, spinner, toast } from "../dom.js";
 import { groupBadge } from "../groups.js";
+import { reportUpload } from "../telemetry.js";
 import { trapForm } from "../trapform.js";
 import { isAbort, randomHex32, sleep } from "../util.js";
 
@@ -119,8 +120,10 @@ async function sendBatch(trapId, batch, rows, onBytes) {
     for (const { file } of batch) form.append("files", file, file.name);
     batchRows.forEach((row) => row.final || row.update({ status: "sending" }));
     try {
+      const started = performance.now();
       const body = await postForm(`/traps/${encodeURIComponent(trapId)}/images`, { upload_id: uploadId }, form,
         { onProgress: onBytes });
+      reportUpload(performance.now() - started, batch.length);
       body.results.forEach((result, i) => batchRows[i]?.update(result, { authoritative: true }));
       await Promise.race([streamed, sleep(STREAM_GRACE_MS)]);
       return;
