@@ -3,8 +3,9 @@
 (a) bare in-process decode+resize+ONNX Runtime (the ceiling), (b) the preprocess service
 through the real Triton server, (c) the full HTTP upload path in batches of 20 on both
 storage backends (folder + SQLite, and Azurite + the Cosmos DB stand-in: the production
-shape), (d) the naive baseline (one image per request, one at a time), with ratios,
-Triton's mean batch and the CPU each process spent per image.
+shape), (d) the naive baseline (one image per request, one at a time), (e) the full path
+with tracing off, on at 10% and on at 100% sampling (OTLP/HTTP to a loopback receiver),
+with ratios, Triton's mean batch and the CPU each process spent per image.
 """
 
 import os
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from ailurus_tools.otlp_receiver import otlp_receiver, tracing_env
 from ailurus_tools.processes import free_port
 from ailurus_tools.stack import Stack, StackConfig
 from benchmarks.bare import bare_rate
@@ -36,13 +38,45 @@ def _row(name: str, r: dict, bare: dict, extra: str = "-") -> str:
             f"{r.get('p50_ms', 0):.0f} | {r.get('p95_ms', 0):.0f} | {extra} |")
 
 
-def _stack(backend: str) -> Stack:
+def _stack(backend: str, *, env: dict[str, str] | None = None, triton_trace_url: str | None = None) -> Stack:
     data_dir = Path(tempfile.mkdtemp(prefix=f"ailurus-bench-{backend}-"))
     return Stack(StackConfig(backend=backend, data_dir=data_dir, gateway_port=free_port(), preprocess_port=free_port(),
                              ingest_port=free_port(), triton_ports=(free_port(), free_port(), free_port()),
                              blob_port=free_port(), queue_port=free_port(), cosmos_port=free_port(),
-                             extra_env={name: {f"{name.upper()}_LOG_LEVEL": "WARNING"}
+                             triton_trace_otlp_url=triton_trace_url,
+                             extra_env={name: {f"{name.upper()}_LOG_LEVEL": "WARNING", **(env or {})}
                                         for name in ("gateway", "preprocess", "ingest")}))
+
+
+def _tracing_rows(images, bare: dict, rows: list[str]) -> None:
+    """(e) The same full path (folder + SQLite, 2 batches in flight) with tracing off, at 10%
+    and at 100%, each on a fresh stack; the receiver counts the spans that arrived."""
+    baseline = None
+    with otlp_receiver() as receiver:
+        for label, ratio in (("off", None), ("10% sampled", 0.1), ("100% sampled", 1.0)):
+            env = tracing_env(receiver.endpoint, ratio=ratio) if ratio is not None else None
+            # Triton samples on its own (one request in N, not by the caller's decision): its
+            # spans join only the fully sampled run, where every request is traced anyway.
+            stack = _stack("local", env=env,
+                           triton_trace_url=f"{receiver.endpoint}/v1/traces" if ratio == 1.0 else None)
+            try:
+                stack.start()
+                auth = {"Authorization": f"Bearer {stack.token('admin')}"}
+                httpx.post(f"{stack.gateway_url}/api/v1/traps", headers=auth, json={
+                    "id": "bench", "name": "bench", "latitude": 27.7, "longitude": 88.1}).raise_for_status()
+                batch_rate(stack.gateway_url, "bench", unique_batches(images, batch_size=BATCH, batches=2,
+                                                                      tag=f"warm-trace-{ratio}"),
+                           concurrency=1, headers=auth)
+                receiver.clear()
+                r = batch_rate(stack.gateway_url, "bench", unique_batches(
+                    images, batch_size=BATCH, batches=max(4, ROUNDS), tag=f"trace-{ratio}"), concurrency=2,
+                    headers=auth)
+            finally:
+                stack.stop()  # flushes what the services still buffer
+            baseline = baseline or r
+            rows.append(_row(f"(e) full upload path, tracing {label}, batches of {BATCH}, 2 in flight", r, bare,
+                             f"{r['images_per_s'] / baseline['images_per_s']:.2f} x tracing off; "
+                             f"{len(receiver.spans())} spans exported"))
 
 
 def _full_path(stack: Stack, images, bare: dict, backend: str, auth: dict, rows: list[str]) -> dict[int, dict]:
@@ -115,6 +149,9 @@ def main() -> int:
                 rows.append(_row("(d) naive: 1 image per request, sequential", naive, bare))
         finally:
             stack.stop()
+
+    if os.environ.get("BENCH_TRACING", "1") != "0":
+        _tracing_rows(images, bare, rows)
 
     print("\n| path | images/s | vs bare | p50 ms | p95 ms | notes |")
     print("| --- | ---: | ---: | ---: | ---: | --- |")

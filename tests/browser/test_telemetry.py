@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from ailurus_tools.otlp_receiver import OtlpReceiver, otlp_receiver, tracing_env
 from ailurus_tools.stack import Stack
 from tests.browser.conftest import DESKTOP, Session
-from tests.support.otlp import OtlpReceiver, otlp_receiver, tracing_env
 from tests.support.stacks import running_stack, stack_config
 
 

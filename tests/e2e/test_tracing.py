@@ -9,9 +9,9 @@ import re
 import httpx
 import pytest
 
+from ailurus_tools.otlp_receiver import otlp_receiver, span_tree, tracing_env
 from ailurus_tools.processes import free_port
 from tests.support.auth import auth_headers
-from tests.support.otlp import otlp_receiver, tracing_env
 from tests.support.report import markdown_table
 from tests.support.samples import sample
 from tests.support.stacks import running_stack, stack_config
@@ -128,13 +128,7 @@ def test_log_lines_carry_the_trace_id(upload_trace, traced):
 def test_span_tree_of_one_upload_is_reported(upload_trace):
     root, _, receiver = upload_trace
     spans = [s for s in receiver.spans() if s.trace_id == root.trace_id]  # Triton's included, once they came
-    children: dict[str | None, list] = {}
-    for span in spans:
-        children.setdefault(span.parent_id, []).append(span)
     with markdown_table("tracing.md", ["span", "service", "duration (ms)"]) as rows:
-        def walk(span, depth):
+        for depth, span in span_tree(spans, root):
             rows.append(f"| {'· ' * depth}{span.name} | {span.service} | {span.duration_ms:.1f} |")
-            for child in sorted(children.get(span.span_id, []), key=lambda s: s.start_ns):
-                walk(child, depth + 1)
-        walk(root, 0)
     assert len(rows) == len(spans)

@@ -127,6 +127,11 @@ def _expect_edge_and_monitoring(objects: Objects) -> list[str]:
     counts = Counter(obj["kind"] for obj in objects)
     wanted = {"Ingress": 1, "ServiceMonitor": len(COMPONENTS), "SecretProviderClass": 1, "PrometheusRule": 1}
     problems = [f"expected {n} {kind}, rendered {counts[kind]}" for kind, n in wanted.items() if counts[kind] != n]
+    return problems + _key_vault_problems(objects)
+
+
+def _key_vault_problems(objects: Objects) -> list[str]:
+    problems = []
     for deployment in _kinds(objects, "Deployment"):
         pod = _pod_spec(deployment)
         uses_secret = any(env.get("valueFrom", {}).get("secretKeyRef", {}).get("name", "").endswith("-keyvault")
@@ -136,6 +141,31 @@ def _expect_edge_and_monitoring(objects: Objects) -> list[str]:
             problems.append(f"Deployment {deployment['metadata']['name']}: Key Vault env without the CSI volume "
                             "(the Secret is synced only while a pod mounts it), or the reverse")
     return problems
+
+
+def _expect_tracing(objects: Objects) -> list[str]:
+    """Every service exports OTLP and Application Insights under its own name, the connection
+    string from Key Vault (never a literal value)."""
+    problems = []
+    for deployment in _kinds(objects, "Deployment"):
+        name = deployment["metadata"]["name"].removeprefix(f"{RELEASE}-")
+        if name not in ("gateway", "preprocess", "ingest"):
+            continue
+        env = {e["name"]: e for c in _pod_spec(deployment)["containers"] if c["name"] == name for e in c.get("env", [])}
+        wanted = {"OTEL_TRACES_EXPORTER": "otlp,azure_monitor", "OTEL_SERVICE_NAME": name,
+                  "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_TRACES_SAMPLER_ARG": "0.1"}
+        problems += [f"{name}: {k} is {env.get(k, {}).get('value')!r}, not {v!r}" for k, v in wanted.items()
+                     if env.get(k, {}).get("value") != v]
+        secret = env.get("APPLICATIONINSIGHTS_CONNECTION_STRING", {}).get("valueFrom", {}).get("secretKeyRef", {})
+        if secret.get("key") != "appinsights-connection-string":
+            problems.append(f"{name}: the Application Insights connection string is not read from Key Vault")
+    triton = next(d for d in _kinds(objects, "Deployment") if d["metadata"]["name"].endswith("triton"))
+    args = _pod_spec(triton)["containers"][0]["args"]
+    for wanted in ("--trace-config=mode=opentelemetry", "--trace-config=rate=10",
+                   "--trace-config=opentelemetry,url=http://otel-collector.monitoring:4318/v1/traces"):
+        if wanted not in args:
+            problems.append(f"triton: {wanted} missing")
+    return problems + _key_vault_problems(objects)
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -157,6 +187,13 @@ SCENARIOS: tuple[Scenario, ...] = (
         "serviceMonitor": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}},
         "prometheusRule": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}},
     }, _expect_edge_and_monitoring),
+    Scenario("tracing", {
+        **_production_values(),
+        "tracing": {"exporter": "otlp,azure_monitor", "otlpEndpoint": "http://otel-collector.monitoring:4318",
+                    "connectionStringKey": "appinsights-connection-string"},
+        "keyVault": {"enabled": True, "name": "ailurus-kv", "objects": [
+            {"objectName": "appinsights-connection-string", "key": "appinsights-connection-string"}]},
+    }, _expect_tracing),
 )
 
 

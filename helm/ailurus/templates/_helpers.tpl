@@ -273,3 +273,22 @@ Entra ID app-only token its workload identity obtains for the API, with the admi
 {{ .prefix }}_AUTH_METADATA_URL: {{ include "ailurus.authMetadataUrl" .root | quote }}
 {{- end }}
 {{- end }}
+
+{{/*
+The standard OpenTelemetry variables of one component, from .Values.tracing (nothing when
+the exporter is none: the services then install no tracer at all).
+  dict "root" $ "component" "gateway"
+*/}}
+{{- define "ailurus.tracing.env" -}}
+{{- $t := .root.Values.tracing }}
+{{- if ne $t.exporter "none" }}
+OTEL_TRACES_EXPORTER: {{ $t.exporter | quote }}
+OTEL_SERVICE_NAME: {{ .component | quote }}
+OTEL_TRACES_SAMPLER: parentbased_traceidratio
+OTEL_TRACES_SAMPLER_ARG: {{ $t.samplerRatio | toString | quote }}
+{{- if has "otlp" (splitList "," $t.exporter) }}
+OTEL_EXPORTER_OTLP_ENDPOINT: {{ required "tracing.otlpEndpoint is required for otlp" $t.otlpEndpoint | quote }}
+OTEL_EXPORTER_OTLP_PROTOCOL: http/protobuf
+{{- end }}
+{{- end }}
+{{- end }}

@@ -12,8 +12,13 @@ synced repository read-only on /models (preprocess reads labels.txt and taxonomy
 {{- define "ailurus.service" -}}
 {{- $root := .root }}
 {{- $v := .values }}
-{{- $env := mergeOverwrite (deepCopy .env) (dict (printf "%s_METRICS_PORT" (upper .component)) ($v.metricsPort | toString)) $v.env }}
-{{- $keyVaultMounted := and $root.Values.keyVault.enabled (not (empty $v.secretEnv)) }}
+{{- $tracing := fromYaml (include "ailurus.tracing.env" (dict "root" $root "component" .component)) }}
+{{- $env := mergeOverwrite (deepCopy .env) $tracing (dict (printf "%s_METRICS_PORT" (upper .component)) ($v.metricsPort | toString)) $v.env }}
+{{- $secretEnv := deepCopy $v.secretEnv }}
+{{- if has "azure_monitor" (splitList "," $root.Values.tracing.exporter) }}
+{{- $_ := set $secretEnv "APPLICATIONINSIGHTS_CONNECTION_STRING" (required "tracing.connectionStringKey is required for azure_monitor" $root.Values.tracing.connectionStringKey) }}
+{{- end }}
+{{- $keyVaultMounted := and $root.Values.keyVault.enabled (not (empty $secretEnv)) }}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -81,7 +86,7 @@ spec:
             - name: {{ $name }}
               value: {{ $value | toString | quote }}
             {{- end }}
-            {{- with $v.secretEnv }}
+            {{- with $secretEnv }}
             {{- include "ailurus.secretEnv" (dict "root" $root "secretEnv" .) | trim | nindent 12 }}
             {{- end }}
           startupProbe:

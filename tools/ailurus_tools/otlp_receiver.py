@@ -1,5 +1,7 @@
-"""A loopback OTLP/HTTP traces receiver (protobuf, as the SDK's exporter and Triton send):
-the spans every process exported, decoded, for the tracing tests."""
+"""A loopback OTLP/HTTP traces receiver (protobuf from the SDK's exporter, JSON from
+Triton's): the spans every process exported, decoded. The tracing tests and ``make bench``
+use it; ``python -m ailurus_tools.otlp_receiver`` prints each trace's span tree as it
+arrives (the quickest way to see traces locally without a collector)."""
 
 import gzip
 import json
@@ -88,8 +90,8 @@ def _decode_json(body: bytes) -> list[ReceivedSpan]:
 class OtlpReceiver:
     """Collects spans POSTed to ``/v1/traces``; ``endpoint`` is the OTLP base URL."""
 
-    def __init__(self) -> None:
-        self.port = free_port()
+    def __init__(self, *, port: int | None = None) -> None:
+        self.port = port or free_port()
         self._spans: list[ReceivedSpan] = []
         self._lock = threading.Lock()
         self.requests = 0
@@ -161,7 +163,59 @@ def otlp_receiver() -> Iterator[OtlpReceiver]:
 
 
 def tracing_env(endpoint: str, *, ratio: float = 1.0) -> dict[str, str]:
-    """The standard variables that send a service's spans to ``endpoint`` over OTLP/HTTP."""
+    """The standard variables that send a service's spans to ``endpoint`` over OTLP/HTTP, sampled at
+    ``ratio`` (parent-based: a trace is kept or dropped whole)."""
     return {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
             "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
             "OTEL_TRACES_SAMPLER_ARG": str(ratio), "OTEL_BSP_SCHEDULE_DELAY": "200"}
+
+
+def span_tree(spans: list[ReceivedSpan], root: ReceivedSpan) -> list[tuple[int, ReceivedSpan]]:
+    """``(depth, span)`` from ``root`` down, children in start order."""
+    children: dict[str | None, list[ReceivedSpan]] = {}
+    for span in spans:
+        children.setdefault(span.parent_id, []).append(span)
+    out: list[tuple[int, ReceivedSpan]] = []
+
+    def walk(span: ReceivedSpan, depth: int) -> None:
+        out.append((depth, span))
+        for child in sorted(children.get(span.span_id, []), key=lambda s: s.start_ns):
+            walk(child, depth + 1)
+
+    walk(root, 0)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Receive OTLP/HTTP traces on loopback and print them.")
+    parser.add_argument("--port", type=int, default=4318)
+    parser.add_argument("--settle-s", type=float, default=3.0, help="print a trace this long after its last span")
+    args = parser.parse_args(argv)
+    receiver = OtlpReceiver(port=args.port).start()
+    print(f"OTLP/HTTP receiver on {receiver.endpoint}/v1/traces; set OTEL_TRACES_EXPORTER=otlp "
+          f"OTEL_EXPORTER_OTLP_ENDPOINT={receiver.endpoint} before `make run`. Ctrl-C stops.", flush=True)
+    printed: set[str] = set()
+    try:
+        while True:
+            time.sleep(1)
+            spans = receiver.spans()
+            now_ns = time.time_ns()
+            for root in [s for s in spans if s.parent_id is None and s.trace_id not in printed]:
+                mine = [s for s in spans if s.trace_id == root.trace_id]
+                if now_ns - max(s.end_ns for s in mine) < args.settle_s * 1e9:
+                    continue
+                printed.add(root.trace_id)
+                print(f"trace {root.trace_id}")
+                for depth, span in span_tree(mine, root):
+                    print(f"  {'  ' * depth}{span.name} [{span.service}] {span.duration_ms:.1f} ms")
+                print(flush=True)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        receiver.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
