@@ -20,7 +20,7 @@ from ailurus_common.http import (
 )
 from ailurus_common.logging import configure_logging
 from ailurus_common.request_context import RequestIdMiddleware
-from gateway.api.routes import analytics, dashboard, exports, health, images, maps, media, traps, uploads
+from gateway.api.routes import analytics, dashboard, exports, health, images, maps, media, reviews, traps, uploads
 from gateway.api.routes import auth as auth_routes
 from gateway.auth import open_auth, require
 from gateway.config import GatewaySettings, get_settings
@@ -95,8 +95,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # Default deny: every API route needs at least a viewer token; routes add stricter roles.
     # Only the sign-in routes below (and the OpenAPI document) are public.
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require(Role.VIEWER))], responses=ERROR_RESPONSES)
-    for router in (traps.router, images.router, uploads.router, media.router, maps.router, analytics.router,
-                   exports.router):
+    for router in (traps.router, images.router, uploads.router, media.router, reviews.router, maps.router,
+                   analytics.router, exports.router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(auth_routes.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)

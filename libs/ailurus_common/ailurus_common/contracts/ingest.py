@@ -187,11 +187,16 @@ class ReviewDecision(Body):
     label: str | None = Field(default=None, max_length=200)
 
 
-class ReviewDecisions(Body):
-    """``POST /v1/review-queue/decisions``: what one reviewer decided, one human observation each."""
+class ReviewDecisionsIn(Body):
+    """A bulk review (``POST /api/v1/review-queue/decisions``): one human observation per media."""
+
+    items: list[ReviewDecision] = Field(min_length=1, max_length=500)
+
+
+class ReviewDecisions(ReviewDecisionsIn):
+    """What the gateway sends ingest: the decisions and who made them (from the token)."""
 
     reviewer: str = Field(max_length=200)
-    items: list[ReviewDecision] = Field(min_length=1, max_length=500)
 
 
 class ReviewDecided(Body):
@@ -211,11 +216,16 @@ class ReviewUndoItem(Body):
     observation_id: str = Field(min_length=1, max_length=64)
 
 
-class ReviewUndo(Body):
-    """``POST /v1/review-queue/undo``: take back one reviewer's own observations."""
+class ReviewUndoIn(Body):
+    """``POST /api/v1/review-queue/undo``: take back one's own reviews."""
+
+    items: list[ReviewUndoItem] = Field(min_length=1, max_length=500)
+
+
+class ReviewUndo(ReviewUndoIn):
+    """What the gateway sends ingest: the reviews to take back and whose they are."""
 
     reviewer: str = Field(max_length=200)
-    items: list[ReviewUndoItem] = Field(min_length=1, max_length=500)
 
 
 class ReviewUndone(Body):
