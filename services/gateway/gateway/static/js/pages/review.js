@@ -6,12 +6,12 @@
 // X select the burst, U or Ctrl+Z undo. A decision applies to the selection when there is
 // one, else to the current burst; the next burst then becomes current.
 import { api, listTraps } from "../api.js";
-import { alertBox, fmtDateTime, fmtPercent, h, pageHeader, setChildren } from "../dom.js";
+import { alertBox, fmtPercent, h, pageHeader, setChildren } from "../dom.js";
 import { GROUPS } from "../groups.js";
-import { languageSelect, onLanguageChange, register, t } from "../i18n.js";
+import { currentLanguage, languageSelect, onLanguageChange, register, t } from "../i18n.js";
 import review_en from "../i18n/en/review.js";
 import review_ne from "../i18n/ne/review.js";
-import { isAbort } from "../util.js";
+import { isAbort, limiter } from "../util.js";
 
 register({ en: review_en, ne: review_ne });
 
@@ -20,7 +20,18 @@ const PAGE_BURSTS = 10;
 const KEY_GROUPS = GROUPS.filter((g) => g !== "blank");
 const PRIORITY_CLASS = { sensitive: "text-bg-danger", low_confidence: "text-bg-warning", rest: "text-bg-secondary" };
 
+const THUMBNAILS_AT_ONCE = 4;  // a slow link should not pull a page of bursts all at once
+const LOCALES = { en: undefined, ne: "ne-NP" };
+
 const groupText = (group) => t(`review.group.${group}`);
+
+/** A capture time in the page's language (Nepali digits and month names in Nepali). */
+function when(iso) {
+  const date = new Date(iso);
+  if (!iso || Number.isNaN(date.getTime())) return "—";
+  return date.toLocaleString(LOCALES[currentLanguage()], { year: "numeric", month: "short", day: "numeric",
+    hour: "2-digit", minute: "2-digit" });
+}
 
 export async function render(root, { query, ctx, navigate }) {
   const state = {
@@ -32,6 +43,7 @@ export async function render(root, { query, ctx, navigate }) {
   root.append(body, live);
 
   const announce = (text) => { live.textContent = text; };
+  const thumbnails = limiter(THUMBNAILS_AT_ONCE);
 
   async function loadPage() {
     const page = await api("/review-queue", { query: { trap_id: state.trapId, limit: PAGE_BURSTS,
@@ -174,17 +186,16 @@ export async function render(root, { query, ctx, navigate }) {
       " · ", h("span", { dataset: { count: "rest" } }, t("review.count.rest", { n: c.rest })));
   }
 
+  // One fetch per thumbnail for the page's life, however often the page redraws.
   function thumb(media, img) {
-    const cached = state.thumbs.get(media.id);
-    if (cached) {
-      img.src = cached;
-      return;
-    }
     if (!media.has_thumbnail) return;
-    ctx.blob(`/media/${media.id}/thumbnail`).then((src) => {
-      state.thumbs.set(media.id, src);
-      img.src = src;
-    }).catch(() => {});
+    let pending = state.thumbs.get(media.id);
+    if (!pending) {
+      pending = thumbnails(() => ctx.blob(`/media/${media.id}/thumbnail`));
+      state.thumbs.set(media.id, pending);
+      pending.catch(() => state.thumbs.delete(media.id));
+    }
+    pending.then((src) => { img.src = src; }).catch(() => {});
   }
 
   function frame(media, n) {
@@ -210,7 +221,7 @@ export async function render(root, { query, ctx, navigate }) {
   function burstCard(burst, index) {
     const current = index === state.current;
     const trap = state.traps.find((tr) => tr.id === burst.deployment_id)?.name || burst.deployment_id;
-    const label = t("review.burst", { trap, time: fmtDateTime(burst.media[0]?.timestamp), n: burst.media.length });
+    const label = t("review.burst", { trap, time: when(burst.media[0]?.timestamp), n: burst.media.length });
     const section = h("section", { class: `review-burst card mb-3${current ? " current border-primary" : ""}`,
       tabindex: current ? "0" : "-1", "aria-label": label, "aria-current": current ? "true" : null,
       dataset: { sequenceId: burst.sequence_id, priority: burst.priority },
