@@ -18,6 +18,8 @@ BURST_TRAP = {"id": "review-burst", "name": "Review Burst", "latitude": 27.2, "l
               "timezone": "Asia/Kathmandu"}
 PANDA_TRAP = {"id": "review-panda", "name": "Review Panda", "latitude": 27.3, "longitude": 88.2,
               "timezone": "Asia/Kathmandu"}
+SELECT_TRAP = {"id": "review-select", "name": "Review Select", "latitude": 27.4, "longitude": 88.3,
+               "timezone": "Asia/Kathmandu"}
 BURST_FRAMES = 5
 
 
@@ -46,7 +48,9 @@ def queued(admin_api: httpx.Client) -> dict[str, list[str]]:
     burst = upload(admin_api, BURST_TRAP, [(f"wolf-{n}.jpg", variant("cameratrap/IMAG0104_wolf.JPG", n))
                                            for n in range(BURST_FRAMES)])
     panda = upload(admin_api, PANDA_TRAP, [("panda.jpg", variant("animals/skeydan_red_panda.jpg", 0))])
-    return {"burst": burst, "panda": panda}
+    select = upload(admin_api, SELECT_TRAP, [(f"goanna-{n}.jpg", variant("cameratrap/md_goanna-image.png", n))
+                                             for n in range(3)])
+    return {"burst": burst, "panda": panda, "select": select}
 
 
 def counted_presses(page, keys: list[str]) -> int:
@@ -96,6 +100,22 @@ def test_review_queue_orders_red_panda_first_and_confirms_a_burst_with_one_key(o
     expect(page.locator(".page-review .alert-success")).to_be_visible()
     groups = {admin_api.get(f"/api/v1/media/{i}").json()["group"] for i in queued["burst"]}
     assert groups == {"mammal"}
+    assert not session.errors, session.errors
+
+
+def test_review_selection_confirms_only_the_frames_chosen(open_session, queued, admin_api):
+    session = open_session(PHONE)
+    page = session.sign_in("reviewer", f"#/review?trap_id={SELECT_TRAP['id']}")
+    first, second, third = queued["select"]
+    for media_id in (first, second):
+        page.click(f".review-frame[data-media-id='{media_id}']")
+        expect(page.locator(f".review-frame[data-media-id='{media_id}']")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#review-confirm")).to_contain_text("(2)")
+    page.locator(".review-burst.current").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".review-frame")).to_have_count(1)
+    expect(page.locator(f".review-frame[data-media-id='{third}']")).to_be_visible()
+    assert review_states(admin_api, [first, second, third]) == ["confirmed", "confirmed", None]
     assert not session.errors, session.errors
 
 

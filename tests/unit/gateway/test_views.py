@@ -12,6 +12,9 @@ from ailurus_common.contracts.ingest import (
     MediaPage,
     MonthlyHeatmap,
     PointGeometry,
+    ReviewBurst,
+    ReviewCounts,
+    ReviewQueuePage,
     TrapCollection,
     TrapCounts,
     TrapDetail,
@@ -230,7 +233,6 @@ def test_coarse_view_withholds_thumbnail_of_people_labelled_or_reviewed():
 
 
 def test_exact_review_queue_is_built_from_public_models_only():
-    from ailurus_common.contracts.ingest import ReviewBurst, ReviewCounts, ReviewQueuePage
     media = MEDIA.model_copy(update={"sequence_id": "s1", "top_k_groups": {Group.RED_PANDA: 0.2}})
     page = ReviewQueuePage(items=[ReviewBurst(sequence_id="s1", deployment_id="den", priority="sensitive",
                                               media=[media], more_frames=False)],

@@ -120,7 +120,10 @@ export async function render(root, { query, ctx, navigate }) {
       if (last.items.length) {
         await api("/review-queue/undo", { method: "POST", json: { items: last.items }, signal: ctx.signal });
       }
-      state.bursts = last.bursts;
+      // The queue as it was before that decision, plus the bursts loaded since (the cursor is past them).
+      const key = (b) => `${b.deployment_id}/${b.sequence_id}`;
+      const known = new Set(last.bursts.map(key));
+      state.bursts = [...last.bursts, ...state.bursts.filter((b) => !known.has(key(b)))];
       state.current = last.current;
       announce(t("review.done.undone", { n: last.items.length }));
       draw();
