@@ -10,6 +10,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, PHONE, Session
+from tests.support.report import markdown_table
 from tests.support.samples import sample
 
 pytestmark = pytest.mark.slow
@@ -53,6 +54,13 @@ def queued(admin_api: httpx.Client) -> dict[str, list[str]]:
     return {"burst": burst, "panda": panda, "select": select}
 
 
+@pytest.fixture(scope="module")
+def key_report():
+    """test-artifacts/review-keys.md: the key presses each review took, as counted by the test."""
+    with markdown_table("review-keys.md", ["review", "frames", "key presses", "keys"]) as rows:
+        yield rows
+
+
 def counted_presses(page, keys: list[str]) -> int:
     for key in keys:
         page.keyboard.press(key)
@@ -63,7 +71,8 @@ def review_states(admin_api: httpx.Client, ids: list[str]) -> list[str | None]:
     return [admin_api.get(f"/api/v1/media/{media_id}").json()["review_state"] for media_id in ids]
 
 
-def test_review_queue_orders_red_panda_first_and_confirms_a_burst_with_one_key(open_session, queued, admin_api):
+def test_review_queue_orders_red_panda_first_and_confirms_a_burst_with_one_key(open_session, queued, admin_api,
+                                                                              key_report):
     session = open_session(DESKTOP)
     page = session.sign_in("reviewer", "#/review")
     expect(page.locator("#nav [data-nav=review]")).to_be_visible()
@@ -89,14 +98,15 @@ def test_review_queue_orders_red_panda_first_and_confirms_a_burst_with_one_key(o
     expect(page.locator(".page-review .alert-success")).to_be_visible()
     assert review_states(admin_api, queued["burst"]) == ["confirmed"] * BURST_FRAMES
     assert presses == 1
+    key_report.append(f"| confirm a burst | {BURST_FRAMES} | {presses} | Enter |")
     expect(page.locator("#review-live")).to_contain_text(f"Confirmed {BURST_FRAMES} frames")
 
     # Undo (one key) puts the burst back; a group key corrects it whole.
-    counted_presses(page, ["u"])
+    key_report.append(f"| undo it | {BURST_FRAMES} | {counted_presses(page, ['u'])} | U |")
     expect(page.locator(".review-burst .review-frame")).to_have_count(BURST_FRAMES)
     assert review_states(admin_api, queued["burst"]) == [None] * BURST_FRAMES
     page.locator(".review-burst.current").focus()
-    counted_presses(page, ["3"])  # 3: mammal
+    key_report.append(f"| correct a burst (mammal) | {BURST_FRAMES} | {counted_presses(page, ['3'])} | 3 |")
     expect(page.locator(".page-review .alert-success")).to_be_visible()
     groups = {admin_api.get(f"/api/v1/media/{i}").json()["group"] for i in queued["burst"]}
     assert groups == {"mammal"}
