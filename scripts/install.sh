@@ -25,6 +25,13 @@ if [[ ! -x /usr/bin/chromium ]]; then
   fi
 fi
 
+# A Devanagari font, so Chromium draws the Nepali pages (and their screenshots) instead of empty boxes.
+if ! fc-list 2>/dev/null | grep -qi devanagari && [[ $(id -u) -eq 0 ]]; then
+  echo "install: fonts-lohit-deva (apt)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fonts-lohit-deva >/dev/null \
+    || echo "install: fonts-lohit-deva could not be installed: Nepali text shows as boxes in screenshots" >&2
+fi
+
 # The MegaDetector project's validator for the export tests, in a venv of its own (its own stamp).
 bash scripts/md_venv.sh
 

@@ -14,9 +14,10 @@ import pytest
 
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.errors import ErrorCode
-from ailurus_common.records import Media, MediaFilter, utc_now
+from ailurus_common.records import LabelScore, Media, MediaFilter, utc_now
 from ailurus_common.storage.errors import Conflict, NotFound, StorageError
 from ailurus_tools.standins import CosmosStandin, make_cert
+from ingest.review_queue import QueueRules, review_queue
 from ingest.store.base import MetadataStore
 from ingest.store.cosmos import CosmosMetadataStore
 from ingest.store.sqlite import SqliteMetadataStore
@@ -763,3 +764,84 @@ async def test_list_media_filters_by_groups_and_reviewed_only(metadata_store: Me
     assert await metadata_store.count_media(MediaFilter(deployment_id=deployment.id, groups=[Group.HUMAN],
                                                         reviewed_only=True)) == 1
     assert reviewed.shows_people() and not bird.shows_people()
+
+
+def with_top_k(media: Media, group: Group, top_k: list[tuple[str, float, Group]], *, confidence: float = 0.9) -> Media:
+    """``media`` classified by the machine as ``group`` with this top-k (label, score, group)."""
+    observation = make_observation(group, probability=confidence).model_copy(update={
+        "top_k": [LabelScore(label=label, score=score, group=g) for label, score, g in top_k]})
+    return media.with_observation(observation).model_copy(update={"status": MediaStatus.CLASSIFIED})
+
+
+async def test_list_media_filters_possible_groups_unreviewed_and_sequence(metadata_store: MetadataStore) -> None:
+    deployment = make_deployment()
+    await metadata_store.create_deployment(deployment)
+    top1 = with_top_k(make_media(deployment.id, sequence_id="s1"), Group.RED_PANDA,
+                      [("lesser panda", 0.8, Group.RED_PANDA)])
+    runner_up = with_top_k(make_media(deployment.id, sequence_id="s1"), Group.MAMMAL,
+                           [("badger", 0.5, Group.MAMMAL), ("lesser panda", 0.2, Group.RED_PANDA)])
+    faint = with_top_k(make_media(deployment.id, sequence_id="s2"), Group.MAMMAL,
+                       [("badger", 0.9, Group.MAMMAL), ("lesser panda", 0.01, Group.RED_PANDA)])
+    reviewed = classified(runner_up.model_copy(update={"id": "f" * 64}), Group.MAMMAL, method="human", label="badger")
+    old_record = classified(make_media(deployment.id, sequence_id="s2"), Group.BIRD)  # top-k without groups
+    for media in (top1, runner_up, faint, reviewed, old_record):
+        assert await metadata_store.create_media(media)
+
+    async def ids(**filters) -> set[str]:
+        query = MediaFilter(deployment_id=deployment.id, **filters)
+        items, _ = await metadata_store.list_media(query, limit=50)
+        assert await metadata_store.count_media(query) == len(items)
+        return {m.id for m in items}
+
+    possible = {"possible_groups": [Group.RED_PANDA], "possible_min_score": 0.1}
+    assert await ids(**possible) == {top1.id, runner_up.id, reviewed.id}
+    assert await ids(**possible, unreviewed_only=True) == {top1.id, runner_up.id}
+    assert await ids(unreviewed_only=True) == {top1.id, runner_up.id, faint.id, old_record.id}
+    assert await ids(sequence_id="s2") == {faint.id, old_record.id}
+    assert await ids(possible_groups=[Group.RED_PANDA], possible_min_score=0.005) == {
+        top1.id, runner_up.id, faint.id, reviewed.id}
+    assert runner_up.top_k_groups == {Group.MAMMAL: 0.5, Group.RED_PANDA: 0.2}
+
+
+async def test_update_media_review_undone_restores_label_and_count(metadata_store: MetadataStore) -> None:
+    deployment = make_deployment()
+    await metadata_store.create_deployment(deployment)
+    media = classified(make_media(deployment.id), Group.MAMMAL, label="badger")
+    assert await metadata_store.create_media(media)
+    first = make_observation(Group.BIRD, method="human")
+    second = make_observation(Group.RED_PANDA, method="human")
+    await metadata_store.update_media(media.id, lambda m: m.with_observation(first).with_observation(second))
+    assert (await metadata_store.group_counts())[deployment.id] == {Group.RED_PANDA: 1}
+    undone = await metadata_store.update_media(media.id, lambda m: m.without_observation(second.id))
+    assert (undone.group, undone.review_state) == (Group.BIRD, "corrected")  # the previous review is back
+    undone = await metadata_store.update_media(media.id, lambda m: m.without_observation(first.id))
+    assert (undone.group, undone.label, undone.review_state) == (Group.MAMMAL, "badger", None)
+    assert (await metadata_store.group_counts())[deployment.id] == {Group.MAMMAL: 1}
+    machine = media.observations[0].id
+    assert await metadata_store.update_media(media.id, lambda m: m.without_observation(machine)) == undone
+    assert await metadata_store.count_media(MediaFilter(deployment_id=deployment.id, unreviewed_only=True)) == 1
+
+
+async def test_review_queue_reads_bursts_in_priority_order_on_every_backend(metadata_store: MetadataStore) -> None:
+    # ingest's queue is built from the store's plain listings: each backend must answer them alike.
+    deployment = make_deployment()
+    await metadata_store.create_deployment(deployment)
+
+    def frame(minute: float, sequence: str, top_k=(), confidence: float = 0.9) -> Media:
+        media = make_media(deployment.id, timestamp=at(minute), sequence_id=sequence)
+        return with_top_k(media, Group.MAMMAL, list(top_k), confidence=confidence)
+
+    rest = [frame(30, "s-rest"), frame(30.1, "s-rest")]
+    low = [frame(20, "s-low", confidence=0.3)]
+    panda = [frame(10, "s-panda"), frame(10.1, "s-panda", [("lesser panda", 0.2, Group.RED_PANDA)])]
+    assert all(await metadata_store.create_media_batch([*rest, *low, *panda]))
+    rules = QueueRules(sensitive_groups=frozenset({Group.RED_PANDA}), possible_min_score=0.05, low_confidence=0.6)
+    seen, cursor = [], None
+    while True:
+        page = await review_queue(metadata_store, rules, trap_id=deployment.id, limit=1, cursor=cursor,
+                                  scan_page_size=1, max_burst_frames=10)
+        seen += [(b.sequence_id, len(b.media)) for b in page.items]
+        if (cursor := page.next_cursor) is None:
+            break
+    assert seen == [("s-panda", 2), ("s-low", 1), ("s-rest", 2)]
+    assert page.counts.model_dump() == {"total": 5, "sensitive": 1, "low_confidence": 1, "rest": 3}

@@ -62,6 +62,7 @@ class ErrorCode(StrEnum):
     ORIGINAL_MISSING = "original_missing"
     ORIGINAL_RESTRICTED = "original_restricted"
     PERSONAL_DATA = "personal_data"
+    REVIEW_RESTRICTED = "review_restricted"
     BLOB_NOT_FOUND = "blob_not_found"
     # records
     TRAP_NOT_FOUND = "trap_not_found"

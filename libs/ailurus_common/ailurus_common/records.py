@@ -117,6 +117,8 @@ class Deployment(TrapFields):
 class LabelScore(Record):
     label: str
     score: float
+    # The label's taxonomy group (labels recorded before groups were named have none).
+    group: Group | None = None
 
 
 class ModelRef(Record):
@@ -212,6 +214,9 @@ class Media(Record):
     model_key: str | None = None  # "name:version" of the latest machine label
     # What the latest human review did to the machine label (None: not reviewed).
     review_state: Literal["confirmed", "corrected"] | None = None
+    # Best score of each group among the latest machine label's top-k (the review queue puts
+    # a possible sensitive sighting first even when it is not the top-1).
+    top_k_groups: dict[Group, float] = Field(default_factory=dict)
     updated_at: datetime = Field(default_factory=utc_now)
 
     @property
@@ -231,7 +236,19 @@ class Media(Record):
 
     def with_observation(self, observation: Observation) -> "Media":
         """A copy with the observation appended and the denormalised fields refreshed."""
-        media = self.model_copy(update={"observations": [*self.observations, observation], "updated_at": utc_now()})
+        return self._with_observations([*self.observations, observation])
+
+    def without_observation(self, observation_id: str) -> "Media":
+        """A copy without that human observation (a review undone): the label is again the
+        previous review's, or the machine's when there was none. Machine labels are never
+        erased: asking for one returns the record unchanged."""
+        kept = [o for o in self.observations if not (o.id == observation_id and o.method == "human")]
+        if len(kept) == len(self.observations):
+            return self
+        return self._with_observations(kept)
+
+    def _with_observations(self, observations: list[Observation]) -> "Media":
+        media = self.model_copy(update={"observations": observations, "updated_at": utc_now()})
         current = media.current_observation()
         machine = [o for o in media.observations if o.method == "machine"]
         human = [o for o in media.observations if o.method == "human"]
@@ -239,11 +256,16 @@ class Media(Record):
         if machine and human:
             agrees = human[-1].group == machine[-1].group and human[-1].label in (None, machine[-1].label)
             review_state = "confirmed" if agrees else "corrected"
+        top_k_groups: dict[Group, float] = {}
+        for score in machine[-1].top_k if machine else []:
+            if score.group is not None:
+                top_k_groups[score.group] = max(score.score, top_k_groups.get(score.group, 0.0))
         return media.model_copy(update={
-            "group": current.group, "label": current.label, "confidence": current.confidence,
+            "group": current.group if current else None, "label": current.label if current else None,
+            "confidence": current.confidence if current else None,
             "model": machine[-1].model if machine else None,
             "model_key": f"{machine[-1].model.name}:{machine[-1].model.version}" if machine and machine[-1].model else None,
-            "review_state": review_state,
+            "review_state": review_state, "top_k_groups": top_k_groups,
         })
 
 
@@ -267,3 +289,10 @@ class MediaFilter(BaseModel):
     groups: list[Group] = Field(default_factory=list)
     # Only media a reviewer confirmed or corrected.
     reviewed_only: bool = False
+    # Only media no reviewer has labelled yet (the review queue).
+    unreviewed_only: bool = False
+    sequence_id: str | None = None
+    # Only possible sightings of these groups: the current group is one of them, or a label of
+    # one of them scores at least ``possible_min_score`` in the latest machine top-k.
+    possible_groups: list[Group] = Field(default_factory=list)
+    possible_min_score: float = Field(default=0.0, ge=0, le=1)

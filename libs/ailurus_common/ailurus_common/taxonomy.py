@@ -27,6 +27,8 @@ class Summary:
     blank: bool
     top_k: list[tuple[str, float]]
     group_scores: dict[str, float]
+    # The group of each top-k label, in the same order (what the review queue ranks on).
+    top_k_groups: list[Group]
 
 
 class TaxonomyError(ValueError):
@@ -88,10 +90,12 @@ class Taxonomy:
         sums = np.bincount(self._group_of, weights=probs, minlength=len(_GROUP_ORDER))
         order = np.argsort(probs)[::-1]
         top = [(self.labels[i], float(probs[i])) for i in order[:top_k]]
+        top_groups = [self.group_of(int(i)) for i in order[:top_k]]
         subject_sum = float(sums[self._subject_idx].sum())
         group_scores = {g.value: round(float(sums[i]), 6) for i, g in enumerate(_GROUP_ORDER)}
         if subject_sum < blank_threshold:
-            return Summary(Group.BLANK, top[0][0], 1.0 - subject_sum, True, top, group_scores)
+            return Summary(Group.BLANK, top[0][0], 1.0 - subject_sum, True, top, group_scores, top_groups)
         best = int(self._subject_idx[np.argmax(sums[self._subject_idx])])
         label_index = next(i for i in order if self._group_of[i] == best)
-        return Summary(_GROUP_ORDER[best], self.labels[label_index], float(sums[best]), False, top, group_scores)
+        return Summary(_GROUP_ORDER[best], self.labels[label_index], float(sums[best]), False, top, group_scores,
+                       top_groups)

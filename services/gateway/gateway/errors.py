@@ -26,6 +26,13 @@ class PersonalData(AilurusError):
     code = ErrorCode.PERSONAL_DATA
 
 
+class ReviewRestricted(AilurusError):
+    """The review queue asked for by a coarse caller (a partner's app token with the reviewer role)."""
+
+    status_code = 403
+    code = ErrorCode.REVIEW_RESTRICTED
+
+
 class MediaNotFound(AilurusError):
     """Also what a caller gets for a record it may not see: the answer of a missing one."""
 

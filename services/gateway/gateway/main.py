@@ -21,7 +21,19 @@ from ailurus_common.http import (
 from ailurus_common.logging import configure_logging
 from ailurus_common.request_context import RequestIdMiddleware
 from ailurus_common.telemetry import configure_tracing, instrument_app
-from gateway.api.routes import analytics, dashboard, exports, health, images, maps, media, telemetry, traps, uploads
+from gateway.api.routes import (
+    analytics,
+    dashboard,
+    exports,
+    health,
+    images,
+    maps,
+    media,
+    reviews,
+    telemetry,
+    traps,
+    uploads,
+)
 from gateway.api.routes import auth as auth_routes
 from gateway.auth import open_auth, require
 from gateway.config import GatewaySettings, get_settings
@@ -100,8 +112,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # Default deny: every API route needs at least a viewer token; routes add stricter roles.
     # Only the sign-in routes below (and the OpenAPI document) are public.
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require(Role.VIEWER))], responses=ERROR_RESPONSES)
-    for router in (traps.router, images.router, uploads.router, media.router, maps.router, analytics.router,
-                   exports.router, telemetry.router):
+    for router in (traps.router, images.router, uploads.router, media.router, reviews.router, maps.router,
+                   analytics.router, exports.router, telemetry.router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(auth_routes.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)

@@ -169,6 +169,57 @@ class MediaPageCoarse(Public):
     next_cursor: str | None
 
 
+# review queue --------------------------------------------------------------------------
+class ReviewBurstOut(Public):
+    """One burst of a trap with its unreviewed frames, oldest first: confirmed or corrected at once."""
+
+    sequence_id: str
+    deployment_id: str
+    priority: Literal["sensitive", "low_confidence", "rest"] = Field(
+        description="sensitive: a possible sighting of a sensitive group in some frame (anywhere in its top-k); "
+                    "low_confidence: a frame's label is unsure; rest: everything else.")
+    media: list[MediaExact]
+    more_frames: bool = Field(description="More unreviewed frames than shown: they come back once these are reviewed.")
+
+
+class ReviewCountsOut(Public):
+    """Unreviewed classified media left, each counted at its own priority."""
+
+    total: int
+    sensitive: int
+    low_confidence: int
+    rest: int
+
+
+class ReviewQueueOut(Public):
+    items: list[ReviewBurstOut]
+    next_cursor: str | None
+    counts: ReviewCountsOut
+    location_precision: Literal["exact"] = EXACT
+
+
+class ReviewDecidedOut(Public):
+    media_id: str
+    status: Literal["recorded", "not_found", "not_classified"]
+    observation_id: str | None = Field(default=None, description="The review added: send it to undo to take it back.")
+    media: MediaExact | None = None
+
+
+class ReviewDecisionsOut(Public):
+    items: list[ReviewDecidedOut] = Field(description="One per decision sent, in order.")
+
+
+class ReviewUndoneOut(Public):
+    media_id: str
+    status: Literal["undone", "not_found"] = Field(
+        description="not_found: no such media, or no review of yours with that id on it.")
+    media: MediaExact | None = None
+
+
+class ReviewUndoOut(Public):
+    items: list[ReviewUndoneOut] = Field(description="One per item sent, in order.")
+
+
 # map -----------------------------------------------------------------------------------
 class Point(Public):
     type: Literal["Point"] = "Point"

@@ -25,6 +25,9 @@ from ailurus_common.contracts.ingest import (
     Heatmap,
     MediaPage,
     MonthlyHeatmap,
+    ReviewDecisionResults,
+    ReviewQueuePage,
+    ReviewUndoResults,
     TrapCollection,
     TrapDetail,
     TrapList,
@@ -49,6 +52,13 @@ from gateway.schemas import (
     ObservationCoarse,
     ObservationExact,
     Point,
+    ReviewBurstOut,
+    ReviewCountsOut,
+    ReviewDecidedOut,
+    ReviewDecisionsOut,
+    ReviewQueueOut,
+    ReviewUndoneOut,
+    ReviewUndoOut,
     TrapCoarse,
     TrapDetailCoarse,
     TrapDetailExact,
@@ -120,6 +130,20 @@ class ExactView:
 
     def media_page(self, page: MediaPage) -> MediaPageExact:
         return MediaPageExact(items=[self.media(m) for m in page.items], next_cursor=page.next_cursor)
+
+    # The review queue has no coarse form: it exists to show possible sensitive sightings.
+    def review_queue(self, page: ReviewQueuePage) -> ReviewQueueOut:
+        return ReviewQueueOut(
+            items=[_pick(ReviewBurstOut, b, media=[self.media(m) for m in b.media]) for b in page.items],
+            next_cursor=page.next_cursor, counts=_pick(ReviewCountsOut, page.counts))
+
+    def review_decisions(self, results: ReviewDecisionResults) -> ReviewDecisionsOut:
+        return ReviewDecisionsOut(items=[_pick(ReviewDecidedOut, d, media=self.media(d.media) if d.media else None)
+                                         for d in results.items])
+
+    def review_undo(self, results: ReviewUndoResults) -> ReviewUndoOut:
+        return ReviewUndoOut(items=[_pick(ReviewUndoneOut, u, media=self.media(u.media) if u.media else None)
+                                    for u in results.items])
 
     def trap_map(self, collection: TrapCollection) -> TrapMapExact:
         return TrapMapExact(features=[

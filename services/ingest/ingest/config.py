@@ -40,6 +40,17 @@ class IngestSettings(ServiceSettings, AuthSettings):
     # COUNT queries in flight per map/analytics request.
     query_concurrency: int = Field(default=16, ge=1)
 
+    # Review queue: a frame is a possible sighting of a sensitive group when a label of it
+    # scores at least this anywhere in the machine top-k (low on purpose: a missed red panda
+    # costs more than a look at a badger); below review_low_confidence a label comes next.
+    review_possible_min_score: float = Field(default=0.05, ge=0, le=1)
+    review_low_confidence: float = Field(default=0.6, gt=0, le=1)
+    # Frames read per store query while a queue page is built, and at most per burst shown.
+    review_scan_page_size: int = Field(default=100, ge=1, le=1000)
+    review_max_burst_frames: int = Field(default=200, ge=1, le=1000)
+    # Reviews of one bulk decision written at once.
+    review_write_concurrency: int = Field(default=16, ge=1)
+
     @model_validator(mode="after")
     def _backend_configured(self) -> "IngestSettings":
         if self.metadata_backend == "cosmos" and not self.cosmos_endpoint:

@@ -11,7 +11,7 @@ from ailurus_common.http import HttpMetricsMiddleware, add_metrics_route
 from ailurus_common.logging import configure_logging
 from ailurus_common.request_context import RequestIdMiddleware
 from ailurus_common.telemetry import configure_tracing, instrument_app
-from ingest.api.routes import analytics, exports, health, maps, media, traps
+from ingest.api.routes import analytics, exports, health, maps, media, reviews, traps
 from ingest.config import IngestSettings, get_settings
 from ingest.reconcile import reconcile_forever
 from ingest.store.factory import open_metadata_store
@@ -60,7 +60,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.add_middleware(HttpMetricsMiddleware, service=SERVICE)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
-    for router in (traps.router, media.router, maps.router, analytics.router, exports.router):
+    for router in (traps.router, media.router, reviews.router, maps.router, analytics.router, exports.router):
         app.include_router(router, dependencies=[Depends(require_service)])
     add_metrics_route(app, settings)
     return app

@@ -2,6 +2,7 @@
 failure, a review. Burst grouping is ingest's own rule: it happens here, whenever
 classified media are recorded, and nobody else calls it."""
 
+import asyncio
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,8 +16,15 @@ from ailurus_common.contracts.ingest import (
     NewMedia,
     Recorded,
     Review,
+    ReviewDecided,
+    ReviewDecision,
+    ReviewDecisionResults,
+    ReviewDecisions,
+    ReviewUndo,
+    ReviewUndone,
+    ReviewUndoResults,
 )
-from ailurus_common.domain import MediaStatus
+from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.records import Deployment, Media, Observation, utc_now
 from ingest.errors import Leased, MediaNotFound, NotPending, TrapNotFound
 from ingest.metrics import RECORDED
@@ -169,16 +177,84 @@ async def record_failure(store: MetadataStore, media_id: str, body: FailureIn) -
     return stored
 
 
+def _human(group: Group, label: str | None, reviewer: str, observation_id: str) -> Observation:
+    return Observation(id=observation_id, group=group, label=label, confidence=1.0, method="human",
+                       classified_by=reviewer)
+
+
 async def record_review(store: MetadataStore, media_id: str, body: Review) -> Media:
     """A human observation beside the machine ones; the current label becomes the human
     one. Two reviews at once both stay (each is added to the record as it is then)."""
-    observation = Observation(id=uuid.uuid4().hex, group=body.group, label=body.label, confidence=1.0,
-                              method="human", classified_by=body.reviewer)
+    observation = _human(body.group, body.label, body.reviewer, uuid.uuid4().hex)
     stored = await store.update_media(media_id, lambda current: current.with_observation(observation))
     if stored is None:
         raise MediaNotFound(f"no media {media_id}")
     RECORDED.labels("reviewed", body.group.value).inc()
     return stored
+
+
+class _NotClassified(Exception):
+    """Raised inside a change: a confirm with no machine label to confirm."""
+
+
+async def _decide(store: MetadataStore, decision: ReviewDecision, reviewer: str) -> ReviewDecided:
+    observation_id = uuid.uuid4().hex  # one id, however often the change below runs
+
+    def decide(current: Media) -> Media:
+        if decision.group is not None:  # a correction: a review exactly as record_review adds
+            return current.with_observation(_human(decision.group, decision.label, reviewer, observation_id))
+        machine = [o for o in current.observations if o.method == "machine"]
+        if not machine:
+            raise _NotClassified
+        # A confirmation is the reviewer saying the machine's group and label, as a review would.
+        return current.with_observation(_human(machine[-1].group, machine[-1].label, reviewer, observation_id))
+
+    try:
+        stored = await store.update_media(decision.media_id, decide)
+    except _NotClassified:
+        return ReviewDecided(media_id=decision.media_id, status="not_classified")
+    if stored is None:
+        return ReviewDecided(media_id=decision.media_id, status="not_found")
+    RECORDED.labels("reviewed", stored.group.value if stored.group else "").inc()
+    return ReviewDecided(media_id=decision.media_id, status="recorded", observation_id=observation_id, media=stored)
+
+
+async def record_decisions(store: MetadataStore, body: ReviewDecisions, *,
+                           concurrency: int) -> ReviewDecisionResults:
+    """A bulk review (a whole burst, a selection): one human observation per media, each
+    written as ``record_review`` writes one; every item answers for itself."""
+    limiter = asyncio.Semaphore(concurrency)
+
+    async def one(decision: ReviewDecision) -> ReviewDecided:
+        async with limiter:
+            return await _decide(store, decision, body.reviewer)
+
+    return ReviewDecisionResults(items=list(await asyncio.gather(*(one(d) for d in body.items))))
+
+
+async def undo_reviews(store: MetadataStore, body: ReviewUndo, *, concurrency: int) -> ReviewUndoResults:
+    """Take back reviews: each named human observation of this reviewer is removed, so the
+    media's label is again the previous review's, or the machine's. Machine labels and other
+    reviewers' observations are never removed (``not_found``)."""
+    limiter = asyncio.Semaphore(concurrency)
+
+    async def one(media_id: str, observation_id: str) -> ReviewUndone:
+        found = False  # set by the run of ``undo`` whose write stood (it may run again after a conflict)
+
+        def undo(current: Media) -> Media:
+            nonlocal found
+            found = any(o.id == observation_id and o.method == "human" and o.classified_by == body.reviewer
+                        for o in current.observations)
+            return current.without_observation(observation_id) if found else current
+
+        async with limiter:
+            stored = await store.update_media(media_id, undo)
+        if stored is None or not found:
+            return ReviewUndone(media_id=media_id, status="not_found")
+        return ReviewUndone(media_id=media_id, status="undone", media=stored)
+
+    return ReviewUndoResults(items=list(await asyncio.gather(*(one(i.media_id, i.observation_id)
+                                                              for i in body.items))))
 
 
 async def lease_pending(store: MetadataStore, media_id: str, body: LeaseIn) -> Media:

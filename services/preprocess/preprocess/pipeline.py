@@ -112,8 +112,9 @@ class Pipeline:
             decode_scale=decoded.decode_scale,
             prediction=MachinePrediction(
                 group=summary.group, label=summary.label, confidence=round(summary.confidence, 6),
-                blank=summary.blank, top_k=[LabelScore(label=label, score=round(score, 6))
-                                            for label, score in summary.top_k], model=model),
+                blank=summary.blank, top_k=[LabelScore(label=label, score=round(score, 6), group=group)
+                                            for (label, score), group in zip(summary.top_k, summary.top_k_groups,
+                                                                             strict=True)], model=model),
             group_scores=summary.group_scores, taxonomy_version=taxonomy.version,
             blob_thumbnail=blob_thumbnail,
             timings=Timings(decode_ms=round((t1 - t0) * 1e3, 3), infer_ms=round((t2 - t1) * 1e3, 3),

@@ -50,6 +50,10 @@ RULES: dict[tuple[str, str], Role | str] = {
     ("GET", "/api/v1/media/{media_id}/original"): Role.REVIEWER,  # originals carry exact GPS
     ("GET", "/api/v1/media/{media_id}/thumbnail"): Role.VIEWER,
     ("POST", "/api/v1/media/{media_id}/review"): Role.REVIEWER,
+    # The review queue: exact callers only (a partner's reviewer token gets 403 review_restricted).
+    ("GET", "/api/v1/review-queue"): Role.REVIEWER,
+    ("POST", "/api/v1/review-queue/decisions"): Role.REVIEWER,
+    ("POST", "/api/v1/review-queue/undo"): Role.REVIEWER,
     ("GET", "/api/v1/map/traps"): Role.VIEWER,
     ("GET", "/api/v1/map/heatmap"): Role.VIEWER,
     ("GET", "/api/v1/analytics"): Role.VIEWER,
@@ -370,3 +374,23 @@ async def test_first_passwords_file_is_deleted_at_start_once_too_old(tmp_path):
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         assert not passwords_file.exists()
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/api/v1/review-queue"),
+                                              ("POST", "/api/v1/review-queue/decisions"),
+                                              ("POST", "/api/v1/review-queue/undo")])
+async def test_review_queue_partner_reviewer_token_is_403_review_restricted(client, settings, method, path):
+    # A partner app with the reviewer role is still a coarse caller: the queue puts red pandas first.
+    token = local_issuer(settings).issue("partner-app", [Role.REVIEWER], app_only=True)
+    body = {"items": [{"media_id": "a" * 64, "observation_id": "x"}]} if path.endswith("undo") else \
+        {"items": [{"media_id": "a" * 64}]}
+    response = await client.request(method, path, headers=bearer(token), json=body if method == "POST" else None)
+    assert (response.status_code, response.json()["error"]["code"]) == (403, "review_restricted")
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.UPLOADER])
+async def test_review_queue_viewer_and_uploader_are_403_forbidden(client, tokens, role):
+    for method, path in (("GET", "/api/v1/review-queue"), ("POST", "/api/v1/review-queue/decisions")):
+        response = await client.request(method, path, headers=bearer(tokens[role]),
+                                        json={"items": [{"media_id": "a" * 64}]} if method == "POST" else None)
+        assert (response.status_code, response.json()["error"]["code"]) == (403, "forbidden"), (role, path)

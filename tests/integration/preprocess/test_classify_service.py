@@ -54,6 +54,7 @@ def test_classify_sample_returns_prediction(client, path):
 def test_classify_red_panda_top1_and_group(client):
     body = classify(client, sample("animals/skeydan_red_panda.jpg"), multipart=True).json()
     assert body["prediction"]["top_k"][0]["label"] == "lesser panda, red panda"
+    assert body["prediction"]["top_k"][0]["group"] == "red_panda"  # each top-k label names its group
     assert body["prediction"]["group"] == "red_panda"
     assert body["prediction"]["blank"] is False
 

@@ -38,6 +38,7 @@ def test_summarize_confident_red_panda(taxonomy):
     assert not summary.blank
     assert summary.top_k[0] == ("lesser panda, red panda", pytest.approx(0.9))
     assert len(summary.top_k) == 3
+    assert summary.top_k_groups[0] is Group.RED_PANDA and len(summary.top_k_groups) == 3
 
 
 def test_summarize_sums_probability_across_a_group(taxonomy):

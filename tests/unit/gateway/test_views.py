@@ -12,6 +12,9 @@ from ailurus_common.contracts.ingest import (
     MediaPage,
     MonthlyHeatmap,
     PointGeometry,
+    ReviewBurst,
+    ReviewCounts,
+    ReviewQueuePage,
     TrapCollection,
     TrapCounts,
     TrapDetail,
@@ -227,3 +230,16 @@ def test_coarse_view_withholds_thumbnail_of_people_labelled_or_reviewed():
     assert COARSE.media(animal).has_thumbnail is True and COARSE.shows_thumbnail(animal)
     assert ExactView().media(person).has_thumbnail is True and ExactView().shows_thumbnail(person)
     assert "ranger-anna" not in COARSE.media(person).model_dump_json()
+
+
+def test_exact_review_queue_is_built_from_public_models_only():
+    media = MEDIA.model_copy(update={"sequence_id": "s1", "top_k_groups": {Group.RED_PANDA: 0.2}})
+    page = ReviewQueuePage(items=[ReviewBurst(sequence_id="s1", deployment_id="den", priority="sensitive",
+                                              media=[media], more_frames=False)],
+                           next_cursor=None, counts=ReviewCounts(total=1, sensitive=1, low_confidence=0, rest=0))
+    out = ExactView().review_queue(page)
+    assert isinstance(out.items[0].media[0], schemas.MediaExact)
+    text = out.model_dump_json()
+    assert "blob_original" not in text and "top_k_groups" not in text  # storage paths and internals stay in
+    assert (out.items[0].priority, out.counts.sensitive, out.location_precision) == ("sensitive", 1, "exact")
+    assert not hasattr(COARSE, "review_queue")  # no coarse form: coarse callers are refused (403)

@@ -19,6 +19,11 @@ from ailurus_common.contracts.ingest import (
     MonthlyHeatmap,
     PendingCount,
     Review,
+    ReviewDecisionResults,
+    ReviewDecisions,
+    ReviewQueuePage,
+    ReviewUndo,
+    ReviewUndoResults,
     TrapCollection,
     TrapCreate,
     TrapDetail,
@@ -110,6 +115,18 @@ class IngestClient(ServiceClient):
 
     async def review(self, media_id: str, body: Review) -> Media:
         return await self._call("POST", f"/v1/media/{media_id}/review", Media, body=body)
+
+    async def review_queue(self, *, sensitive_groups: list[Group], trap_id: str | None = None, limit: int = 20,
+                           cursor: str | None = None) -> ReviewQueuePage:
+        """A page of unreviewed bursts, possible sightings of ``sensitive_groups`` first."""
+        params = {"sensitive_group": list(sensitive_groups), "trap_id": trap_id, "limit": limit, "cursor": cursor}
+        return await self._call("GET", "/v1/review-queue", ReviewQueuePage, params=params)
+
+    async def review_decisions(self, body: ReviewDecisions) -> ReviewDecisionResults:
+        return await self._call("POST", "/v1/review-queue/decisions", ReviewDecisionResults, body=body)
+
+    async def undo_reviews(self, body: ReviewUndo) -> ReviewUndoResults:
+        return await self._call("POST", "/v1/review-queue/undo", ReviewUndoResults, body=body)
 
     async def pending(self, *, older_than_s: float, limit: int) -> MediaPage:
         """Pending media untouched for ``older_than_s``, oldest first (one page, no cursor)."""

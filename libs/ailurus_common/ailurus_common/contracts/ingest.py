@@ -147,6 +147,98 @@ class MediaPage(Body):
     next_cursor: str | None
 
 
+# review queue --------------------------------------------------------------------------
+ReviewPriority = Literal["sensitive", "low_confidence", "rest"]
+# Queue order: possible sightings of a sensitive group, then low confidence, then the rest.
+REVIEW_PRIORITIES: tuple[ReviewPriority, ...] = ("sensitive", "low_confidence", "rest")
+
+
+class ReviewBurst(Body):
+    """One burst (sequence) of a trap with its unreviewed frames, oldest first: reviewed at once."""
+
+    sequence_id: str
+    deployment_id: str
+    priority: ReviewPriority = Field(description="The highest priority of any of its frames.")
+    media: list[Media]
+    more_frames: bool = Field(description="The burst has more unreviewed frames than one page shows: they come "
+                                          "back once these are reviewed.")
+
+
+class ReviewCounts(Body):
+    """Unreviewed classified media left, each counted at its own priority."""
+
+    total: int
+    sensitive: int
+    low_confidence: int
+    rest: int
+
+
+class ReviewQueuePage(Body):
+    items: list[ReviewBurst]
+    next_cursor: str | None
+    counts: ReviewCounts
+
+
+class ReviewDecision(Body):
+    """One media of a bulk review: confirm the machine label (no group) or correct it."""
+
+    media_id: str = Field(pattern=MEDIA_ID_PATTERN)
+    group: Group | None = Field(default=None, description="The right group; leave out to confirm the machine label.")
+    label: str | None = Field(default=None, max_length=200)
+
+
+class ReviewDecisionsIn(Body):
+    """A bulk review (``POST /api/v1/review-queue/decisions``): one human observation per media."""
+
+    items: list[ReviewDecision] = Field(min_length=1, max_length=500)
+
+
+class ReviewDecisions(ReviewDecisionsIn):
+    """What the gateway sends ingest: the decisions and who made them (from the token)."""
+
+    reviewer: str = Field(max_length=200)
+
+
+class ReviewDecided(Body):
+    media_id: str
+    status: Literal["recorded", "not_found", "not_classified"] = Field(
+        description="not_found: no such media; not_classified: no machine label to confirm yet.")
+    observation_id: str | None = Field(default=None, description="The human observation added (to undo it).")
+    media: Media | None = None
+
+
+class ReviewDecisionResults(Body):
+    items: list[ReviewDecided] = Field(description="One per decision sent, in order.")
+
+
+class ReviewUndoItem(Body):
+    media_id: str = Field(pattern=MEDIA_ID_PATTERN)
+    observation_id: str = Field(min_length=1, max_length=64)
+
+
+class ReviewUndoIn(Body):
+    """``POST /api/v1/review-queue/undo``: take back one's own reviews."""
+
+    items: list[ReviewUndoItem] = Field(min_length=1, max_length=500)
+
+
+class ReviewUndo(ReviewUndoIn):
+    """What the gateway sends ingest: the reviews to take back and whose they are."""
+
+    reviewer: str = Field(max_length=200)
+
+
+class ReviewUndone(Body):
+    media_id: str
+    status: Literal["undone", "not_found"] = Field(
+        description="not_found: no such media, or no review of this reviewer with that id on it.")
+    media: Media | None = None
+
+
+class ReviewUndoResults(Body):
+    items: list[ReviewUndone] = Field(description="One per item sent, in order.")
+
+
 class PendingCount(Body):
     pending: int
 

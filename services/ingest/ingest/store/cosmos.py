@@ -120,6 +120,7 @@ def _media_where(filters: MediaFilter) -> tuple[list[str], dict[str, Any]]:
         ("c.capture_hour = @capture_hour", "@capture_hour", filters.capture_hour),
         ("c.model_key = @model_key", "@model_key", filters.model_key),
         ("c.review_state = @review_state", "@review_state", filters.review_state),
+        ("c.sequence_id = @sequence_id", "@sequence_id", filters.sequence_id),
     ):
         if value is not None:
             clauses.append(clause)
@@ -135,6 +136,17 @@ def _media_where(filters: MediaFilter) -> tuple[list[str], dict[str, Any]]:
         # ARRAY_CONTAINS, not IN: the stand-in and the service both take it, and an absent field is false.
         clauses.append("ARRAY_CONTAINS(@reviewed_states, c.review_state)")
         params["@reviewed_states"] = ["confirmed", "corrected"]
+    if filters.unreviewed_only:
+        # Records are written whole (review_state: null); IS_DEFINED keeps one written without it.
+        clauses.append("(NOT IS_DEFINED(c.review_state) OR IS_NULL(c.review_state))")
+    if filters.possible_groups:
+        # Group values are the enum's own (checked by MediaFilter): safe as property names.
+        groups = [str(Group(g)) for g in filters.possible_groups]
+        alternatives = ['ARRAY_CONTAINS(@possible_groups, c["group"])']
+        alternatives += [f'c.top_k_groups["{g}"] >= @possible_min_score' for g in groups]
+        clauses.append(f"({' OR '.join(alternatives)})")
+        params["@possible_groups"] = groups
+        params["@possible_min_score"] = filters.possible_min_score
     return clauses, params
 
 

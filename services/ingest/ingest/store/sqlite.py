@@ -92,6 +92,7 @@ def _media_where(filters: MediaFilter) -> tuple[list[str], list[Any]]:
         ("json_extract(doc, '$.capture_hour') = ?", filters.capture_hour),
         ("json_extract(doc, '$.model_key') = ?", filters.model_key),
         ("json_extract(doc, '$.review_state') = ?", filters.review_state),
+        ("json_extract(doc, '$.sequence_id') = ?", filters.sequence_id),
     ):
         if value is not None:
             clauses.append(clause)
@@ -104,6 +105,16 @@ def _media_where(filters: MediaFilter) -> tuple[list[str], list[Any]]:
         params.extend(str(g) for g in filters.groups)
     if filters.reviewed_only:
         clauses.append("json_extract(doc, '$.review_state') IN ('confirmed', 'corrected')")
+    if filters.unreviewed_only:
+        clauses.append("json_extract(doc, '$.review_state') IS NULL")
+    if filters.possible_groups:
+        # Group values are the enum's own (checked by MediaFilter): safe as JSON paths.
+        groups = [str(Group(g)) for g in filters.possible_groups]
+        alternatives = [f"grp IN ({', '.join('?' * len(groups))})"]
+        alternatives += [f"json_extract(doc, '$.top_k_groups.{g}') >= ?" for g in groups]
+        clauses.append(f"({' OR '.join(alternatives)})")
+        params.extend(groups)
+        params.extend(filters.possible_min_score for _ in groups)
     return clauses, params
 
 

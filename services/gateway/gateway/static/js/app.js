@@ -12,6 +12,7 @@ const ROUTES = [
   [/^traps\/([a-z0-9][a-z0-9_-]{0,63})$/, "trap"],
   [/^upload$/, "upload"],
   [/^gallery$/, "gallery"],
+  [/^review$/, "review"],
   [/^media\/([0-9a-f]{64})$/, "media"],
   [/^analytics$/, "analytics"],
   [/^signin$/, "signin"],
