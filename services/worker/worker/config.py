@@ -21,6 +21,9 @@ class WorkerSettings(ServiceSettings, AuthSettings, BlobSettings, QueueSettings)
     ingest_timeout_s: float = Field(default=15.0, gt=0)
     preprocess_timeout_s: float = Field(default=60.0, gt=0)
 
+    # A message stays hidden (and its media leased) for one try's longest time plus this
+    # margin: after a worker dies, its messages come back that long after it took them.
+    lease_margin_s: float = Field(default=30.0, ge=1)
     # Messages in flight at once (each one image through preprocess). On CPU 4 measured best
     # on 2 cores, as for the gateway's fan-out; with a GPU Triton raise it so batches fill.
     concurrency: int = Field(default=4, ge=1, le=256)

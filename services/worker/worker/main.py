@@ -56,7 +56,7 @@ def build_runtime(settings: WorkerSettings) -> Runtime:
                                   max_connections=settings.concurrency * 2, tokens=tokens)
     blobs = settings.open_blob_store()
     # Longer than one try can take, so a lease (and the message's invisibility) never ends under a live one.
-    lease_s = settings.preprocess_timeout_s + 2 * settings.ingest_timeout_s + 30
+    lease_s = settings.preprocess_timeout_s + 2 * settings.ingest_timeout_s + settings.lease_margin_s
     work = MediaWork(blobs=blobs, ingest=ingest, preprocess=preprocess, holder=holder_name(), lease_s=lease_s)
     return Runtime(Consumer(settings.open_work_queue(settings.queue_pending_name), work, blobs, settings), tokens)
 
