@@ -255,7 +255,7 @@ def entra_gateway(tmp_path, logs_dir) -> Iterator[str]:
            "GATEWAY_AUTH_METADATA_URL": f"{authority}/v2.0/.well-known/openid-configuration",
            "GATEWAY_ENTRA_TENANT_ID": ENTRA_TENANT, "GATEWAY_ENTRA_CLIENT_ID": "22222222-2222-2222-2222-222222222222",
            "GATEWAY_ENTRA_API_SCOPE": "api://ailurus/access_as_user", "GATEWAY_BLOB_ROOT": str(tmp_path / "blobs"),
-           "GATEWAY_WORKER_ENABLED": "false"}
+           "GATEWAY_QUEUE_SQLITE_PATH": str(tmp_path / "queue.sqlite3")}
     process = ManagedProcess("gateway-entra", [sys.executable, "-m", "gateway"], env=env, cwd=ROOT,
                              ready_url=f"http://127.0.0.1:{port}/healthz", log_path=logs_dir / "gateway-entra.log")
     process.start(timeout_s=60)

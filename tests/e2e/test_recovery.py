@@ -1,5 +1,6 @@
 """Nothing lost: Triton dies mid-batch -> the affected files are stored and pending, and
-the gateway's worker classifies them once Triton is back, without a new upload."""
+the worker takes them from the pending-media queue and classifies them once Triton is
+back, without a new upload."""
 
 import os
 import signal
@@ -23,8 +24,8 @@ BATCH = 60
 def recovery_stack(azurite, cosmos, tmp_path_factory):
     config = stack_config(tmp_path_factory.mktemp("recovery"), triton_ports=(free_port(), free_port(), free_port()),
                           extra_env={"ingest": {"INGEST_COSMOS_DATABASE": "recovery"},
-                                     "gateway": {"GATEWAY_WORKER_INTERVAL_S": "1", "GATEWAY_WORKER_GRACE_S": "1",
-                                                 "GATEWAY_FANOUT_CONCURRENCY": "4"},
+                                     "gateway": {"GATEWAY_PENDING_DELAY_S": "1", "GATEWAY_FANOUT_CONCURRENCY": "4"},
+                                     "worker": {"WORKER_RETRY_BASE_DELAY_S": "1", "WORKER_POLL_INTERVAL_S": "0.5"},
                                      "preprocess": {"PREPROCESS_TRITON_TIMEOUT_S": "3"}})
     with running_stack(config, azurite=azurite, cosmos=cosmos) as stack:
         yield stack

@@ -43,7 +43,11 @@ ACKNOWLEDGED = {"classified", "pending", "duplicate"}
 def stack(tmp_path_factory):
     config = stack_config(tmp_path_factory.mktemp("faults"), triton_ports=(free_port(), free_port(), free_port()),
                           blob_port=free_port(), queue_port=free_port(), cosmos_port=free_port(),
-                          extra_env={"gateway": {"GATEWAY_WORKER_INTERVAL_S": "1", "GATEWAY_WORKER_GRACE_S": "2"}})
+                          extra_env={"gateway": {"GATEWAY_PENDING_DELAY_S": "2"},
+                                     "worker": {"WORKER_RETRY_BASE_DELAY_S": "2", "WORKER_POLL_INTERVAL_S": "0.5",
+                                                # A pending media whose message was not sent (the queue
+                                                # is on the frozen Azurite) is found by the sweep.
+                                                "WORKER_SWEEP_INTERVAL_S": "5", "WORKER_SWEEP_AGE_S": "5"}})
     stack = Stack(config).start()
     supervisor = stack.supervisor(base_backoff_s=0.5, report=lambda message: print(f"supervisor: {message}"))
     stop = threading.Event()

@@ -27,8 +27,7 @@ SEED = 20261202
 
 @pytest.fixture(scope="module")
 def stack(triton, tmp_path_factory):
-    config = stack_config(tmp_path_factory.mktemp("fuzz"), backend="local", triton_grpc_url=triton.grpc_url,
-                          extra_env={"gateway": {"GATEWAY_WORKER_ENABLED": "false"}})
+    config = stack_config(tmp_path_factory.mktemp("fuzz"), backend="local", triton_grpc_url=triton.grpc_url)
     with running_stack(config) as stack:
         yield stack
 

@@ -7,7 +7,7 @@ import pytest
 from ailurus_tools import helm_check
 
 R = helm_check.RELEASE
-COMPONENTS = ("gateway", "preprocess", "ingest", "triton")
+COMPONENTS = ("gateway", "preprocess", "ingest", "worker", "triton")
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,8 @@ def test_render_has_default_deny_for_every_pod_of_the_release(objects):
 
 
 @pytest.mark.parametrize(("component", "callers", "port"), [
-    ("ingest", {"gateway"}, "http"), ("preprocess", {"gateway"}, "http"), ("triton", {"preprocess"}, "grpc"),
+    ("ingest", {"gateway", "worker"}, "http"), ("preprocess", {"gateway", "worker"}, "http"),
+    ("triton", {"preprocess"}, "grpc"),
 ])
 def test_render_lets_only_the_upstream_component_reach_an_internal_one(objects, component, callers, port):
     rules = _policy(objects, f"{R}-{component}")["spec"]["ingress"]
@@ -67,6 +68,7 @@ def test_render_gateway_is_reached_only_from_the_ingress_controller(objects):
 
 @pytest.mark.parametrize(("component", "downstream"), [
     ("gateway", {"ingest", "preprocess"}), ("preprocess", {"triton"}), ("ingest", set()), ("triton", set()),
+    ("worker", {"ingest", "preprocess"}),
 ])
 def test_render_egress_goes_only_to_dns_downstream_and_https(objects, component, downstream):
     egress = _policy(objects, f"{R}-{component}")["spec"]["egress"]
@@ -82,7 +84,7 @@ def test_render_gives_each_component_its_own_service_account_and_identity(object
     assert set(accounts) == {f"{R}-{c}" for c in COMPONENTS}
     ids = {name: sa["metadata"]["annotations"]["azure.workload.identity/client-id"] for name, sa in accounts.items()}
     assert ids == {f"{R}-gateway": "gw-id", f"{R}-ingest": "ingest-id", f"{R}-preprocess": "default-id",
-                   f"{R}-triton": "default-id"}
+                   f"{R}-worker": "default-id", f"{R}-triton": "default-id"}
     for component in COMPONENTS:
         pod = _deployment(objects, component)["spec"]["template"]["spec"]
         assert pod["serviceAccountName"] == f"{R}-{component}"
@@ -105,6 +107,11 @@ def test_render_restricts_triton_management_and_statistics_apis(objects):
     for component in ("gateway", "preprocess", "ingest"):
         pod = _deployment(objects, component)["spec"]["template"]["spec"]
         assert "triton-access" not in str(pod)
+
+
+def test_render_worker_is_reached_by_nobody_but_prometheus(objects):
+    rules = _policy(objects, f"{R}-worker")["spec"]["ingress"]
+    assert [p["port"] for rule in rules for p in rule["ports"]] == ["metrics"] * len(rules)
 
 
 def test_render_internal_services_check_the_service_audience(objects):

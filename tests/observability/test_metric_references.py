@@ -18,7 +18,7 @@ from tests.observability.promql import exported_names, exposition_names, label_v
 CHART_DIR = Path(__file__).resolve().parents[2] / "helm" / "ailurus"
 DASHBOARDS = sorted((CHART_DIR / "dashboards").glob("*.json"))
 ALERT_FILES = sorted((CHART_DIR / "alerts").glob("*.yaml"))
-METRICS_MODULES = ("ailurus_common.http", "preprocess.metrics", "gateway.metrics", "ingest.metrics")
+METRICS_MODULES = ("ailurus_common.http", "preprocess.metrics", "gateway.metrics", "ingest.metrics", "worker.metrics")
 TRITON_PREFIX = "nv_"
 SEVERITIES = {"critical", "warning", "info"}
 MODEL_NAME = "ailurus_classifier"

@@ -41,11 +41,13 @@ CHART_DIR = ROOT / "helm" / "ailurus"
 KUBE_VERSION = "1.31.0"
 RELEASE = "ailurus"
 NAMESPACE = "wildlife"
-COMPONENTS = ("gateway", "preprocess", "ingest", "triton")
+COMPONENTS = ("gateway", "preprocess", "ingest", "worker", "triton")
 CRD_KINDS = {
     ("monitoring.coreos.com/v1", "ServiceMonitor"),
     ("monitoring.coreos.com/v1", "PrometheusRule"),
     ("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass"),
+    ("keda.sh/v1alpha1", "ScaledObject"),
+    ("keda.sh/v1alpha1", "TriggerAuthentication"),
 }
 # Rendered output: Helm's whitespace handling leaves blank lines and mixes sequence styles
 # (toYaml does not indent sequences, templates do); those are cosmetic, duplicates are not.
@@ -76,7 +78,8 @@ def _production_values() -> dict[str, Any]:
     """What a real AKS install sets (Azure endpoints, identities, auth), with made-up ids."""
     return {
         "azure": {"tenantId": "11111111-2222-4333-8444-555555555555",
-                  "storage": {"accountUrl": "https://ailurusexample.blob.core.windows.net"},
+                  "storage": {"accountUrl": "https://ailurusexample.blob.core.windows.net",
+                              "queueUrl": "https://ailurusexample.queue.core.windows.net"},
                   "cosmos": {"endpoint": "https://ailurusexample.documents.azure.com:443/"}},
         "workloadIdentity": {"clientId": "22222222-3333-4444-8555-666666666666"},
         "auth": {"audience": "api://ailurus", "clientId": "33333333-4444-4555-8666-777777777777",
@@ -168,12 +171,26 @@ def _expect_tracing(objects: Objects) -> list[str]:
     return problems + _key_vault_problems(objects)
 
 
+def _expect_keda(objects: Objects) -> list[str]:
+    scaled = _kinds(objects, "ScaledObject")
+    if len(scaled) != 1 or len(_kinds(objects, "TriggerAuthentication")) != 1:
+        return ["expected one ScaledObject and one TriggerAuthentication for the worker"]
+    spec = scaled[0]["spec"]
+    problems = [] if spec["minReplicaCount"] == 0 else ["the worker should scale to zero"]
+    trigger = spec["triggers"][0]
+    if trigger["type"] != "azure-queue" or trigger["metadata"].get("accountName") != "ailurusexample":
+        problems.append(f"worker trigger: {trigger}")
+    return problems
+
+
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("defaults", {}),
     Scenario("autoscaling-off", {
         service: {"autoscaling": {"enabled": False}} for service in COMPONENTS
     }, _expect_autoscaling_off),
     Scenario("gpu", {"triton": {"gpu": {"enabled": True, "count": 1}}}, _expect_gpu),
+    Scenario("keda-worker", {**_production_values(),
+                             "worker": {"autoscaling": {"enabled": False}, "keda": {"enabled": True}}}, _expect_keda),
     Scenario("ingress-keyvault-monitoring", {
         **_production_values(),
         "ingress": {"enabled": True, "className": "webapprouting.kubernetes.azure.com",
@@ -249,6 +266,14 @@ def _crd_problems(obj: dict[str, Any]) -> list[str]:
         named = all(group.get("name") for group in spec.get("groups") or [])
         ok = rules and named and all(("alert" in r) != ("record" in r) and r.get("expr") for r in rules)
         return [] if ok else ["needs named groups whose rules each have alert or record, and expr"]
+    if kind == "ScaledObject":
+        triggers = spec.get("triggers") or []
+        ok = spec.get("scaleTargetRef", {}).get("name") and triggers and all(
+            t.get("type") and t.get("metadata") and t.get("authenticationRef", {}).get("name") for t in triggers)
+        return [] if ok else ["needs scaleTargetRef.name and triggers with type, metadata and authenticationRef"]
+    if kind == "TriggerAuthentication":
+        ok = spec.get("podIdentity", {}).get("provider") == "azure-workload"
+        return [] if ok else ["needs podIdentity.provider azure-workload (no secrets in KEDA)"]
     if kind == "SecretProviderClass":
         ok = spec.get("provider") == "azure" and spec.get("parameters", {}).get("keyvaultName")
         return [] if ok else ["needs provider azure and parameters.keyvaultName"]
@@ -312,6 +337,8 @@ def workload_problems(objects: Objects) -> list[str]:
     deployments = _kinds(objects, "Deployment")
     services = _kinds(objects, "Service")
     hpa_targets = {h["spec"]["scaleTargetRef"]["name"] for h in _kinds(objects, "HorizontalPodAutoscaler")}
+    keda_targets = {s["spec"]["scaleTargetRef"]["name"] for s in _kinds(objects, "ScaledObject")}
+    auths = {t["metadata"]["name"] for t in _kinds(objects, "TriggerAuthentication")}
     configmaps = {c["metadata"]["name"] for c in _kinds(objects, "ConfigMap")}
     pod_labels = [d["spec"]["template"]["metadata"]["labels"] for d in deployments]
     for deployment in deployments:
@@ -319,6 +346,10 @@ def workload_problems(objects: Objects) -> list[str]:
         pod = _pod_spec(deployment)
         if deployment["metadata"]["name"] in hpa_targets and "replicas" in deployment["spec"]:
             problems.append(f"{name}: sets replicas although an HPA owns it")
+        if deployment["metadata"]["name"] in keda_targets and "replicas" in deployment["spec"]:
+            problems.append(f"{name}: sets replicas although a KEDA ScaledObject owns it")
+        if deployment["metadata"]["name"] in keda_targets & hpa_targets:
+            problems.append(f"{name}: owned by an HPA and a ScaledObject at once")
         if pod.get("automountServiceAccountToken") is not False:
             problems.append(f"{name}: mounts a Kubernetes API token it does not need")
         volumes = {v["name"]: v for v in pod.get("volumes", [])}
@@ -337,8 +368,11 @@ def workload_problems(objects: Objects) -> list[str]:
             targets = pod_labels if kind == "PodDisruptionBudget" else [s["metadata"]["labels"] for s in services]
             if not any(_selects(selector, labels) for labels in targets):
                 problems.append(f"{kind} {obj['metadata']['name']}: selects nothing")
-    for target in hpa_targets - {d["metadata"]["name"] for d in deployments}:
-        problems.append(f"HorizontalPodAutoscaler targets missing Deployment {target}")
+    for target in (hpa_targets | keda_targets) - {d["metadata"]["name"] for d in deployments}:
+        problems.append(f"an autoscaler targets missing Deployment {target}")
+    for scaled in _kinds(objects, "ScaledObject"):
+        problems += [f"ScaledObject {scaled['metadata']['name']}: no TriggerAuthentication {t['authenticationRef']['name']}"
+                     for t in scaled["spec"]["triggers"] if t["authenticationRef"]["name"] not in auths]
     service_ports = {s["metadata"]["name"]: {p["name"] for p in s["spec"]["ports"]} for s in services}
     for ingress in _kinds(objects, "Ingress"):
         for rule in ingress["spec"]["rules"]:

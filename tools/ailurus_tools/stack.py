@@ -1,4 +1,4 @@
-"""The whole local stack: Triton, preprocess, ingest, gateway, and for ``backend="azure"``
+"""The whole local stack: Triton, preprocess, ingest, gateway, one worker, and for ``backend="azure"``
 Azurite plus the Cosmos DB stand-in. ``make run`` and the end-to-end tests both use it.
 
 ``python -m ailurus_tools.stack`` starts it on the default ports, prints the URLs,
@@ -21,6 +21,8 @@ from ailurus_tools.supervisor import Part, Supervisor
 from ailurus_tools.triton.server import LocalTriton, TritonError, TritonSettings
 
 ROOT = Path(__file__).resolve().parents[2]
+# Start order: what each needs is up before it.
+SERVICES = ("preprocess", "ingest", "gateway", "worker")
 
 
 @dataclass
@@ -31,6 +33,7 @@ class StackConfig:
     gateway_port: int = 8080
     preprocess_port: int = 8081
     ingest_port: int = 8082
+    worker_port: int = 8083
     triton_ports: tuple[int, int, int] = (8000, 8001, 8002)
     # Use a Triton that is already running (tests share one) instead of starting one.
     triton_grpc_url: str | None = None
@@ -40,7 +43,7 @@ class StackConfig:
     # Triton's own traces (OTLP/HTTP URL); None: from the OTEL_* variables, if they export OTLP.
     triton_trace_otlp_url: str | None = None
     triton_trace_export_delay_ms: int | None = None
-    # Extra environment per service, e.g. {"gateway": {"GATEWAY_WORKER_INTERVAL_S": "1"}}.
+    # Extra environment per service, e.g. {"worker": {"WORKER_RETRY_BASE_DELAY_S": "1"}}.
     extra_env: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
@@ -82,6 +85,10 @@ class Stack:
         return f"http://127.0.0.1:{self.config.ingest_port}"
 
     @property
+    def worker_url(self) -> str:
+        return f"http://127.0.0.1:{self.config.worker_port}"
+
+    @property
     def preprocess_url(self) -> str:
         return f"http://127.0.0.1:{self.config.preprocess_port}"
 
@@ -116,12 +123,18 @@ class Stack:
                        "INGEST_AUTH_KEY_PATH": key},
             "gateway": {"GATEWAY_PORT": str(c.gateway_port), "GATEWAY_INGEST_URL": self.ingest_url,
                         "GATEWAY_PREPROCESS_URL": self.preprocess_url, "GATEWAY_BLOB_ROOT": str(data / "blobs"),
-                        "GATEWAY_AUTH_KEY_PATH": key,
+                        "GATEWAY_AUTH_KEY_PATH": key, "GATEWAY_QUEUE_SQLITE_PATH": str(data / "queue.sqlite3"),
                         "GATEWAY_AUTH_USERS_PATH": str(self.auth_dir / "users.json")},
+            "worker": {"WORKER_PORT": str(c.worker_port), "WORKER_INGEST_URL": self.ingest_url,
+                       "WORKER_PREPROCESS_URL": self.preprocess_url, "WORKER_BLOB_ROOT": str(data / "blobs"),
+                       "WORKER_AUTH_KEY_PATH": key, "WORKER_QUEUE_SQLITE_PATH": str(data / "queue.sqlite3")},
         }[name]
-        if self.azurite and name in ("gateway", "preprocess"):
+        if self.azurite and name in ("gateway", "preprocess", "worker"):
             prefix = name.upper()
             env |= {f"{prefix}_BLOB_BACKEND": "azure", f"{prefix}_BLOB_CONNECTION_STRING": self.azurite.connection_string}
+            if name in ("gateway", "worker"):  # the pending-media queue on Azurite's queue service
+                env |= {f"{prefix}_QUEUE_BACKEND": "azure",
+                        f"{prefix}_QUEUE_CONNECTION_STRING": self.azurite.connection_string}
         if self.cosmos and name == "ingest":
             env |= {"INGEST_METADATA_BACKEND": "cosmos", "INGEST_COSMOS_ENDPOINT": self.cosmos.endpoint,
                     "INGEST_COSMOS_KEY": self.cosmos.key}
@@ -131,7 +144,7 @@ class Stack:
 
     def service(self, name: str) -> ManagedProcess:
         port = {"preprocess": self.config.preprocess_port, "ingest": self.config.ingest_port,
-                "gateway": self.config.gateway_port}[name]
+                "gateway": self.config.gateway_port, "worker": self.config.worker_port}[name]
         return ManagedProcess(name, [sys.executable, "-m", name], env=self._env(name), cwd=ROOT,
                               ready_url=f"http://127.0.0.1:{port}/readyz", log_path=self.logs / f"{name}.log")
 
@@ -146,7 +159,7 @@ class Stack:
             if self.triton:
                 self.triton.start(log_path=self.logs / "triton.log")
                 self._started.append(self.triton)
-            for name in ("preprocess", "ingest", "gateway"):
+            for name in SERVICES:
                 self.services[name] = self.service(name)
                 self.services[name].start(timeout_s=90)
                 self._started.append(self.services[name])
@@ -205,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         passwords = stack.auth_dir / "initial-passwords.txt"
         users = f"passwords in {passwords}" if passwords.exists() else f"users in {stack.auth_dir / 'users.json'}"
         print(f"stack: ready\n  dashboard    {stack.gateway_url}/\n  API + docs   {stack.gateway_url}/api/v1/docs\n"
+              f"  worker       {stack.worker_url}/readyz (pending media from the queue)\n"
               f"  Triton       {stack.triton.http_url} (gRPC {stack.triton_grpc_url})\n"
               f"  data         {stack.config.data_dir / 'data'}\n"
               f"  sign in      admin, reviewer, uploader, viewer: {users}; API token: make token ROLE=admin\n"

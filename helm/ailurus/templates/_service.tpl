@@ -26,7 +26,7 @@ metadata:
   labels:
     {{- include "ailurus.componentLabels" . | nindent 4 }}
 spec:
-  {{- if not $v.autoscaling.enabled }}
+  {{- if not (or $v.autoscaling.enabled (and $v.keda (dig "enabled" false ($v.keda | default dict)))) }}
   replicas: {{ $v.replicaCount }}
   {{- end }}
   revisionHistoryLimit: 5

@@ -7,11 +7,12 @@ from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from ailurus_common.auth.settings import AuthSettings
+from ailurus_common.queue.settings import QueueSettings
 from ailurus_common.settings import ServiceSettings
 from ailurus_common.storage.settings import BlobSettings
 
 
-class GatewaySettings(ServiceSettings, AuthSettings, BlobSettings):
+class GatewaySettings(ServiceSettings, AuthSettings, BlobSettings, QueueSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", frozen=True)
 
     port: int = 8080
@@ -54,12 +55,9 @@ class GatewaySettings(ServiceSettings, AuthSettings, BlobSettings):
     export_project_title: str = Field(default="Ailurus red panda camera-trap network", min_length=1, max_length=200)
     export_publisher: str = Field(default="Ailurus", min_length=1, max_length=200)
 
-    # Retry worker for media left pending (a service or Triton was down).
-    worker_enabled: bool = True
-    worker_interval_s: float = Field(default=10.0, gt=0)
-    worker_grace_s: float = Field(default=30.0, ge=0)
-    worker_max_backoff_s: float = Field(default=900.0, gt=0)
-    worker_batch: int = Field(default=32, ge=1)
+    # Media left pending (a service or Triton was down) go on the pending-media queue
+    # (GATEWAY_QUEUE_*), hidden this long before the worker first tries them again.
+    pending_delay_s: int = Field(default=30, ge=0, le=3600)
 
     # Auth (auth_mode, issuer, audience, key... from AuthSettings). Local mode also keeps
     # its users here (the embedded default; `make token`).

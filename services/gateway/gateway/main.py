@@ -1,7 +1,6 @@
 """gateway app factory and lifespan."""
 
 import asyncio
-import contextlib
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
@@ -41,7 +40,6 @@ from gateway.progress import ProgressHub
 from gateway.schemas import ErrorResponse
 from gateway.throttle import LoginThrottle
 from gateway.uploads import UploadPipeline
-from gateway.worker import PendingWorker
 
 SERVICE = "gateway"
 API_PREFIX = "/api/v1"
@@ -66,24 +64,22 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         blobs = settings.open_blob_store()
         await blobs.ensure_containers()
         tokens = ServiceTokens(settings)  # the gateway's own calls to ingest and preprocess
+        pending = settings.open_work_queue(settings.queue_pending_name)
+        await pending.ensure()
         pipeline = UploadPipeline(
             blobs=blobs, ingest=IngestClient(settings.ingest_url, timeout_s=settings.ingest_timeout_s, tokens=tokens),
             preprocess=PreprocessClient(settings.preprocess_url, timeout_s=settings.preprocess_timeout_s,
                                         max_connections=settings.fanout_concurrency * 2, tokens=tokens),
-            record_batch=settings.record_batch)
+            pending=pending, record_batch=settings.record_batch, pending_delay_s=settings.pending_delay_s)
         app.state.pipeline = pipeline
         app.state.progress = ProgressHub()
-        worker = asyncio.create_task(PendingWorker(pipeline, settings).run_forever()) if settings.worker_enabled else None
         try:
             yield
         finally:
-            if worker:
-                worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
             await pipeline.ingest.close()
             await pipeline.preprocess.close()
             await blobs.close()
+            await pending.close()
             await tokens.close()
             await app.state.auth.close()
             tracing.flush()  # what is buffered leaves before the process does

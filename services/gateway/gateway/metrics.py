@@ -12,8 +12,8 @@ UPLOAD_STAGE_SECONDS = Histogram(
 UPLOAD_BATCH_SECONDS = Histogram("ailurus_upload_batch_seconds", "Whole upload request latency.",
                                  buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120))
 IN_FLIGHT_FILES = Gauge("ailurus_upload_in_flight_files", "Files being stored or classified right now.")
-PENDING_BACKLOG = Gauge("ailurus_pending_backlog", "Media pending (stored, not yet classified) at the worker's last pass.")
-WORKER_RESULTS = Counter("ailurus_worker_results_total", "Retry worker outcomes.", ["status"])
+PENDING_NOT_QUEUED = Counter("ailurus_upload_pending_not_queued_total",
+                             "Pending media whose queue message could not be sent (the worker's sweep finds them).")
 # One series per trap (tens to hundreds): lets an alert find traps that went silent.
 TRAP_LAST_UPLOAD = Gauge("ailurus_trap_last_upload_timestamp_seconds",
                          "Unix time of the last file stored for a trap (by this replica).", ["trap_id"])

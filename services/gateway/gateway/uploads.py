@@ -1,31 +1,35 @@
 """The upload path: store each original, classify it, then record the request's files in
 ingest in as few writes as possible (one per ``record_batch`` files). The original is in
 ``uploads/`` and recorded before the response acknowledges it; a file that cannot be
-classified now is recorded pending and finished by the retry worker."""
+classified now is recorded pending and put on the pending-media queue, where the worker
+deployable (services/worker) finishes it."""
 
 import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from ailurus_common.clients.ingest import IngestClient
 from ailurus_common.clients.preprocess import PreprocessClient, Rejected, Unavailable
 from ailurus_common.contracts.ingest import Classification, MediaBatch, NewMedia
+from ailurus_common.contracts.work import PendingMedia
 from ailurus_common.errors import AilurusError, ErrorCode
+from ailurus_common.queue.base import WorkQueue
 from ailurus_common.records import ErrorInfo
 from ailurus_common.sniff import SUPPORTED_TEXT, sniff_image_type
 from ailurus_common.storage.blob import UPLOADS, BlobStore, original_blob_name
 from ailurus_common.storage.errors import StorageFull
 from ailurus_common.telemetry import span_attributes, tracer
-from gateway.metrics import IN_FLIGHT_FILES, TRAP_LAST_UPLOAD, UPLOAD_FILES, UPLOAD_STAGE_SECONDS
+from gateway.metrics import IN_FLIGHT_FILES, PENDING_NOT_QUEUED, TRAP_LAST_UPLOAD, UPLOAD_FILES, UPLOAD_STAGE_SECONDS
 from gateway.schemas import ErrorBody, FileResult
 
 log = logging.getLogger(__name__)
 _tracer = tracer(__name__)
 
 Notify = Callable[[dict], None]
+Enqueue = Callable[[list[str]], Awaitable[None]]
 
 
 def _rejected(filename: str, code: ErrorCode, message: str) -> FileResult:
@@ -47,8 +51,8 @@ class UploadRecorder:
     other: each sees the bursts the previous one made). The number of files is known only
     when the body has been read: ``expect`` tells it."""
 
-    def __init__(self, ingest: IngestClient, trap_id: str, *, batch: int) -> None:
-        self._ingest, self._trap_id, self._batch = ingest, trap_id, batch
+    def __init__(self, ingest: IngestClient, trap_id: str, *, batch: int, enqueue: Enqueue) -> None:
+        self._ingest, self._trap_id, self._batch, self._enqueue = ingest, trap_id, batch, enqueue
         self._seen = 0
         self._total: int | None = None
         self._waiting: list[_Staged] = []
@@ -92,6 +96,9 @@ class UploadRecorder:
                 log.warning("upload of %d files not recorded: %s", len(batch), exc)
                 error = exc if isinstance(exc, AilurusError) else AilurusError(f"ingest write failed: {exc}")
                 statuses = [error] * len(batch)
+            # Recorded pending (not a duplicate): the worker finishes it from the queue.
+            await self._enqueue([s.item.id for s, status in zip(batch, statuses, strict=True)
+                                 if status == "recorded" and s.item.classification is None])
             per_file_s = (time.perf_counter() - t0) / len(batch)
             for staged, status in zip(batch, statuses, strict=True):
                 result = staged.result
@@ -109,11 +116,28 @@ class UploadPipeline:
     blobs: BlobStore
     ingest: IngestClient
     preprocess: PreprocessClient
+    pending: WorkQueue
     record_batch: int = 100
+    # Media left pending wait this long on the queue before the worker first tries them.
+    pending_delay_s: int = 30
 
     def recorder(self, trap_id: str) -> UploadRecorder:
         """The recorder of one request."""
-        return UploadRecorder(self.ingest, trap_id, batch=self.record_batch)
+        return UploadRecorder(self.ingest, trap_id, batch=self.record_batch, enqueue=self.enqueue_pending)
+
+    async def enqueue_pending(self, media_ids: list[str]) -> None:
+        """Put recorded pending media on the queue. A send that fails is counted and logged,
+        never fails the upload: the file is acknowledged and recorded, and the worker's sweep
+        finds pending media without a message."""
+        if not media_ids:
+            return
+        sent = await asyncio.gather(*(self.pending.send(PendingMedia(media_id=m).model_dump_json(),
+                                                        delay_s=self.pending_delay_s) for m in media_ids),
+                                    return_exceptions=True)
+        for media_id, outcome in zip(media_ids, sent, strict=True):
+            if isinstance(outcome, BaseException):
+                PENDING_NOT_QUEUED.inc()
+                log.warning("pending media %s not queued (the worker's sweep will find it): %s", media_id, outcome)
 
     @staticmethod
     def refuse(filename: str, code: ErrorCode, message: str) -> FileResult:

@@ -67,7 +67,8 @@ def make_settings(tmp_path, **overrides) -> GatewaySettings:
     closed = f"http://127.0.0.1:{free_port()}"  # downstream not running: fails fast
     values = {"auth_key_path": tmp_path / "auth" / "key.pem", "auth_users_path": tmp_path / "auth" / "users.json",
               "auth_revoked_path": tmp_path / "auth" / "revoked-tokens.json",
-              "blob_root": tmp_path / "blobs", "ingest_url": closed, "preprocess_url": closed, "worker_enabled": False,
+              "blob_root": tmp_path / "blobs", "ingest_url": closed, "preprocess_url": closed,
+              "queue_sqlite_path": tmp_path / "queue.sqlite3",
               "log_json": False, "log_level": "WARNING"} | overrides
     return GatewaySettings(**values)
 

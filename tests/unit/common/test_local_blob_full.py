@@ -49,7 +49,7 @@ async def test_upload_stage_on_a_full_disk_rejects_the_file_as_storage_full(stor
     """Nothing is acknowledged for it: no classification, no record."""
     calls = []
     untouched = SimpleNamespace(find_media=lambda *a: calls.append(a), classify=lambda *a, **k: calls.append(a))
-    pipeline = UploadPipeline(blobs=store, ingest=untouched, preprocess=untouched, record_batch=10)
+    pipeline = UploadPipeline(blobs=store, ingest=untouched, preprocess=untouched, pending=untouched, record_batch=10)
     data = sample("cameratrap/serengeti_burst_S1_D04_R6_PICT0020.JPG").read_bytes()
     assert len(data) > LIMIT_BYTES
     with file_size_limit(LIMIT_BYTES):

@@ -1,13 +1,17 @@
 """The upload recorder: a request's staged files go to ingest in batches, the last batch
-once every file has been seen; a failed write answers every waiting file (never hangs)."""
+once every file has been seen; a failed write answers every waiting file (never hangs);
+files recorded pending (not duplicates, not unrecorded) go on the pending-media queue, a
+real SQLite one; a queue that is down never fails the upload."""
 
 import asyncio
 
 from ailurus_common.clients.base import UpstreamUnavailable
 from ailurus_common.contracts.ingest import MediaBatch, MediaBatchResult, NewMedia, Recorded
+from ailurus_common.contracts.work import PendingMedia
+from ailurus_common.queue.factory import open_work_queue
 from ailurus_common.storage.blob import original_blob_name
 from gateway.schemas import FileResult
-from gateway.uploads import UploadRecorder, _Staged
+from gateway.uploads import UploadPipeline, UploadRecorder, _Staged
 
 
 class RecordingIngest:
@@ -32,6 +36,15 @@ def staged(n: int) -> _Staged:
     return _Staged(item, FileResult(filename=f"{n}.jpg", status="pending", media_id=media_id))
 
 
+class Enqueued(list):
+    async def __call__(self, media_ids: list[str]) -> None:
+        self.extend(media_ids)
+
+
+def recorder(ingest, *, batch: int, enqueued: Enqueued | None = None) -> UploadRecorder:
+    return UploadRecorder(ingest, "t", batch=batch, enqueue=enqueued if enqueued is not None else Enqueued())
+
+
 async def run(recorder: UploadRecorder, files: list) -> list[FileResult]:
     async def one(entry):
         if entry is None:  # a file rejected before it needed a write
@@ -46,18 +59,41 @@ async def run(recorder: UploadRecorder, files: list) -> list[FileResult]:
 
 async def test_recorder_writes_full_batches_then_the_rest_once_all_are_seen():
     ingest = RecordingIngest()
-    results = await run(UploadRecorder(ingest, "t", batch=2), [staged(i) for i in range(4)] + [None])
+    results = await run(recorder(ingest, batch=2), [staged(i) for i in range(4)] + [None])
     assert [len(b) for b in ingest.batches] == [2, 2]
     assert [r.status for r in results[:4]] == ["pending"] * 4
 
 
 async def test_recorder_reports_duplicates_found_by_ingest():
     ingest = RecordingIngest(duplicates=frozenset({f"{1:064x}"}))
-    results = await run(UploadRecorder(ingest, "t", batch=100), [staged(0), staged(1)])
+    enqueued = Enqueued()
+    results = await run(recorder(ingest, batch=100, enqueued=enqueued), [staged(0), staged(1)])
     assert [r.status for r in results] == ["pending", "duplicate"]
+    assert enqueued == [f"{0:064x}"]  # the duplicate's record is someone else's
 
 
 async def test_recorder_ingest_down_answers_every_file_not_stored():
-    results = await run(UploadRecorder(RecordingIngest(down=True), "t", batch=100),
+    enqueued = Enqueued()
+    results = await run(recorder(RecordingIngest(down=True), batch=100, enqueued=enqueued),
                         [staged(0), None, staged(1)])
     assert [(r.status, r.error.code) for r in results if r] == [("rejected", "not_stored")] * 2
+    assert enqueued == []  # not recorded: nothing for the worker
+
+
+async def test_pipeline_enqueues_pending_media_on_the_queue_with_its_delay(tmp_path):
+    queue = open_work_queue("pending", backend="sqlite", max_attempts=5, sqlite_path=tmp_path / "q.sqlite3")
+    await queue.ensure()
+    pipeline = UploadPipeline(blobs=None, ingest=RecordingIngest(), preprocess=None, pending=queue, pending_delay_s=0)
+    results = await run(pipeline.recorder("t"), [staged(0), staged(1)])
+    assert [r.status for r in results] == ["pending", "pending"]
+    messages = await queue.receive(10, visibility_timeout_s=30)
+    assert sorted(PendingMedia.model_validate_json(m.body).media_id for m in messages) == [f"{0:064x}", f"{1:064x}"]
+    await queue.close()
+
+
+async def test_pipeline_queue_down_still_acknowledges_pending_files(tmp_path):
+    (tmp_path / "q.sqlite3").mkdir()  # not a database file: every send fails
+    queue = open_work_queue("pending", backend="sqlite", max_attempts=5, sqlite_path=tmp_path / "q.sqlite3")
+    pipeline = UploadPipeline(blobs=None, ingest=RecordingIngest(), preprocess=None, pending=queue)
+    results = await run(pipeline.recorder("t"), [staged(0)])
+    assert [r.status for r in results] == ["pending"]

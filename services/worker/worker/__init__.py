@@ -1,0 +1,1 @@
+"""The worker: takes work from the queues and runs it through preprocess and ingest."""

@@ -1,0 +1,50 @@
+"""worker settings, from ``WORKER_*`` environment variables."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from ailurus_common.auth.settings import AuthSettings
+from ailurus_common.queue.settings import QueueSettings
+from ailurus_common.settings import ServiceSettings
+from ailurus_common.storage.settings import BlobSettings
+
+
+class WorkerSettings(ServiceSettings, AuthSettings, BlobSettings, QueueSettings):
+    model_config = SettingsConfigDict(env_prefix="WORKER_", frozen=True)
+
+    # Only /healthz, /readyz and /metrics are served here.
+    port: int = 8083
+    ingest_url: str = "http://127.0.0.1:8082"
+    preprocess_url: str = "http://127.0.0.1:8081"
+    ingest_timeout_s: float = Field(default=15.0, gt=0)
+    preprocess_timeout_s: float = Field(default=60.0, gt=0)
+
+    # A message stays hidden (and its media leased) for one try's longest time plus this
+    # margin: after a worker dies, its messages come back that long after it took them.
+    lease_margin_s: float = Field(default=30.0, ge=1)
+    # Messages in flight at once (each one image through preprocess). On CPU 4 measured best
+    # on 2 cores, as for the gateway's fan-out; with a GPU Triton raise it so batches fill.
+    concurrency: int = Field(default=4, ge=1, le=256)
+    # An empty queue is asked again after this long (Storage Queues are polled; KEDA scales
+    # the worker to zero when they stay empty).
+    poll_interval_s: float = Field(default=1.0, gt=0)
+    # A media that met an outage is tried again after retry_base_delay_s, doubling per
+    # attempt, at most retry_max_delay_s (a new message each time: an outage never
+    # dead-letters anything).
+    retry_base_delay_s: int = Field(default=30, ge=0)
+    retry_max_delay_s: int = Field(default=900, ge=1)
+    # Safety net for pending media without a message (the upload's enqueue failed, or the
+    # media predate the queue): every sweep_interval_s, pending media untouched for
+    # sweep_age_s are sent again (a duplicate message is harmless: the lease decides).
+    sweep_interval_s: float = Field(default=600.0, gt=0)
+    sweep_age_s: float = Field(default=900.0, ge=0)
+    sweep_batch: int = Field(default=500, ge=1, le=500)
+    # How often the dead-letter queue is read (its media are failed for good).
+    dead_letter_interval_s: float = Field(default=30.0, gt=0)
+
+
+@lru_cache
+def get_settings() -> WorkerSettings:
+    return WorkerSettings()

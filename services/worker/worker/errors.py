@@ -1,0 +1,7 @@
+"""worker errors: the shared ``AilurusError`` family is all it raises (it serves no API of its own)."""
+
+from ailurus_common.errors import AilurusError
+
+
+class WorkerError(AilurusError):
+    """A message the worker cannot read (a body that is no known kind of work)."""

@@ -1,0 +1,11 @@
+"""worker's Prometheus metrics. The two series the gateway's polling worker used to export
+keep their names (dashboards and alerts read them)."""
+
+from prometheus_client import Counter, Gauge
+
+PENDING_BACKLOG = Gauge("ailurus_pending_backlog", "Messages in the pending-media queue (visible or not), "
+                                                   "at the worker's last look.")
+WORKER_RESULTS = Counter("ailurus_worker_results_total", "Worker outcomes per message.", ["status"])
+IN_FLIGHT = Gauge("ailurus_worker_in_flight_messages", "Messages being worked on right now.")
+DEAD_LETTERED = Counter("ailurus_worker_dead_letters_total",
+                        "Dead-lettered messages read (their consumer died on them every time).")
