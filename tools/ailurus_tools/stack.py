@@ -1,4 +1,4 @@
-"""The whole local stack: Triton, preprocess, ingest, gateway, and for ``backend="azure"``
+"""The whole local stack: Triton, preprocess, ingest, the ML admin service, gateway, and for ``backend="azure"``
 Azurite plus the Cosmos DB stand-in. ``make run`` and the end-to-end tests both use it.
 
 ``python -m ailurus_tools.stack`` starts it on the default ports, prints the URLs,
@@ -20,6 +20,8 @@ from ailurus_tools.supervisor import Part, Supervisor
 from ailurus_tools.triton.server import LocalTriton, TritonError, TritonSettings
 
 ROOT = Path(__file__).resolve().parents[2]
+# In dependency order: the gateway calls all the others.
+SERVICES = ("preprocess", "ingest", "ml", "gateway")
 
 
 @dataclass
@@ -30,6 +32,7 @@ class StackConfig:
     gateway_port: int = 8080
     preprocess_port: int = 8081
     ingest_port: int = 8082
+    ml_port: int = 8083
     triton_ports: tuple[int, int, int] = (8000, 8001, 8002)
     # Use a Triton that is already running (tests share one) instead of starting one.
     triton_grpc_url: str | None = None
@@ -76,6 +79,10 @@ class Stack:
         return f"http://127.0.0.1:{self.config.ingest_port}"
 
     @property
+    def ml_url(self) -> str:
+        return f"http://127.0.0.1:{self.config.ml_port}"
+
+    @property
     def preprocess_url(self) -> str:
         return f"http://127.0.0.1:{self.config.preprocess_port}"
 
@@ -108,12 +115,21 @@ class Stack:
                            "PREPROCESS_AUTH_KEY_PATH": key, "PREPROCESS_BLOB_ROOT": str(data / "blobs")},
             "ingest": {"INGEST_PORT": str(c.ingest_port), "INGEST_SQLITE_PATH": str(data / "metadata.sqlite3"),
                        "INGEST_AUTH_KEY_PATH": key},
+            # The model lifecycle: its registry and Triton's model control for this stack's data folder.
+            "ml": {"ML_PORT": str(c.ml_port), "ML_AUTH_KEY_PATH": key, "ML_BLOB_ROOT": str(data / "blobs"),
+                   "ML_TRITON_GRPC_URL": self.triton_grpc_url, "ML_INGEST_URL": self.ingest_url,
+                   "ML_REGISTRY_URI": f"sqlite:///{c.data_dir / 'ml' / 'mlflow.db'}",
+                   "ML_ARTIFACT_ROOT": str(c.data_dir / "ml" / "artifacts"), "ML_PROMOTED_DIR": str(c.data_dir / "models"),
+                   "ML_TRITON_ACCESS_TOKEN_PATH": str(c.data_dir / "triton" / "access-token"),
+                   "ML_TRITON_LOCAL_REPOSITORY": str(c.data_dir / "triton" / "model_repository"),
+                   "ML_LIVE_MODEL_DIR": str(c.model_repository / "ailurus_classifier")},
             "gateway": {"GATEWAY_PORT": str(c.gateway_port), "GATEWAY_INGEST_URL": self.ingest_url,
+                        "GATEWAY_ML_URL": self.ml_url,
                         "GATEWAY_PREPROCESS_URL": self.preprocess_url, "GATEWAY_BLOB_ROOT": str(data / "blobs"),
                         "GATEWAY_AUTH_KEY_PATH": key,
                         "GATEWAY_AUTH_USERS_PATH": str(self.auth_dir / "users.json")},
         }[name]
-        if self.azurite and name in ("gateway", "preprocess"):
+        if self.azurite and name in ("gateway", "preprocess", "ml"):
             prefix = name.upper()
             env |= {f"{prefix}_BLOB_BACKEND": "azure", f"{prefix}_BLOB_CONNECTION_STRING": self.azurite.connection_string}
         if self.cosmos and name == "ingest":
@@ -123,8 +139,9 @@ class Stack:
 
     def service(self, name: str) -> ManagedProcess:
         port = {"preprocess": self.config.preprocess_port, "ingest": self.config.ingest_port,
-                "gateway": self.config.gateway_port}[name]
-        return ManagedProcess(name, [sys.executable, "-m", name], env=self._env(name), cwd=ROOT,
+                "ml": self.config.ml_port, "gateway": self.config.gateway_port}[name]
+        module = "ailurus_ml.service" if name == "ml" else name
+        return ManagedProcess(name, [sys.executable, "-m", module], env=self._env(name), cwd=ROOT,
                               ready_url=f"http://127.0.0.1:{port}/readyz", log_path=self.logs / f"{name}.log")
 
     def start(self) -> "Stack":
@@ -138,7 +155,7 @@ class Stack:
             if self.triton:
                 self.triton.start(log_path=self.logs / "triton.log")
                 self._started.append(self.triton)
-            for name in ("preprocess", "ingest", "gateway"):
+            for name in SERVICES:
                 self.services[name] = self.service(name)
                 self.services[name].start(timeout_s=90)
                 self._started.append(self.services[name])
@@ -198,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         users = f"passwords in {passwords}" if passwords.exists() else f"users in {stack.auth_dir / 'users.json'}"
         print(f"stack: ready\n  dashboard    {stack.gateway_url}/\n  API + docs   {stack.gateway_url}/api/v1/docs\n"
               f"  Triton       {stack.triton.http_url} (gRPC {stack.triton_grpc_url})\n"
+              f"  ML admin     {stack.ml_url} (models page: {stack.gateway_url}/#/models, as admin)\n"
               f"  data         {stack.config.data_dir / 'data'}\n"
               f"  sign in      admin, reviewer, uploader, viewer: {users}; API token: make token ROLE=admin\n"
               "Ctrl-C stops everything.", flush=True)
