@@ -15,22 +15,9 @@ from ailurus_ml.manifest import DatasetItem, DatasetManifest, SourceFormat
 from ailurus_ml.service.config import MlServiceSettings
 from ailurus_ml.service.main import create_app
 from ailurus_tools.processes import free_port
-from tests.unit.ml.registry_factories import evaluation, make_registry, write_model_folder
+from tests.unit.ml.registry_factories import evaluation, held_out_report, make_registry, write_model_folder
 
-REPORT = {  # the shape `ailurus train` logs (trimmed to two classes and two sites)
-    "train_sites": ["StationA"], "test_sites": ["StationB", "StationC"], "train_images": 10, "test_images": 4,
-    "labels": ["pbe", "unknown"],
-    "trained": {"species": {"per_class": {"pbe": {"support": 4, "predicted": 3, "precision": 1.0, "recall": 0.75}},
-                            "confusion": {"rows_true": ["pbe"], "columns_predicted": ["pbe", "unknown"],
-                                          "matrix": [[3, 1]]}},
-                "groups": {"confusion": {"rows_true": ["mammal"], "columns_predicted": ["mammal"], "matrix": [[4]]}}},
-    "live": {"model": "ailurus_classifier:1",
-             "groups": {"confusion": {"rows_true": ["mammal"], "columns_predicted": ["mammal", "blank"],
-                                      "matrix": [[3, 1]]}}},
-    "per_site": {"StationB": {"images": 2, "top1": 1.0, "group_top1": 1.0, "live_group_top1": 0.5},
-                 "StationC": {"images": 2, "top1": 0.5, "group_top1": 1.0, "live_group_top1": 1.0}},
-    "training_curve": [{"epoch": 1, "loss": 1.2}, {"epoch": 2, "loss": 0.7}],
-}
+REPORT = held_out_report()
 
 
 @pytest.fixture
