@@ -6,6 +6,7 @@ service's one registry thread there. The switch itself is ``Serving``'s (zero do
 """
 
 import asyncio
+import functools
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -38,13 +39,21 @@ class Promotion:
     verdict: GateVerdict
 
 
-def follow_champion(registry: Registry, model: ServedModel) -> None:
-    """The registry's ``champion`` alias follows what serves (the base model is not registered)."""
-    if model.version is not None:
-        try:
-            registry.set_alias(model.name, CHAMPION, model.version)
-        except ModelNotFound:
-            pass
+def follow_champion(registry: Registry, model: ServedModel, *, replaced: ServedModel | None = None) -> None:
+    """The registry's ``champion`` alias follows what serves. The base model is not registered:
+    back on it, the alias leaves the model that was replaced (or a service following the alias
+    would promote that model straight back)."""
+    if model.version is None:
+        if replaced is not None and replaced.version is not None:
+            try:
+                registry.delete_alias(replaced.name, CHAMPION)
+            except ModelNotFound:
+                pass
+        return
+    try:
+        registry.set_alias(model.name, CHAMPION, model.version)
+    except ModelNotFound:
+        pass
 
 
 async def promote_version(registry: Registry, serving: Serving, name: str, version: int, *, rule: GateRule,
@@ -73,5 +82,5 @@ async def promote_version(registry: Registry, serving: Serving, name: str, versi
 async def rollback(registry: Registry, serving: Serving, *, run: Run = asyncio.to_thread) -> Switch:
     """Put back the model the live one replaced; ``champion`` follows."""
     switch = await serving.rollback()
-    await run(follow_champion, registry, switch.new)
+    await run(functools.partial(follow_champion, replaced=switch.old), registry, switch.new)
     return switch

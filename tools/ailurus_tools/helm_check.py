@@ -133,6 +133,8 @@ def _expect_ml_and_training(objects: Objects) -> list[str]:
     if ml[0]["spec"].get("replicas") != 1:
         problems.append("the ML service must run one replica")
     env = {e["name"]: e for c in _pod_spec(ml[0])["containers"] for e in c.get("env", [])}
+    if env.get("ML_FOLLOW_CHAMPION", {}).get("value") != "ailurus_stations":
+        problems.append("the ML service does not follow the registry's champion alias")
     if "secretKeyRef" not in env.get("ML_TRITON_ACCESS_TOKEN", {}).get("valueFrom", {}):
         problems.append("the ML service has no Triton access key (load/unload are restricted)")
     gateway = [d for d in _kinds(objects, "Deployment") if d["metadata"]["name"] == f"{RELEASE}-gateway"]
@@ -167,7 +169,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("gpu", {"triton": {"gpu": {"enabled": True, "count": 1}}}, _expect_gpu),
     Scenario("ml-and-training", {
         "ml": {"enabled": True, "registryUri": "azureml://westeurope.api.azureml.ms/mlflow/v1.0/subscriptions/s/"
-                                              "resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w"},
+                                              "resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w",
+               "followChampion": "ailurus_stations"},
         "training": {"enabled": True, "dataset": "stations-0123456789ab", "args": ["--holdout-sites", "StationC"]},
     }, _expect_ml_and_training),
     Scenario("ingress-keyvault-monitoring", {

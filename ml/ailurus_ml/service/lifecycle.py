@@ -27,8 +27,9 @@ from ailurus_common.contracts.serving import ServingState
 from ailurus_common.storage.blob import BlobStore
 from ailurus_ml.datasets.store import SnapshotStore
 from ailurus_ml.datasets.summary import summarise
+from ailurus_ml.errors import ServingError
 from ailurus_ml.gate import GateRule, judge_logged
-from ailurus_ml.registry import ModelVersionInfo, Registry
+from ailurus_ml.registry import CHAMPION, ModelNotFound, ModelVersionInfo, Registry
 from ailurus_ml.service.config import MlServiceSettings
 from ailurus_ml.service.errors import SwitchInProgress
 from ailurus_ml.service.metrics import LIVE_MODEL, SWITCHES
@@ -130,6 +131,35 @@ class Lifecycle:
         async with self._one_switch("rollback"):
             switch = await rollback(self.registry, self.serving, run=self.in_registry)
         return await self._result(switch)
+
+    async def follow_champion_once(self, name: str) -> SwitchResult | None:
+        """Promote ``name@champion`` when it is not what serves; None when nothing was to do
+        (no alias, already live, another switch running, or the gate refused it)."""
+        if self._switching.locked():
+            return None
+        try:
+            champion = await self.in_registry(self.registry.get_by_alias, name, CHAMPION)
+        except ModelNotFound:
+            return None
+        if _is_live(champion, await self.state()):
+            return None
+        log.info("registry: %s@%s is v%d, not live: promoting it", name, CHAMPION, champion.version)
+        try:
+            return await self.promote(name, champion.version, force=False)
+        except GateRefused as refused:
+            log.warning("registry: %s@%s not promoted: %s", name, CHAMPION, refused.message)
+        except (ServingError, SwitchInProgress) as error:
+            log.warning("registry: %s@%s not promoted: %s", name, CHAMPION, error)
+        return None
+
+    async def follow_champion_forever(self, name: str, *, interval_s: float) -> None:
+        """``follow_champion_once`` every ``interval_s``; a failing pass is logged, never fatal."""
+        while True:
+            try:
+                await self.follow_champion_once(name)
+            except Exception:  # noqa: BLE001 - a registry or store outage must not end the loop
+                log.exception("registry: following %s@%s failed; next try in %.0f s", name, CHAMPION, interval_s)
+            await asyncio.sleep(interval_s)
 
     def _one_switch(self, action: str) -> "_SwitchGuard":
         if self._switching.locked():

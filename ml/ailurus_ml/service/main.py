@@ -1,6 +1,7 @@
 """ML admin service app factory and lifespan."""
 
 import asyncio
+import contextlib
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
@@ -34,9 +35,15 @@ def create_app(settings: MlServiceSettings | None = None) -> FastAPI:
         app.state.lifecycle = Lifecycle(settings, blobs, registry, open_serving(settings, blobs))
         # Only the gateway calls this service, with its service token (checked on every /v1 route).
         app.state.token_validator = await asyncio.to_thread(open_validator, settings, internal=True)
+        follower = asyncio.create_task(app.state.lifecycle.follow_champion_forever(
+            settings.follow_champion, interval_s=settings.champion_poll_s)) if settings.follow_champion else None
         try:
             yield
         finally:
+            if follower:
+                follower.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await follower
             await app.state.lifecycle.close()
             await blobs.close()
             await app.state.token_validator.close()

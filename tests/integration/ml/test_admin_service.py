@@ -14,6 +14,7 @@ from ailurus_ml.datasets.store import SnapshotStore, snapshot_id
 from ailurus_ml.manifest import DatasetItem, DatasetManifest, SourceFormat
 from ailurus_ml.service.config import MlServiceSettings
 from ailurus_ml.service.main import create_app
+from ailurus_ml.service.metrics import SWITCHES
 from ailurus_tools.processes import free_port
 from tests.unit.ml.registry_factories import evaluation, held_out_report, make_registry, write_model_folder
 
@@ -46,11 +47,11 @@ async def service(tmp_path: Path):
         token = LocalIssuer.from_key_file(settings.auth_key_path, audience=SERVICE_AUDIENCE).issue_service("gateway")
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ml",
                                      headers={"Authorization": f"Bearer {token}"}) as http:
-            yield http, manifest, settings
+            yield http, manifest, settings, app
 
 
 async def test_list_and_show_datasets_counts_per_site_and_label(service):
-    http, manifest, _ = service
+    http, manifest, _, _ = service
     listed = (await http.get("/v1/datasets")).json()["items"]
     assert [(d["id"], d["images"], d["classes"]) for d in listed] == [(manifest.id, 3, ["pbe", "vva"])]
     shown = (await http.get(f"/v1/datasets/{manifest.id}")).json()
@@ -60,7 +61,7 @@ async def test_list_and_show_datasets_counts_per_site_and_label(service):
 
 
 async def test_list_models_shows_gate_and_live_base_model(service):
-    http, _, _ = service
+    http, _, _, _ = service
     document = (await http.get("/v1/models")).json()
     gates = {m["name"]: m["versions"][0]["gate"]["passed"] for m in document["items"]}
     assert gates == {"ailurus_stations": True, "ailurus_worse": False}
@@ -69,7 +70,7 @@ async def test_list_models_shows_gate_and_live_base_model(service):
 
 
 async def test_show_version_has_per_site_evaluation_confusion_and_curve(service):
-    http, _, _ = service
+    http, _, _, _ = service
     shown = (await http.get("/v1/models/ailurus_stations/versions/1")).json()
     assert shown["params"] == {"seed": "0"}
     evaluation_ = shown["evaluation"]
@@ -83,7 +84,7 @@ async def test_show_version_has_per_site_evaluation_confusion_and_curve(service)
 
 
 async def test_promote_failing_gate_is_409_and_nothing_switches(service):
-    http, _, _ = service
+    http, _, _, _ = service
     refused = await http.post("/v1/models/ailurus_worse/versions/1/promote", json={})
     assert (refused.status_code, refused.json()["error"]["code"]) == (409, "gate_failed")
     assert "macro_recall" in refused.json()["error"]["message"]
@@ -91,16 +92,27 @@ async def test_promote_failing_gate_is_409_and_nothing_switches(service):
 
 
 async def test_rollback_with_nothing_replaced_is_409_serving_conflict(service):
-    http, _, _ = service
+    http, _, _, _ = service
     refused = await http.post("/v1/serving/rollback")
     assert (refused.status_code, refused.json()["error"]["code"]) == (409, "serving_conflict")
 
 
 async def test_user_token_even_admin_is_refused(service):
-    http, _, settings = service
+    http, _, settings, _ = service
     user = LocalIssuer.from_key_file(settings.auth_key_path, audience=DEFAULT_AUDIENCE).issue("ada", [Role.ADMIN])
     response = await http.get("/v1/models", headers={"Authorization": f"Bearer {user}"})
     assert response.status_code == 401  # another audience: never reaches the registry
     service_audience_user = LocalIssuer.from_key_file(settings.auth_key_path, audience=SERVICE_AUDIENCE).issue(
         "ada", [Role.ADMIN])
     assert (await http.get("/v1/models", headers={"Authorization": f"Bearer {service_audience_user}"})).status_code == 403
+
+
+async def test_follow_champion_promotes_nothing_that_fails_the_gate(service):
+    http, _, _, app = service
+    lifecycle = app.state.lifecycle
+    assert await lifecycle.follow_champion_once("ailurus_worse") is None  # no alias yet: nothing to follow
+    await lifecycle.in_registry(lifecycle.registry.set_alias, "ailurus_worse", "champion", 1)
+    before = SWITCHES.labels("promote", "gate_failed")._value.get()
+    assert await lifecycle.follow_champion_once("ailurus_worse") is None
+    assert SWITCHES.labels("promote", "gate_failed")._value.get() == before + 1
+    assert (await http.get("/v1/serving")).json()["live"]["name"] == "ailurus_classifier"
