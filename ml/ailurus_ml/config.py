@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ailurus_common.auth.settings import AuthSettings
@@ -60,6 +60,12 @@ class MlSettings(BaseSettings, BlobSettings, AuthSettings):
     ingest_url: str = "http://127.0.0.1:8082"
     ingest_timeout_s: float = Field(default=30.0, gt=0)
     ingest_page_size: int = Field(default=200, ge=1, le=1000)  # ingest's INGEST_MAX_PAGE_SIZE default
+
+    @field_validator("promoted_dir", "triton_local_repository", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        # The chart sets ML_PROMOTED_DIR="" (Triton reads models/ there): none, not the current folder.
+        return None if value == "" else value
 
     def image_limits(self) -> HeaderLimits:
         return HeaderLimits(max_pixels=self.max_pixels, min_side_px=self.min_side_px,

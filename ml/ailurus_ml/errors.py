@@ -15,6 +15,8 @@ class MlErrorCode(StrEnum):
     BAD_SPLIT = "bad_split"
     METHOD_NOT_BUILT = "method_not_built"
     SERVING = "serving_error"
+    MODEL_LOAD_FAILED = "model_load_failed"
+    GATE_FAILED = "gate_failed"
 
 
 class MlError(Exception):
@@ -65,3 +67,9 @@ class ServingError(MlError):
     """A promote or rollback that cannot be done (nothing was switched)."""
 
     code = MlErrorCode.SERVING
+
+
+class ModelLoadFailed(ServingError):
+    """Triton did not load the model (or it never became ready): the old model still serves."""
+
+    code = MlErrorCode.MODEL_LOAD_FAILED

@@ -48,7 +48,7 @@ def balanced_weights(targets: np.ndarray, n_classes: int) -> np.ndarray:
 
 
 def train_head(features: np.ndarray, labels: list[str], params: HeadParams, *, seed: int,
-               classes: list[str] | None = None) -> LinearHead:
+               classes: list[str] | None = None, curve: list[float] | None = None) -> LinearHead:
     """Fit the head with class-balanced cross-entropy, Adam and decoupled weight decay.
 
     Args:
@@ -57,6 +57,8 @@ def train_head(features: np.ndarray, labels: list[str], params: HeadParams, *, s
         params: learning rate, weight decay, epochs.
         seed: fixes the minibatch order (the same seed gives the same head).
         classes: the output classes (default: the sorted labels present).
+        curve: when given, the class-balanced training loss after each epoch is appended
+            (the training curve the registry keeps; one extra forward pass per epoch).
     """
     classes = sorted(set(labels)) if classes is None else classes
     index = {c: i for i, c in enumerate(classes)}
@@ -86,5 +88,9 @@ def train_head(features: np.ndarray, labels: list[str], params: HeadParams, *, s
                 m_hat = m / (1 - ADAM_BETAS[0] ** step)
                 v_hat = v / (1 - ADAM_BETAS[1] ** step)
                 param -= params.lr * (m_hat / (np.sqrt(v_hat) + ADAM_EPS) + params.weight_decay * param)
+        if curve is not None:
+            probs = softmax(x @ w.T + b)
+            picked = np.clip(probs[np.arange(len(x)), targets], 1e-12, None)
+            curve.append(float(-(row_weight * np.log(picked)).sum() / row_weight.sum()))
     weight = w / std
     return LinearHead(weight=weight.astype(np.float32), bias=(b - weight @ mean).astype(np.float32), classes=classes)

@@ -69,7 +69,7 @@ class ModelNotFound(RegistryError):
     """No such registered model, version or alias."""
 
     status_code = 404
-    code = ErrorCode.NOT_FOUND
+    code = ErrorCode.MODEL_NOT_FOUND
 
 
 class LabelSetConflict(RegistryError):

@@ -7,6 +7,10 @@ it (within one poll), the old model drains (requests already sent to it finish) 
 unloaded. A new version of the live model's name is loaded as a second version of it (the
 config's ``version_policy`` names both), then the old version is dropped from the policy.
 rollback is the same walk back to the model the pointer says it replaced.
+
+Triton's gRPC client and the file copies block: every such call runs in a worker thread, so a
+switch can run inside a serving event loop (the ML admin service) without stalling its other
+requests for the seconds a load and a drain take.
 """
 
 import asyncio
@@ -35,7 +39,7 @@ from ailurus_common.storage.blob import MODELS, BlobStore
 from ailurus_common.storage.errors import NotFound
 from ailurus_common.taxonomy import Taxonomy, TaxonomyError
 from ailurus_ml.config import MlSettings
-from ailurus_ml.errors import ServingError
+from ailurus_ml.errors import ModelLoadFailed, ServingError
 from ailurus_ml.model_folder import ONNX_FILE, ModelFolder, ModelFolderError, inspect_model_folder
 
 log = logging.getLogger(__name__)
@@ -133,7 +137,7 @@ class Serving:
     async def promote(self, folder: Path, *, version: str | None = None) -> Switch:
         """Put the model of ``folder`` live as ``version`` (the registry's version; by
         default the folder's own); returns the old and new models."""
-        found = check_model_folder(folder)
+        found = await asyncio.to_thread(check_model_folder, folder)
         target = ServedModel(name=folder.name, version=version or found.version_dir)
         current = (await self.state()).live
         if current == target or (current.name == target.name and current.version is None):
@@ -160,20 +164,24 @@ class Serving:
             await self.blobs.put(MODELS, model_blob_name(target.name, relative), path.read_bytes(),
                                  content_type="application/octet-stream", overwrite=True)
         if self.promoted_dir is not None:
-            kept = self.promoted_dir / target.name
-            for relative, path in files.items():
-                destination = kept / relative
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                if not destination.exists() or not destination.samefile(path):
-                    shutil.copyfile(path, destination)
-            if self.local_repository is not None:
-                # The wheel's Triton has only the Python backend: serve the same ONNX through it.
-                from ailurus_tools.triton.repository import install_local_model
-                from ailurus_tools.triton.server import TritonSettings
+            await asyncio.to_thread(self._keep_local, files, target)
 
-                local = TritonSettings()  # the local Triton's own TRITON_* settings
-                install_local_model(kept, self.local_repository, max_queue_delay_us=local.max_queue_delay_us,
-                                    intra_op_threads=local.intra_op_threads)
+    def _keep_local(self, files: dict[str, Path], target: ServedModel) -> None:
+        """The promoted folder for the local Triton (it includes ``promoted_dir`` on every start)."""
+        kept = self.promoted_dir / target.name
+        for relative, path in files.items():
+            destination = kept / relative
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            if not destination.exists() or not destination.samefile(path):
+                shutil.copyfile(path, destination)
+        if self.local_repository is not None:
+            # The wheel's Triton has only the Python backend: serve the same ONNX through it.
+            from ailurus_tools.triton.repository import install_local_model
+            from ailurus_tools.triton.server import TritonSettings
+
+            local = TritonSettings()  # the local Triton's own TRITON_* settings
+            install_local_model(kept, self.local_repository, max_queue_delay_us=local.max_queue_delay_us,
+                                intra_op_threads=local.intra_op_threads)
 
     async def _serve_versions(self, model: ServedModel, versions: list[str]) -> None:
         """Write the version policy of ``model`` into every repository copy of its config."""
@@ -197,7 +205,7 @@ class Serving:
     async def _switch(self, old: ServedModel, new: ServedModel) -> Switch:
         same_name = old.name == new.name and old.version is not None
         await self._serve_versions(new, [old.version, new.version] if same_name else [new.version])
-        self._load(new)
+        await asyncio.to_thread(self._load, new)
         await self.blobs.put(MODELS, SERVING_BLOB,
                              ServingState(live=new, previous=old, changed_at=utc_now()).model_dump_json().encode(),
                              content_type="application/json", overwrite=True)
@@ -206,9 +214,9 @@ class Serving:
         try:
             if same_name:  # reloading with the new version alone unloads the old one
                 await self._serve_versions(new, [new.version])
-                self._triton.load_model(new.name, headers=self.access_headers)
+                await asyncio.to_thread(self._triton.load_model, new.name, headers=self.access_headers)
             else:
-                self._triton.unload_model(old.name, headers=self.access_headers)
+                await asyncio.to_thread(self._triton.unload_model, old.name, headers=self.access_headers)
             unloaded = True
         except InferenceServerException as exc:  # already gone: nothing serves it either way
             log.warning("unload of %s: %s", old, exc.message())
@@ -218,7 +226,7 @@ class Serving:
     def _load(self, model: ServedModel) -> None:
         """Load ``model`` and wait until it is ready. Where a model sync copies ``models/`` to
         Triton (the chart), its files may not be there yet: the load is retried until
-        ``load_timeout_s``; a refused key is final."""
+        ``load_timeout_s``; a refused key is final. Blocking (gRPC, sleeps): run it in a thread."""
         deadline = time.monotonic() + self.load_timeout_s
         while True:
             try:
@@ -228,10 +236,10 @@ class Serving:
                 status, message = str(exc.status() or ""), str(exc.message() or "")
                 refused = "PERMISSION" in status or "UNAUTH" in status or "restricted" in message.lower()
                 if refused or time.monotonic() > deadline:
-                    raise ServingError(f"Triton could not load {model}: {exc.message()}") from None
+                    raise ModelLoadFailed(f"Triton could not load {model}: {exc.message()}") from None
                 log.info("%s not loadable yet (%s), retrying", model, exc.message())
                 time.sleep(_LOAD_RETRY_S)
         while not self._triton.is_model_ready(model.name, model.version or ""):
             if time.monotonic() > deadline:
-                raise ServingError(f"{model} not ready after {self.load_timeout_s:.0f} s")
+                raise ModelLoadFailed(f"{model} not ready after {self.load_timeout_s:.0f} s")
             time.sleep(_READY_POLL_S)

@@ -138,9 +138,11 @@ class Trainer:
                            unit="image-trials")
         train_x, train_y = self.features(trainable, views)
         started = time.perf_counter()
-        head = train_head(train_x, train_y, params, seed=opts.seed)
+        curve: list[float] = []
+        head = train_head(train_x, train_y, params, seed=opts.seed, curve=curve)
         self.timer.add("head_training", time.perf_counter() - started, len(trainable))
         report = self.evaluate(split, head, threshold)
+        report["training_curve"] = [{"epoch": epoch, "loss": loss} for epoch, loss in enumerate(curve, start=1)]
         report["search"] = search_report
         report["params"] = {"lr": params.lr, "weight_decay": params.weight_decay, "epochs": params.epochs}
         report["unknown_threshold"] = threshold
@@ -180,7 +182,8 @@ class Trainer:
                 [groups_true[k] for k in seen], [answers[k] for k in seen], trained_labels=groups_known) if seen else None
             return block
 
-        species = classification_metrics(true, ranked_from_probabilities(probs, labels), trained_labels=trained)
+        ranked = ranked_from_probabilities(probs, labels)
+        species = classification_metrics(true, ranked, trained_labels=trained)
         species["red_panda_recall"] = group_recall_at(groups_true, our_scores, Group.RED_PANDA.value, threshold=rp)
         species["unseen_predicted_unknown"] = (
             sum(probs[k].argmax() == len(labels) - 1 for k, label in enumerate(true) if label not in trained)
@@ -193,7 +196,28 @@ class Trainer:
             "live": {"model": self.live_name,
                      "groups": group_block(live_groups, live_scores, {g.value for g in Group})},
             "red_panda_threshold": rp,
+            "per_site": per_site_top1([self.items[i].site or "" for i in test], true, ranked, groups_true, our_groups,
+                                      live_groups),
         }
+
+
+def per_site_top1(sites: list[str], true: list[str], ranked: list, groups_true: list[str], our_groups: list,
+                  live_groups: list) -> dict[str, dict]:
+    """Top-1 per held-out site: species for the trained model, taxonomy groups for both
+    models (a site where the new model is worse than the live one shows here, not in the mean)."""
+    def share(hits: list[bool]) -> float | None:
+        return sum(hits) / len(hits) if hits else None
+
+    found: dict[str, dict] = {}
+    for site in sorted(set(sites)):
+        rows = [k for k, s in enumerate(sites) if s == site]
+        found[site] = {
+            "images": len(rows),
+            "top1": share([ranked[k].labels[0] == true[k] for k in rows]),
+            "group_top1": share([our_groups[k].labels[0] == groups_true[k] for k in rows]),
+            "live_group_top1": share([live_groups[k].labels[0] == groups_true[k] for k in rows]),
+        }
+    return found
 
 
 def summary_of(report: dict) -> dict:

@@ -1,6 +1,7 @@
 """The review loop end to end, as staff and a data scientist would run it: upload, review in
-the API, ``ailurus datasets from-reviews``, ``ailurus train``, ``ailurus models promote``,
-upload again and see the new model's labels with its name and version."""
+the API, ``ailurus datasets from-reviews``, ``ailurus train``, promote through the admin API
+(the stack's ML service, on the registry the CLI wrote), upload again and see the new model's
+labels with its name and version; roll back through the API and see the base model again."""
 
 import json
 from collections.abc import Iterator
@@ -27,7 +28,8 @@ def loop_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Its own stack and Triton: promoting changes what Triton serves, so nothing is shared."""
     config = stack_config(tmp_path_factory.mktemp("loop"), backend="local",
                           triton_ports=(free_port(), free_port(), free_port()),
-                          extra_env={"preprocess": {"PREPROCESS_SERVING_POLL_S": "0.2"}})
+                          extra_env={"preprocess": {"PREPROCESS_SERVING_POLL_S": "0.2"},
+                                     "ml": {"ML_SERVING_DRAIN_S": "0.5"}})
     with running_stack(config) as stack:
         yield stack
 
@@ -66,7 +68,9 @@ def test_review_train_promote_then_uploads_get_the_new_labels(loop_stack: Stack,
         env = {"ML_INGEST_URL": loop_stack.ingest_url, "ML_AUTH_KEY_PATH": str(key),
                "ML_BLOB_ROOT": str(data / "data" / "blobs"), "ML_CACHE_DIR": str(tmp_path / "cache"),
                "ML_MODELS_DIR": str(tmp_path / "models"), "ML_LIVE_MODEL_DIR": str(model_dir), "ML_TRAIN_VIEWS": "1",
-               "ML_REGISTRY_URI": f"sqlite:///{tmp_path / 'mlflow.db'}", "ML_ARTIFACT_ROOT": str(tmp_path / "artifacts"),
+               # The stack's own registry: its ML service (the admin API) reads what the CLI registers.
+               "ML_REGISTRY_URI": f"sqlite:///{data / 'ml' / 'mlflow.db'}",
+               "ML_ARTIFACT_ROOT": str(data / "ml" / "artifacts"),
                "ML_TRITON_GRPC_URL": loop_stack.triton.grpc_url, "ML_TRITON_ACCESS_TOKEN": loop_stack.triton.access_token,
                "ML_TRITON_LOCAL_REPOSITORY": str(loop_stack.triton.repository), "ML_PROMOTED_DIR": str(data / "models"),
                "ML_SERVING_DRAIN_S": "0.5"}
@@ -82,11 +86,16 @@ def test_review_train_promote_then_uploads_get_the_new_labels(loop_stack: Stack,
             name, version = trained["model"]["name"], trained["model"]["version"]
             labels = set(Path(trained["model"]["folder"], "labels.txt").read_text(encoding="utf-8").split())
             assert {"pbe", "mne", "vta"} <= labels
-            # --force: on 68 thumbnails the gate may well refuse; the loop, not the model, is under test here.
-            promoted = ailurus(capsys, "models", "promote", f"{name}:{version}", "--force")
-            assert promoted["new"] == f"{name}:{version}" and promoted["old"] == "ailurus_classifier"
         finally:
             get_settings.cache_clear()
+        listed = api.get("/models").json()
+        assert any(v["name"] == name and v["version"] == version for m in listed["items"] for v in m["versions"])
+        # force: on 68 thumbnails the gate may well refuse; the loop, not the model, is under test here.
+        promoted = api.post(f"/models/{name}/versions/{version}/promote", json={"force": True})
+        assert promoted.status_code == 200, promoted.text
+        assert promoted.json()["new"] == f"{name}:{version}" and promoted.json()["old"] == "ailurus_classifier"
+        assert api.get("/serving").json()["live"] == {"name": name, "version": str(version)}
+        assert "champion" in api.get(f"/models/{name}/versions/{version}").json()["aliases"]
 
         # The next upload is labelled by the new model, with its own labels, name and version.
         photo = sample("cameratrap/2021-08-08_RCNX0063_fox.JPG")
@@ -97,3 +106,12 @@ def test_review_train_promote_then_uploads_get_the_new_labels(loop_stack: Stack,
         assert result["prediction"]["label"] in labels
         media = api.get(f"/media/{result['media_id']}").json()
         assert [o["classified_by"] for o in media["observations"] if o["method"] == "machine"] == [f"{name}:{version}"]
+
+        rolled = api.post("/models/rollback")
+        assert rolled.status_code == 200, rolled.text
+        assert (rolled.json()["old"], rolled.json()["new"]) == (f"{name}:{version}", "ailurus_classifier")
+        assert "champion" not in api.get(f"/models/{name}/versions/{version}").json()["aliases"]
+        again = api.post(f"/traps/{traps['StationA']}/images",
+                         files=[("files", ("again.jpg", photo.read_bytes() + b"\0", "image/jpeg"))]).json()["results"][0]
+        assert again["status"] == "classified", again
+        assert again["prediction"]["model"]["name"] == "ailurus_classifier"

@@ -126,6 +126,29 @@ def _expect_gpu(objects: Objects) -> list[str]:
     return problems
 
 
+def _expect_ml_and_training(objects: Objects) -> list[str]:
+    """The ML service: one replica (its switch lock is per process), Triton's key, reached by the
+    gateway; the training Job runs `ailurus train` on the named snapshot."""
+    problems = []
+    ml = [d for d in _kinds(objects, "Deployment") if d["metadata"]["name"] == f"{RELEASE}-ml"]
+    if not ml:
+        return ["no Deployment for the ML service"]
+    if ml[0]["spec"].get("replicas") != 1:
+        problems.append("the ML service must run one replica")
+    env = {e["name"]: e for c in _pod_spec(ml[0])["containers"] for e in c.get("env", [])}
+    if env.get("ML_FOLLOW_CHAMPION", {}).get("value") != "ailurus_stations":
+        problems.append("the ML service does not follow the registry's champion alias")
+    if "secretKeyRef" not in env.get("ML_TRITON_ACCESS_TOKEN", {}).get("valueFrom", {}):
+        problems.append("the ML service has no Triton access key (load/unload are restricted)")
+    gateway = [d for d in _kinds(objects, "Deployment") if d["metadata"]["name"] == f"{RELEASE}-gateway"]
+    if not any(e["name"] == "GATEWAY_ML_URL" for c in _pod_spec(gateway[0])["containers"] for e in c.get("env", [])):
+        problems.append("the gateway does not know the ML service's URL")
+    jobs = _kinds(objects, "Job")
+    if len(jobs) != 1 or "stations-0123456789ab" not in jobs[0]["spec"]["template"]["spec"]["containers"][0]["command"]:
+        problems.append("no training Job for the dataset")
+    return problems
+
+
 def _expect_edge_and_monitoring(objects: Objects) -> list[str]:
     counts = Counter(obj["kind"] for obj in objects)
     wanted = {"Ingress": 1, "ServiceMonitor": len(COMPONENTS), "SecretProviderClass": 1, "PrometheusRule": 1}
@@ -191,6 +214,12 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("gpu", {"triton": {"gpu": {"enabled": True, "count": 1}}}, _expect_gpu),
     Scenario("keda-worker", {**_production_values(),
                              "worker": {"autoscaling": {"enabled": False}, "keda": {"enabled": True}}}, _expect_keda),
+    Scenario("ml-and-training", {
+        "ml": {"enabled": True, "registryUri": "azureml://westeurope.api.azureml.ms/mlflow/v1.0/subscriptions/s/"
+                                              "resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w",
+               "followChampion": "ailurus_stations"},
+        "training": {"enabled": True, "dataset": "stations-0123456789ab", "args": ["--holdout-sites", "StationC"]},
+    }, _expect_ml_and_training),
     Scenario("ingress-keyvault-monitoring", {
         **_production_values(),
         "ingress": {"enabled": True, "className": "webapprouting.kubernetes.azure.com",

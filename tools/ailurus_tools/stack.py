@@ -1,4 +1,4 @@
-"""The whole local stack: Triton, preprocess, ingest, gateway, one worker, and for ``backend="azure"``
+"""The whole local stack: Triton, preprocess, ingest, the ML admin service, gateway, one worker, and for ``backend="azure"``
 Azurite plus the Cosmos DB stand-in. ``make run`` and the end-to-end tests both use it.
 
 ``python -m ailurus_tools.stack`` starts it on the default ports, prints the URLs,
@@ -21,8 +21,8 @@ from ailurus_tools.supervisor import Part, Supervisor
 from ailurus_tools.triton.server import LocalTriton, TritonError, TritonSettings
 
 ROOT = Path(__file__).resolve().parents[2]
-# Start order: what each needs is up before it.
-SERVICES = ("preprocess", "ingest", "gateway", "worker")
+# Start order: what each needs is up before it (the gateway calls all but the worker).
+SERVICES = ("preprocess", "ingest", "ml", "gateway", "worker")
 
 
 @dataclass
@@ -34,6 +34,7 @@ class StackConfig:
     preprocess_port: int = 8081
     ingest_port: int = 8082
     worker_port: int = 8083
+    ml_port: int = 8084
     triton_ports: tuple[int, int, int] = (8000, 8001, 8002)
     # Use a Triton that is already running (tests share one) instead of starting one.
     triton_grpc_url: str | None = None
@@ -89,6 +90,10 @@ class Stack:
         return f"http://127.0.0.1:{self.config.worker_port}"
 
     @property
+    def ml_url(self) -> str:
+        return f"http://127.0.0.1:{self.config.ml_port}"
+
+    @property
     def preprocess_url(self) -> str:
         return f"http://127.0.0.1:{self.config.preprocess_port}"
 
@@ -121,7 +126,16 @@ class Stack:
                            "PREPROCESS_AUTH_KEY_PATH": key, "PREPROCESS_BLOB_ROOT": str(data / "blobs")},
             "ingest": {"INGEST_PORT": str(c.ingest_port), "INGEST_SQLITE_PATH": str(data / "metadata.sqlite3"),
                        "INGEST_AUTH_KEY_PATH": key},
+            # The model lifecycle: its registry and Triton's model control for this stack's data folder.
+            "ml": {"ML_PORT": str(c.ml_port), "ML_AUTH_KEY_PATH": key, "ML_BLOB_ROOT": str(data / "blobs"),
+                   "ML_TRITON_GRPC_URL": self.triton_grpc_url, "ML_INGEST_URL": self.ingest_url,
+                   "ML_REGISTRY_URI": f"sqlite:///{c.data_dir / 'ml' / 'mlflow.db'}",
+                   "ML_ARTIFACT_ROOT": str(c.data_dir / "ml" / "artifacts"), "ML_PROMOTED_DIR": str(c.data_dir / "models"),
+                   "ML_TRITON_ACCESS_TOKEN_PATH": str(c.data_dir / "triton" / "access-token"),
+                   "ML_TRITON_LOCAL_REPOSITORY": str(c.data_dir / "triton" / "model_repository"),
+                   "ML_LIVE_MODEL_DIR": str(c.model_repository / "ailurus_classifier")},
             "gateway": {"GATEWAY_PORT": str(c.gateway_port), "GATEWAY_INGEST_URL": self.ingest_url,
+                        "GATEWAY_ML_URL": self.ml_url,
                         "GATEWAY_PREPROCESS_URL": self.preprocess_url, "GATEWAY_BLOB_ROOT": str(data / "blobs"),
                         "GATEWAY_AUTH_KEY_PATH": key, "GATEWAY_QUEUE_SQLITE_PATH": str(data / "queue.sqlite3"),
                         "GATEWAY_AUTH_USERS_PATH": str(self.auth_dir / "users.json")},
@@ -129,7 +143,7 @@ class Stack:
                        "WORKER_PREPROCESS_URL": self.preprocess_url, "WORKER_BLOB_ROOT": str(data / "blobs"),
                        "WORKER_AUTH_KEY_PATH": key, "WORKER_QUEUE_SQLITE_PATH": str(data / "queue.sqlite3")},
         }[name]
-        if self.azurite and name in ("gateway", "preprocess", "worker"):
+        if self.azurite and name in ("gateway", "preprocess", "worker", "ml"):
             prefix = name.upper()
             env |= {f"{prefix}_BLOB_BACKEND": "azure", f"{prefix}_BLOB_CONNECTION_STRING": self.azurite.connection_string}
             if name in ("gateway", "worker"):  # the pending-media queue on Azurite's queue service
@@ -144,8 +158,9 @@ class Stack:
 
     def service(self, name: str) -> ManagedProcess:
         port = {"preprocess": self.config.preprocess_port, "ingest": self.config.ingest_port,
-                "gateway": self.config.gateway_port, "worker": self.config.worker_port}[name]
-        return ManagedProcess(name, [sys.executable, "-m", name], env=self._env(name), cwd=ROOT,
+                "ml": self.config.ml_port, "gateway": self.config.gateway_port, "worker": self.config.worker_port}[name]
+        module = "ailurus_ml.service" if name == "ml" else name
+        return ManagedProcess(name, [sys.executable, "-m", module], env=self._env(name), cwd=ROOT,
                               ready_url=f"http://127.0.0.1:{port}/readyz", log_path=self.logs / f"{name}.log")
 
     def start(self) -> "Stack":
@@ -220,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stack: ready\n  dashboard    {stack.gateway_url}/\n  API + docs   {stack.gateway_url}/api/v1/docs\n"
               f"  worker       {stack.worker_url}/readyz (pending media from the queue)\n"
               f"  Triton       {stack.triton.http_url} (gRPC {stack.triton_grpc_url})\n"
+              f"  ML admin     {stack.ml_url} (models page: {stack.gateway_url}/#/models, as admin)\n"
               f"  data         {stack.config.data_dir / 'data'}\n"
               f"  sign in      admin, reviewer, uploader, viewer: {users}; API token: make token ROLE=admin\n"
               "Ctrl-C stops everything.", flush=True)

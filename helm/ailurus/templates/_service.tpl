@@ -4,6 +4,7 @@ ServiceMonitor, all from the service's identically shaped values block.
 
   dict "root" $ "component" "gateway" "values" .Values.gateway
        "env" (dict of NAME: value the chart sets) "modelSync" false
+       "secretKeyRefs" (optional dict of NAME: (dict "name" secret "key" key))
 
 `env` is merged with values.<component>.env (the values win), so a variable is never listed
 twice. With modelSync, the pod runs the model sync init container and sidecar and mounts the
@@ -88,6 +89,14 @@ spec:
             {{- end }}
             {{- with $secretEnv }}
             {{- include "ailurus.secretEnv" (dict "root" $root "secretEnv" .) | trim | nindent 12 }}
+            {{- end }}
+            {{- /* Secrets of the release itself (e.g. Triton's restricted-API key for the ML service). */}}
+            {{- range $name, $ref := (.secretKeyRefs | default dict) }}
+            - name: {{ $name }}
+              valueFrom:
+                secretKeyRef:
+                  name: {{ $ref.name }}
+                  key: {{ $ref.key }}
             {{- end }}
           startupProbe:
             httpGet:

@@ -74,6 +74,13 @@ class ErrorCode(StrEnum):
     INVALID_QUERY = "invalid_query"
     INVALID_CURSOR = "invalid_cursor"
     INVALID_LIMIT = "invalid_limit"
+    # model lifecycle (the ML admin service)
+    DATASET_NOT_FOUND = "dataset_not_found"
+    MODEL_NOT_FOUND = "model_not_found"
+    GATE_FAILED = "gate_failed"
+    SERVING_CONFLICT = "serving_conflict"
+    SWITCH_IN_PROGRESS = "switch_in_progress"
+    MODEL_LOAD_FAILED = "model_load_failed"
     # storage and internal services
     STORAGE_UNAVAILABLE = "storage_unavailable"
     STORAGE_FULL = "storage_full"

@@ -6,7 +6,7 @@ import sys
 
 from ailurus_common.errors import AilurusError
 from ailurus_ml.cli import datasets, models, train
-from ailurus_ml.cli.output import report_error
+from ailurus_ml.cli.output import EXIT_CODES_HELP, report_error
 from ailurus_ml.errors import MlError
 
 GROUPS = (datasets, train, models)
@@ -15,7 +15,8 @@ BROKEN_PIPE_EXIT = 141  # 128 + SIGPIPE, as a shell reports a process killed by 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ailurus", description=__doc__)
+    parser = argparse.ArgumentParser(prog="ailurus", description=__doc__, epilog=EXIT_CODES_HELP,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.set_defaults(json=False)  # every command that prints offers --json; errors follow it
     commands = parser.add_subparsers(dest="group", required=True)
     for group in GROUPS:
@@ -26,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.run(args) or 0)
+        return int(args.run(args))
     except (MlError, AilurusError) as exc:
         # The user's mistake (a path, a name, a label map) or the store's state: a clear
         # message, never a traceback. AilurusError: the blob store (unreachable, full).

@@ -34,8 +34,8 @@ T = TypeVar("T")
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """Add ``datasets import|list|show`` to the ``ailurus`` parser."""
     parser = commands.add_parser("datasets", help="import, list and show dataset snapshots")
-    parser.set_defaults(run=lambda args: parser.print_help())
-    actions = parser.add_subparsers(dest="action")
+    # A group without its command (`ailurus datasets`) is a usage error (exit 2), not a silent 0.
+    actions = parser.add_subparsers(dest="action", required=True)
 
     importer = actions.add_parser("import", help="import a labelled image collection as a new snapshot")
     importer.add_argument("path", type=Path, help="folder tree, COCO Camera Traps .json file, or Camtrap DP package folder")

@@ -1,8 +1,9 @@
 """``ailurus models ...``: registered models, their versions, aliases and the promotion gate.
 
 ``--json`` prints exactly one JSON document on stdout (an ``{"error": {code, message}}`` one
-on failure); MLflow's own logging goes to stderr. Exit codes: 0 done, 1 the gate failed,
-2 the request could not be done (unknown model, version or alias, bad input).
+on failure); MLflow's own logging goes to stderr. Exit codes: the one table of
+``ailurus_ml.cli.output`` (0 done, 1 not done: a failed gate, an unknown model, version or
+alias, a switch that failed; 2 a usage error).
 """
 
 import argparse
@@ -14,12 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from ailurus_ml.cli.blobs import with_blobs
+from ailurus_ml.cli.output import EXIT_FAILURE, EXIT_OK
 from ailurus_ml.config import get_settings
 from ailurus_ml.gate import GateRule, judge_logged
-
-CHAMPION = "champion"
-EXIT_GATE_FAILED = 1
-EXIT_ERROR = 2
 
 _REF = re.compile(r"^(?P<name>[^:@\s]+)(?::(?P<version>\d+)|@(?P<alias>[^:@\s]+))?$")
 
@@ -61,13 +59,6 @@ def _emit(args: argparse.Namespace, document: Any, text: str) -> None:
         print(text)
 
 
-def _fail(args: argparse.Namespace, code: str, message: str) -> int:
-    if args.json:
-        _emit(args, {"error": {"code": code, "message": message}}, "")
-    print(f"ailurus models: {message}", file=sys.stderr)
-    return EXIT_ERROR
-
-
 def _format_metric(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
 
@@ -103,21 +94,21 @@ def _run_list(args: argparse.Namespace) -> int:
                         f"{_format_metric(version.metrics.get('red_panda_recall')):>16}")
     text = "\n".join(rows) if models else "no registered models"
     _emit(args, {"models": [model.model_dump(mode="json") for model in models]}, text)
-    return 0
+    return EXIT_OK
 
 
 def _run_show(args: argparse.Namespace) -> int:
     ref: ModelRef = args.ref
     info = _registry().show(ref.name, version=ref.version, alias=ref.alias)
     _emit(args, info.model_dump(mode="json"), _version_text(info))
-    return 0
+    return EXIT_OK
 
 
 def _run_alias(args: argparse.Namespace) -> int:
     ref: ModelRef = args.ref
     info = _registry().set_alias(ref.name, args.alias, ref.version)
     _emit(args, info.model_dump(mode="json"), f"{ref.name}@{args.alias} -> v{info.version}")
-    return 0
+    return EXIT_OK
 
 
 def _read_json_object(path: Path, what: str) -> dict[str, Any]:
@@ -138,7 +129,7 @@ def _run_register(args: argparse.Namespace) -> int:
     info = _registry().register(args.model_dir, name=args.name, metrics=metrics, params=params,
                                 dataset_id=args.dataset, plots=args.plot, version_dir=args.version_dir)
     _emit(args, info.model_dump(mode="json"), f"registered {info.name} v{info.version} (run {info.run_id})")
-    return 0
+    return EXIT_OK
 
 
 def _run_gate(args: argparse.Namespace) -> int:
@@ -148,7 +139,7 @@ def _run_gate(args: argparse.Namespace) -> int:
     lines = [f"{info.name} v{info.version}: gate {'PASSED' if verdict.passed else 'FAILED'}"]
     lines += _verdict_lines(verdict)
     _emit(args, {"name": info.name, "version": info.version, **verdict.to_dict()}, "\n".join(lines))
-    return 0 if verdict.passed else EXIT_GATE_FAILED
+    return EXIT_OK if verdict.passed else EXIT_FAILURE
 
 
 def _verdict_lines(verdict: Any) -> list[str]:
@@ -157,30 +148,20 @@ def _verdict_lines(verdict: Any) -> list[str]:
     return lines + [f"  FAIL {reason}" for reason in verdict.reasons if not verdict.checks]
 
 
-def _switch(action: str, folder: Path | None = None, version: str | None = None) -> Any:
+def _with_serving(work: Any) -> Any:
+    """Run ``work(serving)`` on this deployment's ``Serving`` in an event loop of its own."""
     from ailurus_ml.serving import open_serving
 
     settings = get_settings()
 
-    async def work(blobs: Any) -> Any:
+    async def main(blobs: Any) -> Any:
         serving = open_serving(settings, blobs)
         try:
-            return await (serving.promote(folder, version=version) if action == "promote" else serving.rollback())
+            return await work(serving)
         finally:
             serving.close()
 
-    return with_blobs(settings, work, create=True)
-
-
-def _champion(registry: Any, model: Any) -> None:
-    """The registry's ``champion`` alias follows what serves (the base model is not registered)."""
-    from ailurus_ml.registry import ModelNotFound
-
-    if model.version is not None:
-        try:
-            registry.set_alias(model.name, CHAMPION, model.version)
-        except ModelNotFound:
-            pass
+    return with_blobs(settings, main, create=True)
 
 
 def _switch_document(switch: Any, **extra: Any) -> dict[str, Any]:
@@ -188,55 +169,42 @@ def _switch_document(switch: Any, **extra: Any) -> dict[str, Any]:
 
 
 def _run_promote(args: argparse.Namespace) -> int:
-    import tempfile
+    from ailurus_ml.switching import GateRefused, promote_version
 
     ref: ModelRef = args.ref
     registry = _registry()
-    info = registry.show(ref.name, version=ref.version, details=False)
-    verdict = judge_logged(info.metrics, rule=GateRule.from_settings(get_settings()))
-    if not verdict.passed and not args.force:
-        _emit(args, {"name": info.name, "version": info.version, "promoted": False, **verdict.to_dict()},
-              "\n".join([f"{info.name} v{info.version}: gate FAILED, not promoted (--force overrides)",
-                          *_verdict_lines(verdict)]))
-        return EXIT_GATE_FAILED
-    with tempfile.TemporaryDirectory(prefix="ailurus-promote-") as staging:
-        folder = registry.download(info.name, info.version, Path(staging))
-        switch = _switch("promote", folder, str(info.version))
-    _champion(registry, switch.new)
-    _emit(args, _switch_document(switch, promoted=True, forced=not verdict.passed, gate=verdict.to_dict()),
-          f"serving {switch.new} (was {switch.old})" + ("" if verdict.passed else ", gate overridden"))
-    return 0
+    rule = GateRule.from_settings(get_settings())
+    try:
+        promotion = _with_serving(lambda serving: promote_version(registry, serving, ref.name, ref.version, rule=rule,
+                                                                  force=args.force))
+    except GateRefused as refused:
+        _emit(args, {"name": refused.name, "version": refused.version, "promoted": False, **refused.verdict.to_dict()},
+              "\n".join([f"{refused.name} v{refused.version}: gate FAILED, not promoted (--force overrides)",
+                          *_verdict_lines(refused.verdict)]))
+        return EXIT_FAILURE
+    switch = promotion.switch
+    _emit(args, _switch_document(switch, promoted=True, forced=promotion.forced, gate=promotion.verdict.to_dict()),
+          f"serving {switch.new} (was {switch.old})" + (", gate overridden" if promotion.forced else ""))
+    return EXIT_OK
 
 
 def _run_rollback(args: argparse.Namespace) -> int:
-    switch = _switch("rollback")
-    _champion(_registry(), switch.new)
+    from ailurus_ml.switching import rollback
+
+    registry = _registry()
+    switch = _with_serving(lambda serving: rollback(registry, serving))
     _emit(args, _switch_document(switch), f"serving {switch.new} (was {switch.old})")
-    return 0
-
-
-def _guarded(run: Any) -> Any:
-    def guarded(args: argparse.Namespace) -> int:
-        from ailurus_ml.errors import MlError
-        from ailurus_ml.registry import RegistryError
-
-        try:
-            return run(args)
-        except (RegistryError, MlError) as error:
-            return _fail(args, str(error.code), error.message)
-
-    return guarded
+    return EXIT_OK
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = commands.add_parser("models", help="registered models: list, show, alias, register, gate, promote, rollback")
-    parser.set_defaults(run=lambda args: parser.print_help())
-    sub = parser.add_subparsers(dest="command")
+    sub = parser.add_subparsers(dest="command", required=True)  # `ailurus models` alone: usage error
 
     def command(name: str, run: Any, help_text: str) -> argparse.ArgumentParser:
         child = sub.add_parser(name, help=help_text, description=help_text)
         child.add_argument("--json", action="store_true", help="print one JSON document on stdout")
-        child.set_defaults(run=_guarded(run))
+        child.set_defaults(run=run)  # errors: main's one handler (exit 1)
         return child
 
     command("list", _run_list, "every registered model with its versions, aliases and key metrics")

@@ -8,6 +8,17 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+# The exit status of every ``ailurus`` command (the same table is in ``ailurus --help`` and the README).
+EXIT_OK = 0  # done
+EXIT_FAILURE = 1  # not done: a failed gate, a missing snapshot or model, an unreachable store
+EXIT_USAGE = 2  # the command line is wrong (argparse's own status for a bad argument)
+EXIT_CODES_HELP = f"""exit status:
+  {EXIT_OK}  done
+  {EXIT_FAILURE}  not done (a failed gate, an unknown snapshot or model, a store or Triton that failed);
+     with --json the error is one {{"error": {{code, message}}}} document on stdout
+  {EXIT_USAGE}  usage error (unknown command, bad or missing argument)
+  130  interrupted (Ctrl-C)"""
+
 
 def emit_json(document: Any) -> None:
     """Print exactly one JSON document on stdout."""
@@ -28,13 +39,13 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 def report_error(exc: Exception, *, as_json: bool) -> int:
-    """Tell the user what went wrong without a traceback; returns the exit status (1)."""
+    """Tell the user what went wrong without a traceback; returns the exit status (``EXIT_FAILURE``)."""
     code = str(getattr(exc, "code", "error"))
     message = getattr(exc, "message", None) or str(exc)
     sys.stderr.write(f"ailurus: error: {message}\n")
     if as_json:
         emit_json({"error": {"code": code, "message": message}})
-    return 1
+    return EXIT_FAILURE
 
 
 @contextlib.contextmanager

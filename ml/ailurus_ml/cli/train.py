@@ -8,8 +8,8 @@ from pathlib import Path
 
 from ailurus_common.domain import Group
 from ailurus_ml.cli.blobs import with_snapshots
+from ailurus_ml.cli.output import EXIT_OK
 from ailurus_ml.config import MlSettings, get_settings
-from ailurus_ml.errors import MlError
 from ailurus_ml.export import write_model_folder
 from ailurus_ml.split import leave_one_site_out, split_by_fraction, split_by_sites
 from ailurus_ml.training import METHODS, Trainer, TrainOptions, mean_of, model_name_for, summary_of, write_evaluation
@@ -133,16 +133,9 @@ def _print_text(doc: dict) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        doc = train(args, get_settings())
-    except MlError as exc:
-        if args.json:
-            print(json.dumps({"error": {"code": exc.code, "message": exc.message}}))
-        else:
-            print(f"ailurus train: {exc.message}", file=sys.stderr)
-        return 2
+    doc = train(args, get_settings())  # an MlError goes to main's one handler (exit 1)
     if args.json:
         print(json.dumps(doc, default=str))
     else:
         _print_text(doc)
-    return 0
+    return EXIT_OK

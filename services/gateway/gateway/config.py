@@ -20,6 +20,11 @@ class GatewaySettings(ServiceSettings, AuthSettings, BlobSettings, QueueSettings
     preprocess_url: str = "http://127.0.0.1:8081"
     ingest_timeout_s: float = Field(default=15.0, gt=0)
     preprocess_timeout_s: float = Field(default=60.0, gt=0)
+    # The ML admin service (model lifecycle): reads within ml_timeout_s; a promote or rollback
+    # loads (up to ML_TRITON_LOAD_TIMEOUT_S, 180 s), drains (ML_SERVING_DRAIN_S) and unloads.
+    ml_url: str = "http://127.0.0.1:8084"
+    ml_timeout_s: float = Field(default=30.0, gt=0)
+    ml_switch_timeout_s: float = Field(default=300.0, gt=0)
 
     # Only the upload route takes large bodies; every other body is bounded far lower, and
     # before auth (an anonymous caller cannot make the gateway buffer much).

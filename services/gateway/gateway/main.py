@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from ailurus_common.auth import Role
 from ailurus_common.auth.service import ServiceTokens
 from ailurus_common.clients.ingest import IngestClient
+from ailurus_common.clients.ml import MlClient
 from ailurus_common.clients.preprocess import PreprocessClient
 from ailurus_common.errors import install_error_handlers
 from ailurus_common.http import (
@@ -26,6 +27,7 @@ from gateway.api.routes import (
     exports,
     health,
     images,
+    lifecycle,
     maps,
     media,
     reviews,
@@ -72,12 +74,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                                         max_connections=settings.fanout_concurrency * 2, tokens=tokens),
             pending=pending, record_batch=settings.record_batch, pending_delay_s=settings.pending_delay_s)
         app.state.pipeline = pipeline
+        app.state.ml = MlClient(settings.ml_url, timeout_s=settings.ml_timeout_s,
+                                switch_timeout_s=settings.ml_switch_timeout_s, tokens=tokens)
         app.state.progress = ProgressHub()
         try:
             yield
         finally:
             await pipeline.ingest.close()
             await pipeline.preprocess.close()
+            await app.state.ml.close()
             await blobs.close()
             await pending.close()
             await tokens.close()
@@ -109,7 +114,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # Only the sign-in routes below (and the OpenAPI document) are public.
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require(Role.VIEWER))], responses=ERROR_RESPONSES)
     for router in (traps.router, images.router, uploads.router, media.router, reviews.router, maps.router,
-                   analytics.router, exports.router, telemetry.router):
+                   analytics.router, exports.router, telemetry.router, lifecycle.router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(auth_routes.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)

@@ -411,3 +411,131 @@ class MegaDetectorResults(Public):
     detection_categories: dict[str, str]
     classification_categories: dict[str, str] = Field(description="Our labels, by id.")
     classification_category_descriptions: dict[str, str] = Field(description="Each label's taxonomy group.")
+
+
+# model lifecycle (admins only; built from the ML service's answer field by field) --------
+class DatasetOut(Public):
+    id: str
+    name: str
+    created_at: datetime
+    source_format: str
+    images: int
+    classes: list[str]
+    problems: int
+
+
+class DatasetPage(Public):
+    items: list[DatasetOut]
+
+
+class DatasetDetailOut(DatasetOut):
+    per_class: dict[str, int]
+    per_site: dict[str, int]
+    per_site_class: dict[str, dict[str, int]]
+    problems_per_code: dict[str, int]
+    label_map: dict[str, str]
+
+
+class GateCheckOut(Public):
+    metric: str
+    candidate: float | None
+    live: float | None
+    tolerance: float
+    passed: bool | None
+    reason: str
+
+
+class GateOut(Public):
+    passed: bool
+    checks: list[GateCheckOut]
+    reasons: list[str]
+
+
+class ModelVersionOut(Public):
+    name: str
+    version: int
+    aliases: list[str]
+    status: str
+    created_at: datetime
+    dataset_id: str | None
+    code_version: str | None
+    label_count: int | None
+    metrics: dict[str, float]
+    gate: GateOut
+    live: bool
+
+
+class RegisteredModelOut(Public):
+    name: str
+    aliases: dict[str, int]
+    versions: list[ModelVersionOut]
+
+
+class ServedModelOut(Public):
+    name: str
+    version: str | None
+
+
+class ServingOut(Public):
+    """What serves now, and what a rollback returns to."""
+
+    live: ServedModelOut
+    previous: ServedModelOut | None
+    changed_at: datetime
+
+
+class ModelPage(Public):
+    items: list[RegisteredModelOut]
+    serving: ServingOut
+
+
+class ClassMetricsOut(Public):
+    support: int
+    predicted: int
+    precision: float | None
+    recall: float | None
+
+
+class ConfusionOut(Public):
+    rows_true: list[str]
+    columns_predicted: list[str]
+    matrix: list[list[int]]
+
+
+class SiteMetricsOut(Public):
+    images: int
+    top1: float | None
+    group_top1: float | None
+    live_group_top1: float | None
+
+
+class CurvePointOut(Public):
+    epoch: int
+    loss: float
+
+
+class EvaluationOut(Public):
+    train_sites: list[str]
+    test_sites: list[str]
+    train_images: int
+    test_images: int
+    live_model: str | None
+    per_class: dict[str, ClassMetricsOut]
+    per_site: dict[str, SiteMetricsOut]
+    confusion: ConfusionOut
+    group_confusion: ConfusionOut
+    live_group_confusion: ConfusionOut | None
+    training_curve: list[CurvePointOut]
+
+
+class ModelVersionDetailOut(ModelVersionOut):
+    params: dict[str, str]
+    evaluation: EvaluationOut | None
+
+
+class SwitchOut(Public):
+    old: str
+    new: str
+    old_unloaded: bool
+    forced: bool
+    serving: ServingOut

@@ -58,8 +58,17 @@ RULES: dict[tuple[str, str], Role | str] = {
     ("GET", "/api/v1/map/heatmap"): Role.VIEWER,
     ("GET", "/api/v1/analytics"): Role.VIEWER,
     ("POST", "/api/v1/telemetry"): Role.VIEWER,  # the signed-in dashboard's timings and errors
+    # The model lifecycle: admins signed in as people (app-only tokens are refused whatever their roles).
+    ("GET", "/api/v1/datasets"): Role.ADMIN,
+    ("GET", "/api/v1/datasets/{dataset_id}"): Role.ADMIN,
+    ("GET", "/api/v1/models"): Role.ADMIN,
+    ("GET", "/api/v1/models/{name}/versions/{version}"): Role.ADMIN,
+    ("POST", "/api/v1/models/{name}/versions/{version}/promote"): Role.ADMIN,
+    ("POST", "/api/v1/models/rollback"): Role.ADMIN,
+    ("GET", "/api/v1/serving"): Role.ADMIN,
 }
-PATH_VALUES = {"trap_id": "trap-1", "media_id": "a" * 64, "upload_id": "b" * 32}
+PATH_VALUES = {"trap_id": "trap-1", "media_id": "a" * 64, "upload_id": "b" * 32, "dataset_id": "stations-0123456789ab",
+               "name": "ailurus_classifier", "version": "1"}
 CALLERS: list[Role | None] = [None, *Role]
 
 
@@ -67,7 +76,7 @@ def make_settings(tmp_path, **overrides) -> GatewaySettings:
     closed = f"http://127.0.0.1:{free_port()}"  # downstream not running: fails fast
     values = {"auth_key_path": tmp_path / "auth" / "key.pem", "auth_users_path": tmp_path / "auth" / "users.json",
               "auth_revoked_path": tmp_path / "auth" / "revoked-tokens.json",
-              "blob_root": tmp_path / "blobs", "ingest_url": closed, "preprocess_url": closed,
+              "blob_root": tmp_path / "blobs", "ingest_url": closed, "preprocess_url": closed, "ml_url": closed,
               "queue_sqlite_path": tmp_path / "queue.sqlite3",
               "log_json": False, "log_level": "WARNING"} | overrides
     return GatewaySettings(**values)
@@ -172,6 +181,30 @@ async def test_call_every_api_route_enforces_role_matrix(app, settings, tokens, 
         if (expected_refusal is None and status in {401, 403}) or (expected_refusal and status != expected_refusal):
             wrong.append(f"{method} {template}: {status}, expected {expected_refusal or 'not 401/403'}")
     assert not wrong, "\n".join(wrong)
+
+
+LIFECYCLE_ROUTES = [(m, p) for (m, p), rule in RULES.items()
+                    if p.startswith(("/api/v1/datasets", "/api/v1/models", "/api/v1/serving"))]
+
+
+@pytest.mark.parametrize(("role", "app_only"), [(Role.VIEWER, False), (Role.UPLOADER, False), (Role.REVIEWER, False),
+                                                (Role.UPLOADER, True), (Role.ADMIN, True)],
+                         ids=["viewer", "uploader", "reviewer", "partner", "admin-app"])
+async def test_call_lifecycle_route_without_person_admin_is_403(app, settings, role, app_only):
+    token = local_issuer(settings).issue(f"test-{role}", [role], app_only=app_only)
+    for method, template in LIFECYCLE_ROUTES:
+        path = re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES[m.group(1)], template)
+        assert await first_status(app, method, path, bearer(token)) == 403, f"{method} {template}"
+
+
+async def test_call_lifecycle_route_as_admin_with_ml_down_is_503(client, tokens):
+    response = await client.get("/api/v1/models", headers=bearer(tokens[Role.ADMIN]))
+    assert (response.status_code, response.json()["error"]["code"]) == (503, "upstream_unavailable")
+
+
+async def test_call_lifecycle_route_with_bad_name_is_422(client, tokens):
+    response = await client.post("/api/v1/models/Bad-Name/versions/1/promote", headers=bearer(tokens[Role.ADMIN]))
+    assert response.status_code == 422
 
 
 async def test_call_write_route_without_token_is_401_with_bearer_challenge(client):

@@ -255,7 +255,7 @@ def test_cli_promote_registered_version_then_rollback(serving_stack: dict, stati
         assert json.loads(capsys.readouterr().out)["new"] == str(before)
         assert main(["models", "rollback", "--json"]) == 0  # and forward again: rollback is symmetric
         assert json.loads(capsys.readouterr().out)["new"] == f"{name}:{version}"
-        assert main(["models", "promote", f"{name}:{version}", "--force", "--json"]) == 2
+        assert main(["models", "promote", f"{name}:{version}", "--force", "--json"]) == 1
         assert "already live" in json.loads(capsys.readouterr().out)["error"]["message"]
     finally:
         get_settings.cache_clear()

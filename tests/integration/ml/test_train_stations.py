@@ -63,9 +63,9 @@ def test_train_cli_json_and_refuses_gpu_methods(ml_settings, camtrapr_snapshot, 
         doc = json.loads(capsys.readouterr().out)
         assert code == 0 and doc["summary"] == station_c_run["summary"]
         assert Path(doc["evaluation"]["confusion_species"]).read_bytes().startswith(b"\x89PNG")
-        assert main(["train", "--dataset", camtrapr_snapshot.id, "--method", "full", "--json"]) == 2
+        assert main(["train", "--dataset", camtrapr_snapshot.id, "--method", "full", "--json"]) == 1
         assert json.loads(capsys.readouterr().out)["error"]["code"] == "method_not_built"
-        assert main(["train", "--dataset", "missing-000000000000", "--json"]) == 2
+        assert main(["train", "--dataset", "missing-000000000000", "--json"]) == 1
         assert json.loads(capsys.readouterr().out)["error"]["code"] == "snapshot_not_found"
     finally:
         get_settings.cache_clear()

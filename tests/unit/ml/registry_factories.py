@@ -42,3 +42,21 @@ def copy_model_folder(source: Path, dest: Path) -> Path:
     """A private copy of the built model folder (symlinks resolved): other sessions rebuild the
     shared one in place, and a test must not see it change under it."""
     return Path(shutil.copytree(source, dest / source.name, symlinks=False))
+
+
+def held_out_report() -> dict:
+    """A held-out evaluation in the shape ``ailurus train`` logs (two classes, two test sites)."""
+    return {
+        "train_sites": ["StationA"], "test_sites": ["StationB", "StationC"], "train_images": 10, "test_images": 4,
+        "labels": ["pbe", "unknown"],
+        "trained": {"species": {"per_class": {"pbe": {"support": 4, "predicted": 3, "precision": 1.0, "recall": 0.75}},
+                                "confusion": {"rows_true": ["pbe"], "columns_predicted": ["pbe", "unknown"],
+                                              "matrix": [[3, 1]]}},
+                    "groups": {"confusion": {"rows_true": ["mammal"], "columns_predicted": ["mammal"], "matrix": [[4]]}}},
+        "live": {"model": "ailurus_classifier:1",
+                 "groups": {"confusion": {"rows_true": ["mammal"], "columns_predicted": ["mammal", "blank"],
+                                          "matrix": [[3, 1]]}}},
+        "per_site": {"StationB": {"images": 2, "top1": 1.0, "group_top1": 1.0, "live_group_top1": 0.5},
+                     "StationC": {"images": 2, "top1": 0.5, "group_top1": 1.0, "live_group_top1": 1.0}},
+        "training_curve": [{"epoch": 1, "loss": 1.2}, {"epoch": 2, "loss": 0.7}],
+    }

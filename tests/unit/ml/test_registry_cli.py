@@ -125,20 +125,20 @@ def test_gate_tolerance_from_settings_lets_small_regression_pass(registered: lis
 @pytest.mark.parametrize("argv", [["models", "show", "no_such_model"], ["models", "show", f"{MODEL_NAME}:99"],
                                   ["models", "show", f"{MODEL_NAME}@nope"], ["models", "alias", f"{MODEL_NAME}:99", "x"],
                                   ["models", "gate", "no_such_model:1"]])
-def test_unknown_target_exits_2_with_one_error_document(registered: list[int], argv: list[str],
+def test_unknown_target_exits_1_with_one_error_document(registered: list[int], argv: list[str],
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     code = main([*argv, "--json"])
     captured = capsys.readouterr()
-    assert code == 2
-    assert json.loads(captured.out)["error"]["code"] == "not_found"
-    assert "Traceback" not in captured.err and captured.err.startswith("ailurus models: ")
+    assert code == 1
+    assert json.loads(captured.out)["error"]["code"] == "model_not_found"
+    assert "Traceback" not in captured.err and captured.err.startswith("ailurus: error: ")
 
 
-def test_register_unreadable_metrics_exits_2(registered: list[int], model_dir: Path, tmp_path: Path,
+def test_register_unreadable_metrics_exits_1(registered: list[int], model_dir: Path, tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "metrics.json").write_text("{not json", encoding="utf-8")
     code = main(["models", "register", str(model_dir), "--name", MODEL_NAME, "--metrics", str(tmp_path / "metrics.json")])
-    assert code == 2
+    assert code == 1
     assert "cannot read the metrics file" in capsys.readouterr().err
 
 

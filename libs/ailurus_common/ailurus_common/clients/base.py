@@ -85,8 +85,9 @@ class ServiceClient:
 
     async def _send(self, method: str, path: str, *, params: dict[str, Any] | None = None,
                     body: BaseModel | None = None, content: bytes | None = None,
-                    headers: dict[str, str] | None = None) -> Answer:
-        """One call; ``UpstreamUnavailable`` when the service cannot be reached."""
+                    headers: dict[str, str] | None = None, timeout_s: float | None = None) -> Answer:
+        """One call; ``UpstreamUnavailable`` when the service cannot be reached. ``timeout_s``:
+        this call's own limit instead of the client's (a slow operation among quick reads)."""
         # A list value is a repeated parameter (?g=a&g=b).
         clean = [(k, str(x)) for k, v in (params or {}).items() if v is not None
                  for x in (v if isinstance(v, list) else [v])]
@@ -95,8 +96,10 @@ class ServiceClient:
             content = body.model_dump_json(exclude_unset=True).encode()
             all_headers["content-type"] = "application/json"
         try:
+            # (No timeout argument at all means the session's: aiohttp reads None as "no limit".)
+            own = {"timeout": aiohttp.ClientTimeout(total=timeout_s)} if timeout_s is not None else {}
             async with self._http.request(method, self._base_url + path, params=clean, data=content,
-                                          headers=all_headers) as response:
+                                          headers=all_headers, **own) as response:
                 return Answer(response.status, response.headers, await response.read())
         except aiohttp.ClientConnectorError as exc:  # nothing was sent: the service is down
             raise UpstreamUnavailable(f"{self.service} unreachable: {type(exc).__name__}", retry_after_s=5) from None

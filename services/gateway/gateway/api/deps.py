@@ -5,7 +5,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from ailurus_common.auth import Principal, Role
+from ailurus_common.auth.errors import Forbidden
 from ailurus_common.clients.ingest import IngestClient
+from ailurus_common.clients.ml import MlClient
 from ailurus_common.storage.blob import BlobStore
 from gateway.auth import GatewayAuth, current_principal, get_auth
 from gateway.config import GatewaySettings, get_settings
@@ -13,6 +15,8 @@ from gateway.privacy import PrivacyPolicy
 from gateway.progress import ProgressHub
 from gateway.uploads import UploadPipeline
 from gateway.views import CoarseView, ExactView, View
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
 async def get_pipeline(request: Request) -> UploadPipeline:
@@ -27,11 +31,24 @@ async def get_blobs(request: Request) -> BlobStore:
     return request.app.state.pipeline.blobs
 
 
+async def get_ml(request: Request) -> MlClient:
+    return request.app.state.ml
+
+
+async def require_admin_person(principal: CurrentPrincipal) -> Principal:
+    """Admins signed in as people: what serves every upload is never changed (or its
+    registry read) with an app-only token, whatever roles a partner's app was granted."""
+    if not principal.has(Role.ADMIN):
+        raise Forbidden(f"this needs the {Role.ADMIN} role")
+    if principal.app_only:
+        raise Forbidden("the model lifecycle is for admins signed in as people, not app-only tokens")
+    return principal
+
+
 async def get_progress(request: Request) -> ProgressHub:
     return request.app.state.progress
 
 
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
 async def get_user(principal: CurrentPrincipal) -> str:
@@ -56,5 +73,6 @@ PipelineDep = Annotated[UploadPipeline, Depends(get_pipeline)]
 IngestDep = Annotated[IngestClient, Depends(get_ingest)]
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
 ProgressDep = Annotated[ProgressHub, Depends(get_progress)]
+MlDep = Annotated[MlClient, Depends(get_ml)]
 UserDep = Annotated[str, Depends(get_user)]
 AuthDep = Annotated[GatewayAuth, Depends(get_auth)]

@@ -15,6 +15,7 @@ const ROUTES = [
   [/^review$/, "review"],
   [/^media\/([0-9a-f]{64})$/, "media"],
   [/^analytics$/, "analytics"],
+  [/^models$/, "models"],
   [/^signin$/, "signin"],
 ];
 const NEXT_KEY = "ailurus.next";

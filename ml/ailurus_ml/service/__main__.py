@@ -1,0 +1,14 @@
+"""``python -m ailurus_ml.service``: serve on the configured host and port."""
+
+import uvicorn
+
+from ailurus_common.http import serve_metrics
+from ailurus_ml.service.config import get_settings
+from ailurus_ml.service.main import create_app
+
+if __name__ == "__main__":
+    settings = get_settings()
+    serve_metrics(settings)
+    # One process: promotes are serialised by a lock in it (a second replica would not see it).
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None,
+                timeout_keep_alive=settings.keep_alive_s, timeout_graceful_shutdown=30)

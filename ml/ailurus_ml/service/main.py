@@ -1,0 +1,69 @@
+"""ML admin service app factory and lifespan."""
+
+import asyncio
+import contextlib
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+
+from ailurus_common.auth.service import open_validator, require_service
+from ailurus_common.errors import install_error_handlers
+from ailurus_common.http import HttpMetricsMiddleware, add_metrics_route
+from ailurus_common.logging import configure_logging
+from ailurus_common.request_context import RequestIdMiddleware
+from ailurus_common.telemetry import configure_tracing, instrument_app
+from ailurus_ml.service.api.routes import datasets, health, models, serving
+from ailurus_ml.service.config import MlServiceSettings, get_settings
+from ailurus_ml.service.errors import install_ml_error_handler
+
+SERVICE = "ml"
+
+
+def create_app(settings: MlServiceSettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        # Imported here: MLflow and Triton's client take seconds to import (no work at import time).
+        from ailurus_ml.registry import Registry
+        from ailurus_ml.service.lifecycle import Lifecycle
+        from ailurus_ml.serving import open_serving
+
+        configure_logging(SERVICE, level=settings.log_level, json_lines=settings.log_json)
+        blobs = settings.open_blob_store()
+        await blobs.ensure_containers()
+        registry = await asyncio.to_thread(Registry.from_settings, settings)
+        app.state.lifecycle = Lifecycle(settings, blobs, registry, open_serving(settings, blobs))
+        # Only the gateway calls this service, with its service token (checked on every /v1 route).
+        app.state.token_validator = await asyncio.to_thread(open_validator, settings, internal=True)
+        follower = asyncio.create_task(app.state.lifecycle.follow_champion_forever(
+            settings.follow_champion, interval_s=settings.champion_poll_s)) if settings.follow_champion else None
+        try:
+            yield
+        finally:
+            if follower:
+                follower.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await follower
+            await app.state.lifecycle.close()
+            await blobs.close()
+            await app.state.token_validator.close()
+            tracing.flush()  # what is buffered leaves before the process does
+
+    app = FastAPI(title="Ailurus ML admin", version="1.0.0", lifespan=lifespan)
+    tracing = configure_tracing(SERVICE)
+    instrument_app(app, tracing)
+
+    async def _settings():  # async: FastAPI runs a sync dependency in a worker thread, on every request
+        return settings
+
+    app.dependency_overrides[get_settings] = _settings
+    install_error_handlers(app)
+    install_ml_error_handler(app)
+    app.add_middleware(HttpMetricsMiddleware, service=SERVICE)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(health.router)
+    for router in (datasets.router, models.router, serving.router):
+        app.include_router(router, dependencies=[Depends(require_service)])
+    add_metrics_route(app, settings)
+    return app
