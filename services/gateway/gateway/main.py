@@ -21,7 +21,7 @@ from ailurus_common.http import (
 from ailurus_common.logging import configure_logging
 from ailurus_common.request_context import RequestIdMiddleware
 from gateway.api.deps import enforce_rate_limit
-from gateway.api.routes import analytics, dashboard, exports, health, images, maps, media, traps, uploads
+from gateway.api.routes import analytics, changes, dashboard, exports, health, images, maps, media, traps, uploads
 from gateway.api.routes import auth as auth_routes
 from gateway.auth import open_auth, require
 from gateway.config import GatewaySettings, get_settings
@@ -101,7 +101,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(enforce_rate_limit), Depends(require(Role.VIEWER))],
                     responses=ERROR_RESPONSES)
     for router in (traps.router, images.router, uploads.router, media.router, maps.router, analytics.router,
-                   exports.router):
+                   exports.router, changes.router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(auth_routes.router, prefix=API_PREFIX, responses=ERROR_RESPONSES,

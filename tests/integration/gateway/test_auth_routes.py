@@ -53,6 +53,8 @@ RULES: dict[tuple[str, str], Role | str] = {
     ("GET", "/api/v1/map/traps"): Role.VIEWER,
     ("GET", "/api/v1/map/heatmap"): Role.VIEWER,
     ("GET", "/api/v1/analytics"): Role.VIEWER,
+    # The change feed: every reader, each at its own precision (coarse: no sightings, no GPS).
+    ("GET", "/api/v1/changes"): Role.VIEWER,
 }
 PATH_VALUES = {"trap_id": "trap-1", "media_id": "a" * 64, "upload_id": "b" * 32}
 CALLERS: list[Role | None] = [None, *Role]

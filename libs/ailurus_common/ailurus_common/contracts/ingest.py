@@ -147,6 +147,14 @@ class MediaPage(Body):
     next_cursor: str | None
 
 
+class ChangePage(Body):
+    """A page of the change feed: media created or changed after the cursor, oldest change
+    first, and the cursor to resume from (never null: the last change read, or the one asked)."""
+
+    items: list[Media]
+    cursor: str
+
+
 class PendingCount(Body):
     pending: int
 
