@@ -227,3 +227,19 @@ def test_coarse_view_withholds_thumbnail_of_people_labelled_or_reviewed():
     assert COARSE.media(animal).has_thumbnail is True and COARSE.shows_thumbnail(animal)
     assert ExactView().media(person).has_thumbnail is True and ExactView().shows_thumbnail(person)
     assert "ranger-anna" not in COARSE.media(person).model_dump_json()
+
+
+def test_coarse_changes_drop_sensitive_and_unlabelled_media_even_if_ingest_sent_them():
+    from ailurus_common.contracts.ingest import ChangePage
+    from ailurus_common.domain import MediaStatus
+
+    labelled = MEDIA.model_copy(update={"status": MediaStatus.CLASSIFIED, "group": Group.MAMMAL})
+    panda = labelled.model_copy(update={"id": "b" * 64, "group": Group.RED_PANDA})
+    pending = MEDIA.model_copy(update={"id": "c" * 64})
+    page = ChangePage(items=[labelled, panda, pending], cursor="next")
+    coarse = COARSE.changes(page, limit=3)
+    assert isinstance(coarse, schemas.ChangePageCoarse)
+    assert [m.id for m in coarse.items] == [labelled.id] and coarse.cursor == "next" and coarse.has_more
+    assert not [t for t in ("27.7123", "88.1987") if t in coarse.model_dump_json()]
+    exact = ExactView().changes(page, limit=10)
+    assert [m.id for m in exact.items] == [labelled.id, panda.id, pending.id] and not exact.has_more
