@@ -14,7 +14,7 @@ LOAD_USERS ?= 6
 LOAD_TIME ?= 2m
 SOAK_TIME ?= 30m
 
-.PHONY: help install model run triton token test bench load soak lint helm-lint clean
+.PHONY: help install model run triton token test bench load soak lint apim helm-lint clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ soak: install ## make load for SOAK_TIME (30m) against a running stack, with eve
 
 lint: install ## Ruff over every package
 	$(VENV)/bin/ruff check .
+
+apim: install ## Write apim/openapi.json (the partner API as the gateway serves it, for API Management)
+	$(PY) -m ailurus_tools.apim
 
 helm-lint: install ## Lint, render and validate the Helm chart under several value sets
 	$(PY) -m ailurus_tools.helm_check

@@ -18,7 +18,7 @@ from ailurus_common.records import LabelScore, Media, MediaFilter, utc_now
 from ailurus_common.storage.errors import Conflict, NotFound, StorageError
 from ailurus_tools.standins import CosmosStandin, make_cert
 from ingest.review_queue import QueueRules, review_queue
-from ingest.store.base import MetadataStore
+from ingest.store.base import MetadataStore, encode_cursor
 from ingest.store.cosmos import CosmosMetadataStore
 from ingest.store.sqlite import SqliteMetadataStore
 from tests.contract.factories import (
@@ -845,3 +845,93 @@ async def test_review_queue_reads_bursts_in_priority_order_on_every_backend(meta
             break
     assert seen == [("s-panda", 2), ("s-low", 1), ("s-rest", 2)]
     assert page.counts.model_dump() == {"total": 5, "sensitive": 1, "low_confidence": 1, "rest": 3}
+
+
+# change feed (list_changes) -------------------------------------------------------------
+# Every change read once, in order, across pages, also when media change while a reader
+# pages; hidden groups and unlabelled media never read.
+SETTLE_S = 0.3  # the Cosmos store's settle window, short here (writes in these tests are awaited one by one)
+HIDDEN = [Group.RED_PANDA]
+
+
+async def settled(store) -> None:
+    if hasattr(store, "change_settle_s"):  # Cosmos: only changes older than the window are read
+        store.change_settle_s = SETTLE_S
+        await asyncio.sleep(SETTLE_S * 2)
+
+
+async def read_all(store: MetadataStore, cursor: str | None, *, limit: int = 2, **filters) -> tuple[list, str]:
+    seen = []
+    while True:
+        page, cursor = await store.list_changes(after=cursor, limit=limit, exclude_groups=filters.get("hidden", []),
+                                                exclude_pending=filters.get("pending", False))
+        if not page:
+            return seen, cursor
+        seen += page
+
+
+async def make_classified(store, trap: str, n: int, group: Group = Group.MAMMAL) -> list:
+    media = [classified(make_media(trap, timestamp=at(i), file_name=f"f{i}.jpg"), group) for i in range(n)]
+    assert all(await store.create_media_batch(media))
+    return media
+
+
+async def test_list_changes_pages_every_change_once_in_write_order(metadata_store):
+    store = metadata_store
+    await store.create_deployment(make_deployment("t1"))
+    created = await make_classified(store, "t1", 5)
+    await settled(store)
+    seen, cursor = await read_all(store, None)
+    assert sorted(m.id for m in seen) == sorted(m.id for m in created) and len(seen) == 5
+    again, same = await read_all(store, cursor)
+    assert again == [] and same == cursor  # nothing new: the cursor stays where it was
+
+
+async def test_list_changes_media_changed_while_paging_is_read_again_never_missed(metadata_store):
+    store = metadata_store
+    await store.create_deployment(make_deployment("t1"))
+    await make_classified(store, "t1", 6)
+    await settled(store)
+    first, cursor = await store.list_changes(after=None, limit=3, exclude_groups=[], exclude_pending=False)
+    read_before = first[0]
+    # Change one media already read and one not yet read, then page on.
+    page_ids = {m.id for m in first}
+    all_ids = {m.id for m in (await read_all(store, None))[0]}
+    unread = sorted(all_ids - page_ids)[0]
+    for media_id in (read_before.id, unread):
+        await store.update_media(media_id, lambda m: m.model_copy(update={"label": "re-read"}))
+    await settled(store)
+    rest, _ = await read_all(store, cursor)
+    rest_ids = [m.id for m in rest]
+    assert sorted(set(rest_ids)) == sorted((all_ids - page_ids) | {read_before.id})
+    assert len(rest_ids) == len(set(rest_ids))  # the unread one once, with its new state
+    assert {m.id: m.label for m in rest}[unread] == "re-read"
+    assert {m.id: m.label for m in rest}[read_before.id] == "re-read"
+
+
+async def test_list_changes_never_reads_hidden_groups_or_unlabelled_media(metadata_store):
+    store = metadata_store
+    await store.create_deployment(make_deployment("t1"))
+    visible = await make_classified(store, "t1", 2)
+    panda = classified(make_media("t1", timestamp=at(30), file_name="p.jpg"), Group.RED_PANDA)
+    pending = make_media("t1", timestamp=at(31), file_name="q.jpg")
+    assert await store.create_media_batch([panda, pending]) == [True, True]
+    await settled(store)
+    seen, cursor = await read_all(store, None, hidden=HIDDEN, pending=True)
+    assert sorted(m.id for m in seen) == sorted(m.id for m in visible)
+    assert pending.status == MediaStatus.PENDING
+    # A media a reviewer moves into a hidden group is not read again: its later changes are not
+    # the caller's, and the cursor does not move past them either.
+    await store.update_media(visible[0].id, lambda m: m.model_copy(update={"group": Group.RED_PANDA}))
+    await settled(store)
+    after, same = await read_all(store, cursor, hidden=HIDDEN, pending=True)
+    assert after == [] and same == cursor
+    everything, _ = await read_all(store, None)
+    assert {panda.id, pending.id, visible[0].id} <= {m.id for m in everything}
+
+
+async def test_list_changes_refuses_cursor_that_is_not_a_change_cursor(metadata_store):
+    for bad in ("not-a-cursor", encode_cursor("2026-01-01T00:00:00.000000Z|" + "a" * 64)):
+        with pytest.raises(StorageError) as info:
+            await metadata_store.list_changes(after=bad, limit=10, exclude_groups=[], exclude_pending=False)
+        assert info.value.code == ErrorCode.INVALID_CURSOR and info.value.status_code == 400

@@ -71,6 +71,12 @@ class GatewaySettings(ServiceSettings, AuthSettings, BlobSettings, QueueSettings
     # the window, then 429 until the window has passed.
     login_max_failures: int = Field(default=5, ge=1)
     login_window_s: float = Field(default=300.0, gt=0)
+    # Per-caller request rate limit of the whole API (token bucket per partner app id, user,
+    # or, without a valid token, client address): rate_limit_burst requests at once, refilled
+    # at rate_limit_per_minute. 0 = off (the default: the dashboard, tests and load runs of
+    # one token would meet it); the chart and apim/ set the production figures.
+    rate_limit_per_minute: float = Field(default=0.0, ge=0)
+    rate_limit_burst: int = Field(default=60, ge=1)
     # Addresses (or CIDRs) of the reverse proxies whose X-Forwarded-For is believed; empty:
     # none, the client is the TCP peer. Behind the AKS Ingress: the ingress controller's pod CIDR.
     trusted_proxies: list[str] = Field(default_factory=list)

@@ -21,8 +21,10 @@ from ailurus_common.http import (
 from ailurus_common.logging import configure_logging
 from ailurus_common.request_context import RequestIdMiddleware
 from ailurus_common.telemetry import configure_tracing, instrument_app
+from gateway.api.deps import enforce_rate_limit
 from gateway.api.routes import (
     analytics,
+    changes,
     dashboard,
     exports,
     health,
@@ -40,7 +42,7 @@ from gateway.auth import open_auth, require
 from gateway.config import GatewaySettings, get_settings
 from gateway.progress import ProgressHub
 from gateway.schemas import ErrorResponse
-from gateway.throttle import LoginThrottle
+from gateway.throttle import LoginThrottle, RateLimiter
 from gateway.uploads import UploadPipeline
 
 SERVICE = "gateway"
@@ -63,6 +65,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.state.token_validator = app.state.auth.validator  # what the shared auth dependencies read
         app.state.login_throttle = LoginThrottle(max_failures=settings.login_max_failures,
                                                  window_s=settings.login_window_s)
+        app.state.rate_limiter = RateLimiter(per_minute=settings.rate_limit_per_minute,
+                                             burst=settings.rate_limit_burst) if settings.rate_limit_per_minute else None
         blobs = settings.open_blob_store()
         await blobs.ensure_containers()
         tokens = ServiceTokens(settings)  # the gateway's own calls to ingest and preprocess
@@ -111,13 +115,16 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(HttpMetricsMiddleware, service=SERVICE)
     app.add_middleware(RequestIdMiddleware)
     # Default deny: every API route needs at least a viewer token; routes add stricter roles.
-    # Only the sign-in routes below (and the OpenAPI document) are public.
-    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require(Role.VIEWER))], responses=ERROR_RESPONSES)
+    # Only the sign-in routes below (and the OpenAPI document) are public. The rate limit
+    # comes first: callers without a valid token spend their address's bucket.
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(enforce_rate_limit), Depends(require(Role.VIEWER))],
+                    responses=ERROR_RESPONSES)
     for router in (traps.router, images.router, uploads.router, media.router, reviews.router, maps.router,
-                   analytics.router, exports.router, telemetry.router, lifecycle.router):
+                   analytics.router, exports.router, changes.router, telemetry.router, lifecycle.router):
         api.include_router(router)
     app.include_router(api)
-    app.include_router(auth_routes.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    app.include_router(auth_routes.router, prefix=API_PREFIX, responses=ERROR_RESPONSES,
+                       dependencies=[Depends(enforce_rate_limit)])
     app.include_router(health.router)
     app.include_router(dashboard.router)  # the web dashboard: /, /static, /api/v1/ui/config
     add_metrics_route(app, settings)

@@ -220,6 +220,26 @@ class ReviewUndoOut(Public):
     items: list[ReviewUndoneOut] = Field(description="One per item sent, in order.")
 
 
+class ChangePageExact(Public):
+    """A page of the change feed for a signed-in reviewer or admin."""
+
+    items: list[MediaExact] = Field(description="Media created or changed after `since`, oldest change first; a "
+                                                "media changed again later appears again then, with its new state.")
+    cursor: str = Field(description="Pass as `since` for the next page (also when this page is empty).")
+    has_more: bool = Field(description="Whether the next page already has changes (else: poll later).")
+
+
+class ChangePageCoarse(Public):
+    """A page of the change feed for everyone else: coarse media records, and never a media
+    in a sensitive group or one not yet labelled."""
+
+    items: list[MediaCoarse] = Field(description="Media created or changed after `since`, oldest change first. A "
+                                                 "media that moves into a sensitive group is simply not sent again "
+                                                 "(no removal notice: that would say where a red panda was).")
+    cursor: str = Field(description="Pass as `since` for the next page (also when this page is empty).")
+    has_more: bool = Field(description="Whether the next page already has changes (else: poll later).")
+
+
 # map -----------------------------------------------------------------------------------
 class Point(Public):
     type: Literal["Point"] = "Point"

@@ -1,10 +1,14 @@
-"""Password-guessing brake for local sign-in: after too many failures for one user name
-(or from one client address) within a window, further attempts get 429 until the oldest
-failure leaves the window. In process memory: each gateway replica brakes on its own."""
+"""Brakes at the edge: the password-guessing brake for local sign-in (``LoginThrottle``:
+after too many failures for one user name, or from one client address, within a window,
+further attempts get 429 until the oldest failure leaves the window) and the per-caller
+request rate limit of the whole API (``RateLimiter``). In process memory: each gateway
+replica brakes on its own."""
 
+import math
 import time
 from collections import OrderedDict, deque
 
+from ailurus_common.auth import Principal
 from ailurus_common.errors import AilurusError, ErrorCode
 
 
@@ -74,3 +78,50 @@ class LoginThrottle:
             self._failures.move_to_end(key)
         while len(self._failures) > self.max_keys:  # bounded memory under a spray of names
             self._failures.popitem(last=False)
+
+
+class RateLimited(AilurusError):
+    status_code = 429
+    code = ErrorCode.RATE_LIMITED
+
+
+class RateLimiter:
+    """Per-caller token bucket: ``burst`` requests at once, refilled at ``per_minute``.
+
+    The same limit API Management's ``rate-limit-by-key`` applies in front (apim/), so a
+    partner meets it locally too. A request takes one token whatever it carries (an upload
+    of a thousand files is one request). In process memory like ``LoginThrottle``: each
+    replica limits on its own, so behind N replicas a caller gets up to N times the rate.
+    """
+
+    def __init__(self, *, per_minute: float, burst: int, max_keys: int = 100_000) -> None:
+        self.rate_per_s = per_minute / 60.0
+        self.burst = burst
+        self.max_keys = max_keys
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key -> (tokens, at)
+
+    def take(self, key: str) -> None:
+        """Spend one token of ``key``'s bucket, or raise ``RateLimited`` with the whole seconds
+        until one is back (``Retry-After``). Check and spend are one step (no await)."""
+        now = time.monotonic()
+        tokens, at = self._buckets.pop(key, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - at) * self.rate_per_s)
+        if tokens < 1.0:
+            self._buckets[key] = (tokens, now)
+            wait_s = max(1, math.ceil((1.0 - tokens) / self.rate_per_s))
+            raise RateLimited(f"rate limit of {self.rate_per_s * 60:g} requests per minute reached; "
+                              f"retry after {wait_s} s", retry_after_s=wait_s)
+        self._buckets[key] = (tokens - 1.0, now)
+        while len(self._buckets) > self.max_keys:  # least recently seen first: a full bucket anyway
+            self._buckets.popitem(last=False)
+
+
+def caller_key(principal: Principal | None, client_address: str) -> str:
+    """Whose bucket a request spends: a partner's app id for app-only tokens, the user for
+    signed-in people, and the client address (the TCP peer, or what a trusted proxy says)
+    for requests without a valid token: an unverified token's claims are never believed."""
+    if principal is not None and principal.app_only and principal.client_id:
+        return f"app:{principal.client_id}"
+    if principal is not None:
+        return f"user:{principal.subject}"
+    return f"address:{client_address}"

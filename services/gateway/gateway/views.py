@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from ailurus_common.contracts.exports import REVIEWER_ROLE, ExportItem
 from ailurus_common.contracts.ingest import (
     Analytics,
+    ChangePage,
     Heatmap,
     MediaPage,
     MonthlyHeatmap,
@@ -32,12 +33,14 @@ from ailurus_common.contracts.ingest import (
     TrapDetail,
     TrapList,
 )
-from ailurus_common.domain import Group
+from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.records import Deployment, Media
 from ailurus_common.storage.blob import PROCESSED, original_location
 from gateway.privacy import Cell, PrivacyPolicy
 from gateway.schemas import (
     EXACT,
+    ChangePageCoarse,
+    ChangePageExact,
     ExifCoarse,
     ExifExact,
     ExportLabelCoarse,
@@ -94,6 +97,8 @@ class ExactView:
 
     precision = EXACT
     hidden_groups: list[Group] = []  # noqa: RUF012 - read-only
+    # Whether the change feed leaves out media not yet labelled (their group is not known yet).
+    hides_unlabelled = False
 
     def visible(self, media: Media) -> bool:
         return True
@@ -127,6 +132,10 @@ class ExactView:
     def export_file(self, item: ExportItem) -> FileLocation | None:
         """The file an export may include: the original, never one that shows people."""
         return None if item.shows_people else original_location(item.blob_original)
+
+    def changes(self, page: ChangePage, *, limit: int) -> ChangePageExact:
+        return ChangePageExact(items=[self.media(m) for m in page.items], cursor=page.cursor,
+                               has_more=len(page.items) == limit)
 
     def media_page(self, page: MediaPage) -> MediaPageExact:
         return MediaPageExact(items=[self.media(m) for m in page.items], next_cursor=page.next_cursor)
@@ -173,6 +182,9 @@ class CoarseView:
         self.policy = policy
         self.precision = policy.precision
         self.hidden_groups = sorted(Group(g) for g in policy.sensitive_groups)
+        # A pending media has no group yet: were it sent, a coarse caller would watch it vanish
+        # from the feed the moment it is classified as a sensitive group.
+        self.hides_unlabelled = True
 
     def visible(self, media: Media) -> bool:
         """A record of a sensitive sighting is not for a coarse caller (as if not found)."""
@@ -223,6 +235,13 @@ class CoarseView:
         if item.shows_people or not item.blob_thumbnail:
             return None
         return PROCESSED, item.blob_thumbnail
+
+    def changes(self, page: ChangePage, *, limit: int) -> ChangePageCoarse:
+        """ingest never read hidden or unlabelled media (so the cursor cannot step over them);
+        the filter here is a second lock."""
+        return ChangePageCoarse(items=[self.media(m) for m in page.items
+                                       if self.visible(m) and m.status != MediaStatus.PENDING],
+                                cursor=page.cursor, has_more=len(page.items) == limit)
 
     def media_page(self, page: MediaPage) -> MediaPageCoarse:
         # ingest already left sensitive media out (hidden_groups): the filter here is a second lock.

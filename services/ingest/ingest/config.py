@@ -30,6 +30,9 @@ class IngestSettings(ServiceSettings, AuthSettings):
     # Frames of one trap closer than this belong to one burst (sequence).
     sequence_gap_s: float = Field(default=60.0, gt=0)
     max_page_size: int = Field(default=200, ge=1, le=1000)
+    # Cosmos DB: the change feed reads only changes stamped at least this long ago (writers stamp
+    # before they write, from several replicas): above the longest write plus the replicas' clock skew.
+    change_settle_s: float = Field(default=5.0, ge=0)
     # Media read per store query while an export streams (the most an export holds at once).
     export_page_size: int = Field(default=200, ge=1, le=1000)
     # Counters not written in the media's transaction (Cosmos) are recounted from the media

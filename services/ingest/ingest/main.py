@@ -31,7 +31,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             cosmos_key=settings.cosmos_key.get_secret_value() if settings.cosmos_key else None,
             cosmos_database=settings.cosmos_database, cosmos_container=settings.cosmos_container,
             cosmos_index_container=settings.cosmos_index_container,
-            cosmos_ca_cert=settings.cosmos_ca_cert,
+            cosmos_ca_cert=settings.cosmos_ca_cert, change_settle_s=settings.change_settle_s,
         )
         await store.start()
         app.state.store = store

@@ -66,6 +66,8 @@ RULES: dict[tuple[str, str], Role | str] = {
     ("POST", "/api/v1/models/{name}/versions/{version}/promote"): Role.ADMIN,
     ("POST", "/api/v1/models/rollback"): Role.ADMIN,
     ("GET", "/api/v1/serving"): Role.ADMIN,
+    # The change feed: every reader, each at its own precision (coarse: no sightings, no GPS).
+    ("GET", "/api/v1/changes"): Role.VIEWER,
 }
 PATH_VALUES = {"trap_id": "trap-1", "media_id": "a" * 64, "upload_id": "b" * 32, "dataset_id": "stations-0123456789ab",
                "name": "ailurus_classifier", "version": "1"}

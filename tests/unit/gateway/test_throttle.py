@@ -70,3 +70,50 @@ def test_forwarded_for_is_believed_only_from_configured_proxies(tmp_path):
     assert none["proxy_headers"] is False and none["forwarded_allow_ips"] == ""
     some = uvicorn_options(GatewaySettings(**base, trusted_proxies=["10.244.0.0/16"]))
     assert some["proxy_headers"] is True and some["forwarded_allow_ips"] == "10.244.0.0/16"
+
+
+def test_rate_limiter_lets_burst_through_then_refuses_with_retry_after(monkeypatch):
+    from gateway.throttle import RateLimited, RateLimiter
+
+    now = [500.0]
+    monkeypatch.setattr("gateway.throttle.time.monotonic", lambda: now[0])
+    limiter = RateLimiter(per_minute=30, burst=5)  # one token every 2 s
+    for _ in range(5):
+        limiter.take("app:partner-a")
+    with pytest.raises(RateLimited) as info:
+        limiter.take("app:partner-a")
+    assert info.value.status_code == 429 and info.value.code == "rate_limited"
+    assert info.value.retry_after_s == 2
+    limiter.take("app:partner-b")  # another caller has its own bucket
+    now[0] += 2
+    limiter.take("app:partner-a")  # one token back after Retry-After
+    with pytest.raises(RateLimited):
+        limiter.take("app:partner-a")
+
+
+def test_rate_limiter_bucket_never_fills_past_burst(monkeypatch):
+    from gateway.throttle import RateLimited, RateLimiter
+
+    now = [0.0]
+    monkeypatch.setattr("gateway.throttle.time.monotonic", lambda: now[0])
+    limiter = RateLimiter(per_minute=60, burst=3)
+    limiter.take("user:ada")
+    now[0] += 3600  # an hour idle refills to the burst, not to 3,600
+    for _ in range(3):
+        limiter.take("user:ada")
+    with pytest.raises(RateLimited):
+        limiter.take("user:ada")
+
+
+def test_caller_key_is_app_id_for_app_tokens_user_for_people_address_without_token():
+    from ailurus_common.auth import Principal, Role
+    from gateway.throttle import caller_key
+
+    app = Principal.from_claims({"sub": "sp-object-id", "azp": "partner-client-id", "idtyp": "app",
+                                 "roles": [Role.VIEWER.value]})
+    v1_app = Principal.from_claims({"oid": "sp-object-id", "appid": "v1-client-id", "roles": []})
+    person = Principal.from_claims({"oid": "user-oid", "azp": "dashboard-client-id", "scp": "access"})
+    assert caller_key(app, "10.0.0.1") == "app:partner-client-id"
+    assert caller_key(v1_app, "10.0.0.1") == "app:v1-client-id"
+    assert caller_key(person, "10.0.0.1") == "user:user-oid"  # every user of the dashboard app has their own
+    assert caller_key(None, "10.0.0.1") == "address:10.0.0.1"

@@ -243,3 +243,19 @@ def test_exact_review_queue_is_built_from_public_models_only():
     assert "blob_original" not in text and "top_k_groups" not in text  # storage paths and internals stay in
     assert (out.items[0].priority, out.counts.sensitive, out.location_precision) == ("sensitive", 1, "exact")
     assert not hasattr(COARSE, "review_queue")  # no coarse form: coarse callers are refused (403)
+
+
+def test_coarse_changes_drop_sensitive_and_unlabelled_media_even_if_ingest_sent_them():
+    from ailurus_common.contracts.ingest import ChangePage
+    from ailurus_common.domain import MediaStatus
+
+    labelled = MEDIA.model_copy(update={"status": MediaStatus.CLASSIFIED, "group": Group.MAMMAL})
+    panda = labelled.model_copy(update={"id": "b" * 64, "group": Group.RED_PANDA})
+    pending = MEDIA.model_copy(update={"id": "c" * 64})
+    page = ChangePage(items=[labelled, panda, pending], cursor="next")
+    coarse = COARSE.changes(page, limit=3)
+    assert isinstance(coarse, schemas.ChangePageCoarse)
+    assert [m.id for m in coarse.items] == [labelled.id] and coarse.cursor == "next" and coarse.has_more
+    assert not [t for t in ("27.7123", "88.1987") if t in coarse.model_dump_json()]
+    exact = ExactView().changes(page, limit=10)
+    assert [m.id for m in exact.items] == [labelled.id, panda.id, pending.id] and not exact.has_more

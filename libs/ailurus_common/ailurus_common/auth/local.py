@@ -118,7 +118,9 @@ class LocalIssuer:
             "roles": sorted({Role(r).value for r in roles}), "iat": now, "nbf": now,
             "exp": now + (ttl_s or self.ttl_s), "jti": uuid.uuid4().hex, "idtyp": "app" if app_only else "user",
         }
-        if not app_only:
+        if app_only:
+            claims["azp"] = subject  # a client-credentials token names its application, as Entra's do
+        else:
             claims["scp"] = USER_SCOPE
         return jwt.encode(claims, self._private_key, algorithm="RS256", headers={"kid": self.kid})
 

@@ -52,6 +52,8 @@ class Principal:
         service: an app-only token holding the internal ``service`` role (the gateway's identity).
         token_id: the token's ``jti`` (what signing out revokes), when it has one.
         expires_at: the token's ``exp`` (Unix time).
+        client_id: the application the token was issued to (``azp`` in v2 tokens, ``appid`` in
+            v1): a partner's app id for app-only tokens.
     """
 
     subject: str
@@ -61,6 +63,7 @@ class Principal:
     service: bool = False
     token_id: str | None = None
     expires_at: float | None = None
+    client_id: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "roles", effective_roles(self.roles))
@@ -80,6 +83,8 @@ class Principal:
         roles = claims.get("roles") or []
         roles = roles if isinstance(roles, list) else []
         jti, exp = claims.get("jti"), claims.get("exp")
+        client_id = claims.get("azp") or claims.get("appid")
         return cls(subject=subject, name=str(name), roles=frozenset(roles), app_only=app_only,
                    service=app_only and SERVICE_ROLE in roles, token_id=jti if isinstance(jti, str) else None,
-                   expires_at=float(exp) if isinstance(exp, (int, float)) else None)
+                   expires_at=float(exp) if isinstance(exp, (int, float)) else None,
+                   client_id=str(client_id) if client_id else None)

@@ -9,6 +9,7 @@ from ailurus_common.clients.base import ServiceClient, UpstreamError
 from ailurus_common.contracts.exports import ExportItem, ExportPrecision
 from ailurus_common.contracts.ingest import (
     Analytics,
+    ChangePage,
     Classification,
     FailureIn,
     Heatmap,
@@ -92,6 +93,13 @@ class IngestClient(ServiceClient):
                   "to": _iso(end), "min_confidence": min_confidence, "limit": limit, "cursor": cursor,
                   "exclude_group": list(exclude_groups or [])}
         return await self._call("GET", "/v1/media", MediaPage, params=params)
+
+    async def list_changes(self, *, cursor: str | None, limit: int, exclude_groups: list[Group],
+                           exclude_pending: bool) -> ChangePage:
+        """The change feed after ``cursor`` (ingest computes it; see ``MetadataStore.list_changes``)."""
+        params = {"cursor": cursor, "limit": limit, "exclude_group": list(exclude_groups),
+                  "exclude_pending": exclude_pending}
+        return await self._call("GET", "/v1/changes", ChangePage, params=params)
 
     async def delete_media(self, media_id: str) -> None:
         await self._call("DELETE", f"/v1/media/{media_id}")

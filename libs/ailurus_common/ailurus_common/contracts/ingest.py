@@ -239,6 +239,14 @@ class ReviewUndoResults(Body):
     items: list[ReviewUndone] = Field(description="One per item sent, in order.")
 
 
+class ChangePage(Body):
+    """A page of the change feed: media created or changed after the cursor, oldest change
+    first, and the cursor to resume from (never null: the last change read, or the one asked)."""
+
+    items: list[Media]
+    cursor: str
+
+
 class PendingCount(Body):
     pending: int
 

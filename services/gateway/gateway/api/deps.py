@@ -3,16 +3,20 @@
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials
 
 from ailurus_common.auth import Principal, Role
 from ailurus_common.auth.errors import Forbidden
+from ailurus_common.auth.service import bearer_credentials
 from ailurus_common.clients.ingest import IngestClient
 from ailurus_common.clients.ml import MlClient
+from ailurus_common.errors import AilurusError
 from ailurus_common.storage.blob import BlobStore
 from gateway.auth import GatewayAuth, current_principal, get_auth
 from gateway.config import GatewaySettings, get_settings
 from gateway.privacy import PrivacyPolicy
 from gateway.progress import ProgressHub
+from gateway.throttle import RateLimiter, caller_key
 from gateway.uploads import UploadPipeline
 from gateway.views import CoarseView, ExactView, View
 
@@ -65,6 +69,23 @@ async def get_view(principal: CurrentPrincipal, settings: Annotated[GatewaySetti
         return ExactView()
     return CoarseView(PrivacyPolicy(cell_deg=settings.privacy_cell_deg, min_count=settings.privacy_min_count,
                                     sensitive_groups=frozenset(settings.privacy_sensitive_groups)))
+
+
+async def enforce_rate_limit(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                                                      Depends(bearer_credentials)]) -> None:
+    """Spend one token of the caller's bucket (429 ``rate_limited`` with ``Retry-After`` when
+    empty). Runs before the role check, so requests with no or a bad token are limited too,
+    by their client address: the bucket is only ever named by a validated token."""
+    limiter: RateLimiter | None = request.app.state.rate_limiter
+    if limiter is None:
+        return
+    principal = None
+    if credentials is not None:
+        try:
+            principal = await request.app.state.token_validator.validate(credentials.credentials)
+        except AilurusError:
+            principal = None  # the role check that follows answers 401 for it
+    limiter.take(caller_key(principal, request.client.host if request.client else "unknown"))
 
 
 SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]

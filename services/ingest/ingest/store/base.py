@@ -18,6 +18,7 @@ from ailurus_common.errors import ErrorCode
 from ailurus_common.records import UTC_TEXT_FORMAT, Deployment, Media, MediaFilter, utc_text
 from ailurus_common.storage.errors import StorageError
 
+_CHANGE_CURSOR_PREFIX = "changes:"
 _SORT_KEY = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z\|[0-9a-f]{64}")
 
 CounterKey = tuple[str, str, str]  # (deployment_id, UTC day, group)
@@ -92,6 +93,18 @@ class MetadataStore(Protocol):
         """Newest first by ``Media.sort_key``; returns the page and the cursor of the
         next page (None on the last). The cursor is opaque to callers."""
 
+    async def list_changes(self, *, after: str | None, limit: int, exclude_groups: list[Group],
+                           exclude_pending: bool) -> tuple[list[Media], str]:
+        """Media created or changed after the change cursor ``after`` (None: from the start),
+        in the order their writes became visible, and the cursor to resume from (the last
+        one returned; ``after`` itself when nothing is new). Every write of a media stamps
+        a new change key, so a media changed while a reader pages moves behind the reader's
+        position and is read once more there, with its new state: across pages no change
+        is missed and none is read twice. Media whose current group is in
+        ``exclude_groups`` (and with ``exclude_pending``, media not yet labelled) are not
+        read at all, so the cursor never moves past a change the caller may not see.
+        Deleted media do not appear (no tombstones). The cursor is opaque to callers."""
+
     async def list_pending(self, *, updated_before: datetime, limit: int) -> list[Media]:
         """Media with status pending whose ``updated_at`` is older than ``updated_before``."""
 
@@ -142,6 +155,33 @@ def decode_cursor(cursor: str) -> str:
     if not _SORT_KEY.fullmatch(sort_key):
         raise StorageError("cursor is not valid for this listing", code=ErrorCode.INVALID_CURSOR, status_code=400)
     return sort_key
+
+
+def change_key(stamp: datetime, media_id: str) -> str:
+    """The feed position of a write of ``media_id`` made at ``stamp``."""
+    return f"{utc_text(stamp)}|{media_id}"
+
+
+def encode_change_cursor(key: str) -> str:
+    """The ``list_changes`` cursor that resumes after the change with ``key``."""
+    return base64.urlsafe_b64encode((_CHANGE_CURSOR_PREFIX + key).encode()).decode().rstrip("=")
+
+
+def decode_change_cursor(cursor: str) -> str:
+    """The change key a change cursor stands for; ``StorageError`` (400 ``invalid_cursor``)
+    otherwise (a media listing's cursor is not a change cursor)."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        text = ""
+    key = text.removeprefix(_CHANGE_CURSOR_PREFIX)
+    if not text.startswith(_CHANGE_CURSOR_PREFIX) or not _SORT_KEY.fullmatch(key):
+        raise StorageError("cursor is not a change feed cursor", code=ErrorCode.INVALID_CURSOR, status_code=400)
+    return key
+
+
+# The cursor before every change (what a caller starting from the beginning resumes from).
+FIRST_CHANGE_CURSOR = encode_change_cursor("0001-01-01T00:00:00.000000Z|" + "0" * 64)
 
 
 def counter_key(deployment_id: str, status: str, group: str | None, timestamp_utc: str) -> CounterKey | None:

@@ -46,15 +46,19 @@ from azure.identity.aio import DefaultAzureCredential
 
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.errors import ErrorCode
-from ailurus_common.records import Deployment, Media, MediaFilter
+from ailurus_common.records import Deployment, Media, MediaFilter, utc_now
 from ailurus_common.storage.errors import Conflict, NotFound, StorageError
 from ingest.store.base import (
+    FIRST_CHANGE_CURSOR,
     CounterKey,
     CountsPer,
     Frame,
     MediaChange,
+    change_key,
     counter_key,
+    decode_change_cursor,
     decode_cursor,
+    encode_change_cursor,
     encode_cursor,
     media_counter_key,
     parse_utc_text,
@@ -62,7 +66,7 @@ from ingest.store.base import (
 )
 
 _DEPLOYMENT_EXTRAS = frozenset({"type", "deployment_id"})
-_MEDIA_EXTRAS = frozenset({"type", "sort_key"})
+_MEDIA_EXTRAS = frozenset({"type", "sort_key", "change_key"})
 _DELETE_CONCURRENCY = 16
 _WRITE_CONCURRENCY = 16
 _REPLACE_BACKOFF_S = 0.005
@@ -82,7 +86,9 @@ def _stored_key(doc: dict[str, Any]) -> CounterKey | None:
 
 
 def _media_doc(media: Media) -> dict[str, Any]:
+    # change_key: stamped at each write attempt (an ETag retry stamps again), read by list_changes.
     return {**media.model_dump(mode="json"), "type": "media", "sort_key": media.sort_key,
+            "change_key": change_key(utc_now(), media.id),
             "timestamp": utc_text(media.timestamp), "uploaded_at": utc_text(media.uploaded_at),
             "updated_at": utc_text(media.updated_at)}
 
@@ -205,12 +211,17 @@ class CosmosMetadataStore:
             concurrent writes.
         claim_grace_s: a media id claimed this long ago whose record is missing belongs to a
             creator that died between its two writes: a new create takes the claim over.
+        change_settle_s: the change feed reads only changes stamped at least this long ago.
+            Writers stamp before they write, from several replicas' clocks, so a change can
+            become visible after a later-stamped one; this must exceed the longest write plus
+            the clock skew between ingest replicas, or a change could be missed.
     """
 
     def __init__(self, endpoint: str, credential: str | AsyncTokenCredential | None = None, *,
                  database: str = "ailurus", container: str = "metadata", index_container: str = "media-index",
                  ca_cert: Path | None = None, endpoint_discovery: bool = True, max_replace_attempts: int = 20,
-                 claim_grace_s: float = _CLAIM_GRACE_S) -> None:
+                 claim_grace_s: float = _CLAIM_GRACE_S, change_settle_s: float = 5.0) -> None:
+        self.change_settle_s = change_settle_s
         self.endpoint = endpoint
         self.database_name = database
         self.container_name = container
@@ -558,6 +569,24 @@ class CosmosMetadataStore:
         page = docs[:limit]
         next_cursor = encode_cursor(page[-1]["sort_key"]) if len(docs) > limit else None
         return [_media(doc) for doc in page], next_cursor
+
+    @_translate_errors
+    async def list_changes(self, *, after: str | None, limit: int, exclude_groups: list[Group],
+                           exclude_pending: bool) -> tuple[list[Media], str]:
+        if limit < 1:
+            raise StorageError("limit must be at least 1", code=ErrorCode.INVALID_LIMIT, status_code=400)
+        clauses, params = _media_where(MediaFilter(exclude_groups=exclude_groups))
+        horizon = utc_now() - timedelta(seconds=self.change_settle_s)
+        clauses += ["c.change_key > @after", "c.change_key < @horizon"]
+        params |= {"@after": decode_change_cursor(after or FIRST_CHANGE_CURSOR),
+                   "@horizon": change_key(horizon, "0" * 64), "@top": limit}
+        if exclude_pending:
+            clauses.append("c.status != @pending")
+            params["@pending"] = str(MediaStatus.PENDING)
+        docs = await self._query(f"SELECT TOP @top * FROM c WHERE {' AND '.join(clauses)} ORDER BY c.change_key",
+                                 params)
+        cursor = encode_change_cursor(docs[-1]["change_key"]) if docs else after or FIRST_CHANGE_CURSOR
+        return [_media(doc) for doc in docs], cursor
 
     @_translate_errors
     async def list_pending(self, *, updated_before: datetime, limit: int) -> list[Media]:

@@ -10,7 +10,7 @@ def open_metadata_store(*, backend: Literal["sqlite", "cosmos"], sqlite_path: Pa
                         cosmos_endpoint: str | None = None, cosmos_key: str | None = None,
                         cosmos_database: str = "ailurus", cosmos_container: str = "metadata",
                         cosmos_index_container: str = "media-index",
-                        cosmos_ca_cert: Path | None = None) -> MetadataStore:
+                        cosmos_ca_cert: Path | None = None, change_settle_s: float = 5.0) -> MetadataStore:
     """The ``MetadataStore`` for ``backend``; call ``start()`` before use.
 
     Args:
@@ -19,6 +19,7 @@ def open_metadata_store(*, backend: Literal["sqlite", "cosmos"], sqlite_path: Pa
         cosmos_endpoint: the account (or stand-in) URL; required for ``"cosmos"``.
         cosmos_key: emulators only; without it ``DefaultAzureCredential`` authenticates.
         cosmos_ca_cert: verify an emulator's TLS certificate against this CA file.
+        change_settle_s: Cosmos DB's change-feed settle window (``CosmosMetadataStore``).
 
     Raises:
         ValueError: a setting the backend needs is missing.
@@ -37,5 +38,6 @@ def open_metadata_store(*, backend: Literal["sqlite", "cosmos"], sqlite_path: Pa
         # A key means an emulator or stand-in: it has no regional endpoints to discover.
         return CosmosMetadataStore(cosmos_endpoint, cosmos_key, database=cosmos_database, container=cosmos_container,
                                    index_container=cosmos_index_container,
-                                   ca_cert=cosmos_ca_cert, endpoint_discovery=cosmos_key is None)
+                                   ca_cert=cosmos_ca_cert, endpoint_discovery=cosmos_key is None,
+                                   change_settle_s=change_settle_s)
     raise ValueError(f"unknown metadata backend {backend!r}; expected 'sqlite' or 'cosmos'")

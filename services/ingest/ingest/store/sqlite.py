@@ -9,7 +9,7 @@ change in the same transaction as the media that moves them, so they are always 
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +17,19 @@ import aiosqlite
 
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.errors import ErrorCode
-from ailurus_common.records import Deployment, Media, MediaFilter
+from ailurus_common.records import Deployment, Media, MediaFilter, utc_now
 from ailurus_common.storage.errors import Conflict, NotFound, StorageError
 from ingest.store.base import (
+    FIRST_CHANGE_CURSOR,
     CounterKey,
     CountsPer,
     Frame,
     MediaChange,
+    change_key,
     counter_key,
+    decode_change_cursor,
     decode_cursor,
+    encode_change_cursor,
     encode_cursor,
     media_counter_key,
     parse_utc_text,
@@ -49,13 +53,15 @@ CREATE TABLE IF NOT EXISTS media (
     timestamp TEXT NOT NULL,
     sort_key TEXT NOT NULL,
     updated_at TEXT NOT NULL,
-    doc TEXT NOT NULL
+    doc TEXT NOT NULL,
+    change_key TEXT
 );
 CREATE INDEX IF NOT EXISTS media_by_sort_key ON media (sort_key);
 CREATE INDEX IF NOT EXISTS media_by_deployment ON media (deployment_id, sort_key);
 CREATE INDEX IF NOT EXISTS media_by_deployment_time ON media (deployment_id, timestamp);
 CREATE INDEX IF NOT EXISTS media_by_group ON media (grp, sort_key);
 CREATE INDEX IF NOT EXISTS media_by_status ON media (status, updated_at);
+CREATE INDEX IF NOT EXISTS media_by_change ON media (change_key);
 CREATE TABLE IF NOT EXISTS counters (
     deployment_id TEXT NOT NULL,
     day TEXT NOT NULL,
@@ -65,15 +71,15 @@ CREATE TABLE IF NOT EXISTS counters (
 ) WITHOUT ROWID;
 """
 
-_MEDIA_COLUMNS = "id, deployment_id, status, grp, label, confidence, timestamp, sort_key, updated_at, doc"
+_MEDIA_COLUMNS = "id, deployment_id, status, grp, label, confidence, timestamp, sort_key, updated_at, doc, change_key"
 _MEDIA_UPDATE = ("deployment_id = ?, status = ?, grp = ?, label = ?, confidence = ?, timestamp = ?, "
-                 "sort_key = ?, updated_at = ?, doc = ?")
+                 "sort_key = ?, updated_at = ?, doc = ?, change_key = ?")
 
 
-def _media_row(media: Media) -> tuple[Any, ...]:
+def _media_row(media: Media, change: str) -> tuple[Any, ...]:
     return (media.id, media.deployment_id, str(media.status), media.group and str(media.group), media.label,
             media.confidence, utc_text(media.timestamp), media.sort_key, utc_text(media.updated_at),
-            media.model_dump_json())
+            media.model_dump_json(), change)
 
 
 def _media_where(filters: MediaFilter) -> tuple[list[str], list[Any]]:
@@ -131,6 +137,7 @@ class SqliteMetadataStore:
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self._last_stamp: datetime | None = None
 
     async def start(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -139,6 +146,10 @@ class SqliteMetadataStore:
         await self._writer.execute("PRAGMA journal_mode=WAL")
         await self._writer.execute("PRAGMA synchronous=NORMAL")
         await self._writer.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        columns = {row[1] for row in await self._writer.execute_fetchall("PRAGMA table_info(media)")}
+        if columns and "change_key" not in columns:  # a database from before the change feed
+            await self._writer.execute("ALTER TABLE media ADD COLUMN change_key TEXT")
+            await self._writer.execute("UPDATE media SET change_key = updated_at || '|' || id")
         await self._writer.executescript(_SCHEMA)
         self._reader = await aiosqlite.connect(self.path, isolation_level=None)
         await self._reader.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
@@ -157,6 +168,17 @@ class SqliteMetadataStore:
         return True
 
     # plumbing ----------------------------------------------------------------------
+    def _change(self, media_id: str) -> str:
+        """The change key of a write made now. Called inside the write transaction: writes
+        are serialised, and each stamp is later than the one before (even if the clock steps
+        back), so keys grow in commit order and a reader never sees a key appear behind one
+        it has read."""
+        stamp = utc_now()
+        if self._last_stamp is not None and stamp <= self._last_stamp:
+            stamp = self._last_stamp + timedelta(microseconds=1)
+        self._last_stamp = stamp
+        return change_key(stamp, media_id)
+
     def _connection(self, connection: aiosqlite.Connection | None) -> aiosqlite.Connection:
         if connection is None:
             raise StorageError("metadata store is not started")
@@ -239,8 +261,8 @@ class SqliteMetadataStore:
         async with self._transaction() as db:
             # id is the primary key across all deployments: same bytes = one record.
             cursor = await db.execute(
-                f"INSERT INTO media ({_MEDIA_COLUMNS}) VALUES ({', '.join('?' * 10)}) ON CONFLICT (id) DO NOTHING",
-                _media_row(media))
+                f"INSERT INTO media ({_MEDIA_COLUMNS}) VALUES ({', '.join('?' * 11)}) ON CONFLICT (id) DO NOTHING",
+                _media_row(media, self._change(media.id)))
             if cursor.rowcount == 0:
                 return False
             await self._adjust(db, None, media_counter_key(media))
@@ -251,8 +273,8 @@ class SqliteMetadataStore:
         async with self._transaction() as db:  # one transaction: one fsync for the whole upload
             for item in media:
                 cursor = await db.execute(
-                    f"INSERT INTO media ({_MEDIA_COLUMNS}) VALUES ({', '.join('?' * 10)}) ON CONFLICT (id) DO NOTHING",
-                    _media_row(item))
+                    f"INSERT INTO media ({_MEDIA_COLUMNS}) VALUES ({', '.join('?' * 11)}) ON CONFLICT (id) DO NOTHING",
+                    _media_row(item, self._change(item.id)))
                 created.append(cursor.rowcount == 1)
                 if cursor.rowcount == 1:
                     await self._adjust(db, None, media_counter_key(item))
@@ -276,7 +298,8 @@ class SqliteMetadataStore:
                 return current
             if updated.id != current.id or updated.deployment_id != current.deployment_id:
                 raise ValueError("update_media cannot move a media to another id or trap")
-            await db.execute(f"UPDATE media SET {_MEDIA_UPDATE} WHERE id = ?", (*_media_row(updated)[1:], media_id))
+            row = _media_row(updated, self._change(media_id))
+            await db.execute(f"UPDATE media SET {_MEDIA_UPDATE} WHERE id = ?", (*row[1:], media_id))
             await self._adjust(db, media_counter_key(current), media_counter_key(updated))
             return updated
 
@@ -306,6 +329,23 @@ class SqliteMetadataStore:
         page = rows[:limit]
         next_cursor = encode_cursor(page[-1][1]) if len(rows) > limit else None
         return [Media.model_validate_json(row[0]) for row in page], next_cursor
+
+    async def list_changes(self, *, after: str | None, limit: int, exclude_groups: list[Group],
+                           exclude_pending: bool) -> tuple[list[Media], str]:
+        if limit < 1:
+            raise StorageError("limit must be at least 1", code=ErrorCode.INVALID_LIMIT, status_code=400)
+        clauses, params = _media_where(MediaFilter(exclude_groups=exclude_groups))
+        clauses.append("change_key IS NOT NULL")
+        if exclude_pending:
+            clauses.append("status != ?")
+            params.append(str(MediaStatus.PENDING))
+        if after is not None:
+            clauses.append("change_key > ?")
+            params.append(decode_change_cursor(after))
+        rows = await self._read_all(
+            f"SELECT doc, change_key FROM media {_where_sql(clauses)} ORDER BY change_key LIMIT ?", [*params, limit])
+        cursor = encode_change_cursor(rows[-1][1]) if rows else after or FIRST_CHANGE_CURSOR
+        return [Media.model_validate_json(row[0]) for row in rows], cursor
 
     async def list_pending(self, *, updated_before: datetime, limit: int) -> list[Media]:
         rows = await self._read_all(

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from ailurus_common.contracts.ingest import Classification, FailureIn, LeaseIn, MediaPage, PendingCount, Review
+from ailurus_common.contracts.ingest import ChangePage, Classification, FailureIn, LeaseIn, MediaPage, PendingCount, Review
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.records import Media, MediaFilter, utc_now
 from ingest.api.deps import SettingsDep, StoreDep
@@ -25,6 +25,20 @@ async def delete_media(media_id: str, store: StoreDep) -> Response:
     if not await store.delete_media(media_id):
         raise MediaNotFound(f"no media {media_id}")
     return Response(status_code=204)
+
+
+@router.get("/changes", response_model=ChangePage)
+async def list_changes(
+    store: StoreDep, settings: SettingsDep, cursor: str | None = None, limit: Annotated[int, Query(ge=1)] = 100,
+    exclude_group: Annotated[list[Group], Query(description="Never read media currently in these groups.")] = [],  # noqa: B006
+    exclude_pending: bool = False,
+) -> ChangePage:
+    """The change feed: media created or changed after ``cursor``, in write order."""
+    if limit > settings.max_page_size:
+        raise InvalidQuery(f"limit must be at most {settings.max_page_size}")
+    items, next_cursor = await store.list_changes(after=cursor, limit=limit, exclude_groups=exclude_group,
+                                                  exclude_pending=exclude_pending)
+    return ChangePage(items=items, cursor=next_cursor)
 
 
 @router.get("/media", response_model=MediaPage)
