@@ -73,6 +73,10 @@ class ErrorCode(StrEnum):
     INVALID_QUERY = "invalid_query"
     INVALID_CURSOR = "invalid_cursor"
     INVALID_LIMIT = "invalid_limit"
+    # notifications
+    SUBSCRIPTION_NOT_FOUND = "subscription_not_found"
+    WEBHOOK_REFUSED = "webhook_refused"
+    WEBHOOK_VALIDATION_FAILED = "webhook_validation_failed"
     # storage and internal services
     STORAGE_UNAVAILABLE = "storage_unavailable"
     STORAGE_FULL = "storage_full"

@@ -78,6 +78,12 @@ class SubscriptionCreate(BaseModel):
     precision: Precision = Field(default="coarse", description="exact: positions and names, as an admin sees them.")
 
 
+class SubscriptionRequest(SubscriptionCreate):
+    """What the gateway asks the notifier to record: the admin's subscription and who they are."""
+
+    created_by: str = Field(min_length=1, max_length=200)
+
+
 class Subscription(BaseModel):
     """A subscription as shown (the secret is never part of it)."""
 
