@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from ailurus_common.auth import Role
 from ailurus_common.auth.service import ServiceTokens
 from ailurus_common.clients.ingest import IngestClient
+from ailurus_common.clients.notifier import NotifierClient
 from ailurus_common.clients.preprocess import PreprocessClient
 from ailurus_common.errors import install_error_handlers
 from ailurus_common.http import (
@@ -20,7 +21,7 @@ from ailurus_common.http import (
 )
 from ailurus_common.logging import configure_logging
 from ailurus_common.request_context import RequestIdMiddleware
-from gateway.api.routes import analytics, dashboard, exports, health, images, maps, media, traps, uploads
+from gateway.api.routes import analytics, dashboard, exports, health, images, maps, media, subscriptions, traps, uploads
 from gateway.api.routes import auth as auth_routes
 from gateway.auth import open_auth, require
 from gateway.config import GatewaySettings, get_settings
@@ -59,6 +60,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                                         max_connections=settings.fanout_concurrency * 2, tokens=tokens),
             record_batch=settings.record_batch)
         app.state.pipeline = pipeline
+        app.state.notifier = NotifierClient(settings.notifier_url, timeout_s=settings.notifier_timeout_s,
+                                            tokens=tokens)
         app.state.progress = ProgressHub()
         worker = asyncio.create_task(PendingWorker(pipeline, settings).run_forever()) if settings.worker_enabled else None
         try:
@@ -70,6 +73,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                     await worker
             await pipeline.ingest.close()
             await pipeline.preprocess.close()
+            await app.state.notifier.close()
             await blobs.close()
             await tokens.close()
             await app.state.auth.close()
@@ -96,7 +100,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # Only the sign-in routes below (and the OpenAPI document) are public.
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require(Role.VIEWER))], responses=ERROR_RESPONSES)
     for router in (traps.router, images.router, uploads.router, media.router, maps.router, analytics.router,
-                   exports.router):
+                   exports.router, subscriptions.router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(auth_routes.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)

@@ -53,8 +53,14 @@ RULES: dict[tuple[str, str], Role | str] = {
     ("GET", "/api/v1/map/traps"): Role.VIEWER,
     ("GET", "/api/v1/map/heatmap"): Role.VIEWER,
     ("GET", "/api/v1/analytics"): Role.VIEWER,
+    # Webhook subscriptions: admins only (a subscription can carry exact positions).
+    ("POST", "/api/v1/subscriptions"): Role.ADMIN,
+    ("GET", "/api/v1/subscriptions"): Role.ADMIN,
+    ("GET", "/api/v1/subscriptions/{subscription_id}"): Role.ADMIN,
+    ("DELETE", "/api/v1/subscriptions/{subscription_id}"): Role.ADMIN,
+    ("GET", "/api/v1/subscriptions/{subscription_id}/deliveries"): Role.ADMIN,
 }
-PATH_VALUES = {"trap_id": "trap-1", "media_id": "a" * 64, "upload_id": "b" * 32}
+PATH_VALUES = {"trap_id": "trap-1", "media_id": "a" * 64, "upload_id": "b" * 32, "subscription_id": "c" * 32}
 CALLERS: list[Role | None] = [None, *Role]
 
 

@@ -146,3 +146,50 @@ def test_every_event_arrives_after_the_receiver_and_the_notifier_come_back(servi
         "| duplicates (same id) | lost |\n|---|---|---|---|---|---|\n"
         f"| {expected} | {retried} | {len(dead)} | {len(by_id)} | {len(ids) - len(by_id)} "
         f"| {expected - len(by_id)} |\n")
+
+
+async def test_the_gateway_admin_api_routes_to_the_notifier_and_never_returns_secrets(services, tmp_path, logs_dir,
+                                                                                    service_key):
+    from ailurus_common.auth import Role
+    from gateway.auth import local_issuer
+    from gateway.main import create_app
+    from tests.integration.gateway.test_auth_routes import make_settings
+
+    ingest, notifier_url, _, started = services
+    port = free_port()
+    started.append(_receiver(port, tmp_path / "received.jsonl", logs_dir).start())
+    settings = make_settings(tmp_path, auth_key_path=service_key, ingest_url=ingest, notifier_url=notifier_url)
+    issuer = local_issuer(settings)
+    admin = {"Authorization": f"Bearer {issuer.issue('admin-1', [Role.ADMIN])}"}
+    partner_admin = {"Authorization": f"Bearer {issuer.issue('partner-app', [Role.ADMIN], app_only=True)}"}
+    viewer = {"Authorization": f"Bearer {issuer.issue('viewer-1', [Role.VIEWER])}"}
+    partner = {"Authorization": f"Bearer {issuer.issue('partner-read', [Role.VIEWER], app_only=True)}"}
+    app = create_app(settings)
+    body = {"url": f"http://127.0.0.1:{port}/hook", "secret": SECRET, "types": ["sighting.sensitive"],
+            "precision": "exact"}
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        for headers in (viewer, partner):  # neither sees nor makes subscriptions
+            assert (await client.get("/api/v1/subscriptions", headers=headers)).status_code == 403
+            assert (await client.post("/api/v1/subscriptions", json=body, headers=headers)).status_code == 403
+        refused = await client.post("/api/v1/subscriptions", json=body, headers=partner_admin)
+        assert refused.status_code == 403  # app-only tokens never subscribe to exact positions
+        bad = await client.post("/api/v1/subscriptions", json={**body, "secret": "short"}, headers=admin)
+        assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
+        inward = await client.post("/api/v1/subscriptions", json={**body, "url": "http://10.0.0.1/hook"},
+                                   headers=admin)
+        assert inward.status_code == 400 and inward.json()["error"]["code"] == "webhook_refused"
+        created = await client.post("/api/v1/subscriptions", json=body, headers=admin)
+        assert created.status_code == 201, created.text
+        subscription = created.json()
+        assert subscription["created_by"] == "admin-1" and subscription["precision"] == "exact"
+        listed = await client.get("/api/v1/subscriptions", headers=admin)
+        one = await client.get(f"/api/v1/subscriptions/{subscription['id']}", headers=admin)
+        log = await client.get(f"/api/v1/subscriptions/{subscription['id']}/deliveries", headers=admin)
+        for response in (created, listed, one, log):
+            assert SECRET not in response.text and "secret" not in response.text
+        assert [s["id"] for s in listed.json()["items"]] == [subscription["id"]]
+        assert log.json() == {"items": []}
+        assert (await client.delete(f"/api/v1/subscriptions/{subscription['id']}", headers=admin)).status_code == 204
+        gone = await client.get(f"/api/v1/subscriptions/{subscription['id']}", headers=admin)
+        assert gone.status_code == 404 and gone.json()["error"]["code"] == "subscription_not_found"
