@@ -39,7 +39,8 @@ def _row(name: str, r: dict, bare: dict, extra: str = "-") -> str:
 def _stack(backend: str) -> Stack:
     data_dir = Path(tempfile.mkdtemp(prefix=f"ailurus-bench-{backend}-"))
     return Stack(StackConfig(backend=backend, data_dir=data_dir, gateway_port=free_port(), preprocess_port=free_port(),
-                             ingest_port=free_port(), triton_ports=(free_port(), free_port(), free_port()),
+                             ingest_port=free_port(), notifier_port=free_port(),
+                             triton_ports=(free_port(), free_port(), free_port()),
                              blob_port=free_port(), queue_port=free_port(), cosmos_port=free_port(),
                              extra_env={name: {f"{name.upper()}_LOG_LEVEL": "WARNING"}
                                         for name in ("gateway", "preprocess", "ingest")}))

@@ -1,4 +1,4 @@
-"""The whole local stack: Triton, preprocess, ingest, gateway, and for ``backend="azure"``
+"""The whole local stack: Triton, preprocess, ingest, the notifier, gateway, and for ``backend="azure"``
 Azurite plus the Cosmos DB stand-in. ``make run`` and the end-to-end tests both use it.
 
 ``python -m ailurus_tools.stack`` starts it on the default ports, prints the URLs,
@@ -30,6 +30,7 @@ class StackConfig:
     gateway_port: int = 8080
     preprocess_port: int = 8081
     ingest_port: int = 8082
+    notifier_port: int = 8084
     triton_ports: tuple[int, int, int] = (8000, 8001, 8002)
     # Use a Triton that is already running (tests share one) instead of starting one.
     triton_grpc_url: str | None = None
@@ -76,6 +77,10 @@ class Stack:
         return f"http://127.0.0.1:{self.config.ingest_port}"
 
     @property
+    def notifier_url(self) -> str:
+        return f"http://127.0.0.1:{self.config.notifier_port}"
+
+    @property
     def preprocess_url(self) -> str:
         return f"http://127.0.0.1:{self.config.preprocess_port}"
 
@@ -108,8 +113,13 @@ class Stack:
                            "PREPROCESS_AUTH_KEY_PATH": key, "PREPROCESS_BLOB_ROOT": str(data / "blobs")},
             "ingest": {"INGEST_PORT": str(c.ingest_port), "INGEST_SQLITE_PATH": str(data / "metadata.sqlite3"),
                        "INGEST_AUTH_KEY_PATH": key},
+            # Webhooks on this machine's loopback are allowed: the local stack's own receivers.
+            "notifier": {"NOTIFIER_PORT": str(c.notifier_port), "NOTIFIER_INGEST_URL": self.ingest_url,
+                         "NOTIFIER_SQLITE_PATH": str(data / "notifier.sqlite3"), "NOTIFIER_AUTH_KEY_PATH": key,
+                         "NOTIFIER_WEBHOOK_ALLOWED_HOSTS": '["127.0.0.1"]'},
             "gateway": {"GATEWAY_PORT": str(c.gateway_port), "GATEWAY_INGEST_URL": self.ingest_url,
                         "GATEWAY_PREPROCESS_URL": self.preprocess_url, "GATEWAY_BLOB_ROOT": str(data / "blobs"),
+                        "GATEWAY_NOTIFIER_URL": self.notifier_url,
                         "GATEWAY_AUTH_KEY_PATH": key,
                         "GATEWAY_AUTH_USERS_PATH": str(self.auth_dir / "users.json")},
         }[name]
@@ -123,7 +133,7 @@ class Stack:
 
     def service(self, name: str) -> ManagedProcess:
         port = {"preprocess": self.config.preprocess_port, "ingest": self.config.ingest_port,
-                "gateway": self.config.gateway_port}[name]
+                "notifier": self.config.notifier_port, "gateway": self.config.gateway_port}[name]
         return ManagedProcess(name, [sys.executable, "-m", name], env=self._env(name), cwd=ROOT,
                               ready_url=f"http://127.0.0.1:{port}/readyz", log_path=self.logs / f"{name}.log")
 
@@ -138,7 +148,7 @@ class Stack:
             if self.triton:
                 self.triton.start(log_path=self.logs / "triton.log")
                 self._started.append(self.triton)
-            for name in ("preprocess", "ingest", "gateway"):
+            for name in ("preprocess", "ingest", "notifier", "gateway"):
                 self.services[name] = self.service(name)
                 self.services[name].start(timeout_s=90)
                 self._started.append(self.services[name])
