@@ -1,10 +1,12 @@
 """Notifications end to end on real processes: ingest (the outbox), the notifier and a
 webhook receiver (tests/support/webhook_receiver.py). The receiver is stopped mid-stream
-and started again, the notifier is killed and restarted, and every event recorded reaches
-the receiver once it is back: none lost, duplicates only with the same id. The figures go
-to test-artifacts/notifications.md."""
+and started again, the notifier and ingest are killed (ingest right after recording), both
+restarted, and every event recorded reaches the receiver once it is back: none lost,
+duplicates only with the same id. The figures go to test-artifacts/notifications.md."""
 
 import json
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -94,9 +96,15 @@ def test_every_event_arrives_after_the_receiver_and_the_notifier_come_back(servi
         for n in range(21, 41):
             _upload(client, ingest, n)
         time.sleep(1.0)
-        started[1].stop()  # the notifier dies with deliveries pending
+        os.killpg(started[1].process.pid, signal.SIGKILL)  # the notifier dies with deliveries pending
+        started[1].process.wait()
         for n in range(41, 61):
             _upload(client, ingest, n)
+        # ingest dies right after recording (SIGKILL: no shutdown at all) and comes back: the
+        # events of uploads 41-60 exist only in its outbox, committed with the media
+        os.killpg(started[0].process.pid, signal.SIGKILL)
+        started[0].process.wait()
+        started[0].start()
         started[1] = notifier().start()
         receiver = _receiver(port, out, logs_dir).start()
         started[2] = receiver
@@ -141,7 +149,7 @@ def test_every_event_arrives_after_the_receiver_and_the_notifier_come_back(servi
         "# Notification delivery (tests/integration/notifier/test_delivery.py)\n\n"
         "Real ingest, notifier and webhook receiver processes; 60 uploads (12 red pandas) to a coarse\n"
         "subscription; the receiver stopped after upload 20 and started again after upload 60; the\n"
-        "notifier killed after upload 40 and restarted.\n\n"
+        "notifier killed (SIGKILL) after upload 40, ingest after upload 60; both restarted.\n\n"
         "| events sent | deliveries retried (attempts beyond the first) | dead-lettered | received (distinct ids) "
         "| duplicates (same id) | lost |\n|---|---|---|---|---|---|\n"
         f"| {expected} | {retried} | {len(dead)} | {len(by_id)} | {len(ids) - len(by_id)} "
