@@ -13,6 +13,7 @@ const ROUTES = [
   [/^gallery$/, "gallery"],
   [/^media\/([0-9a-f]{64})$/, "media"],
   [/^analytics$/, "analytics"],
+  [/^subscriptions$/, "subscriptions"],
   [/^signin$/, "signin"],
 ];
 const NEXT_KEY = "ailurus.next";
