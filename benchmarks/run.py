@@ -42,6 +42,7 @@ def _stack(backend: str, *, env: dict[str, str] | None = None, triton_trace_url:
     data_dir = Path(tempfile.mkdtemp(prefix=f"ailurus-bench-{backend}-"))
     return Stack(StackConfig(backend=backend, data_dir=data_dir, gateway_port=free_port(), preprocess_port=free_port(),
                              ingest_port=free_port(), worker_port=free_port(), ml_port=free_port(),
+                             notifier_port=free_port(),
                              triton_ports=(free_port(), free_port(), free_port()),
                              blob_port=free_port(), queue_port=free_port(), cosmos_port=free_port(),
                              triton_trace_otlp_url=triton_trace_url,

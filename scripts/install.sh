@@ -51,7 +51,7 @@ echo "install: pinned dependencies"
 "$VENV/bin/pip" install --quiet -r requirements-dev.txt 2>&1 | { grep -v "is ignored: it is neither" || true; }
 echo "install: project packages (editable)"
 "$VENV/bin/pip" install --quiet --no-build-isolation --no-deps \
-  -e libs/ailurus_common -e services/preprocess -e services/gateway -e services/ingest -e services/worker -e tools -e ml
+  -e libs/ailurus_common -e services/preprocess -e services/gateway -e services/ingest -e services/worker -e services/notifier -e tools -e ml
 # Prometheus's promtool checks the chart's alert rules: taken from Debian's package without
 # installing the server (which would come with a service). Optional: the tests skip without it.
 if [[ ! -x $VENV/bin/promtool ]] && command -v apt-get >/dev/null; then

@@ -11,6 +11,12 @@ rollback is the same walk back to the model the pointer says it replaced.
 Triton's gRPC client and the file copies block: every such call runs in a worker thread, so a
 switch can run inside a serving event loop (the ML admin service) without stalling its other
 requests for the seconds a load and a drain take.
+
+Each switch is announced (``model.promoted`` / ``model.rolled_back``) through ``announce``
+right after the pointer is written: the CLI records it in ingest's outbox (the notifier
+delivers it from there). The event id is derived from the pointer written, so a re-sent
+announcement is recorded once. A switch whose announcement fails stands (it is logged):
+the pointer is the truth, the event is news of it.
 """
 
 import asyncio
@@ -18,6 +24,8 @@ import json
 import logging
 import shutil
 import time
+import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +34,7 @@ from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2 as mc
 from tritonclient.utils import InferenceServerException
 
+from ailurus_common.contracts.events import EventType, OutboxEvent
 from ailurus_common.contracts.serving import (
     CONFIG_FILE,
     SERVING_BLOB,
@@ -34,6 +43,7 @@ from ailurus_common.contracts.serving import (
     ServingState,
     model_blob_name,
 )
+from ailurus_common.errors import AilurusError
 from ailurus_common.records import utc_now
 from ailurus_common.storage.blob import MODELS, BlobStore
 from ailurus_common.storage.errors import NotFound
@@ -45,6 +55,16 @@ from ailurus_ml.model_folder import ONNX_FILE, ModelFolder, ModelFolderError, in
 log = logging.getLogger(__name__)
 _READY_POLL_S = 0.2
 _LOAD_RETRY_S = 2.0
+Announce = Callable[[OutboxEvent], Awaitable[object]]
+
+
+def model_event(kind: EventType, state: ServingState) -> OutboxEvent:
+    """The outbox event of one pointer write (its id a function of the pointer)."""
+    old, new = state.previous or state.live, state.live
+    event_id = uuid.uuid5(uuid.NAMESPACE_URL, f"ailurus:serving:{state.changed_at.isoformat()}:{old}:{new}")
+    return OutboxEvent(id=str(event_id), type=kind, subject=f"models/{new.name}", time=state.changed_at, data={
+        "old": {"name": old.name, "version": old.version}, "new": {"name": new.name, "version": new.version},
+        "changed_at": state.changed_at.isoformat()})
 
 
 @dataclass(frozen=True)
@@ -110,12 +130,14 @@ class Serving:
         drain_s: how long the old model keeps serving after the switch: longer than
             preprocess's poll interval plus its longest request.
         access_headers: gRPC headers that open Triton's model-control API (its access key).
+        announce: records a switch's event (``model_event``); None announces nothing.
     """
 
     def __init__(self, blobs: BlobStore, *, triton_grpc_url: str, base_model: str, promoted_dir: Path | None,
                  local_repository: Path | None, drain_s: float, load_timeout_s: float = 120.0,
-                 access_headers: dict[str, str] | None = None) -> None:
+                 access_headers: dict[str, str] | None = None, announce: Announce | None = None) -> None:
         self.access_headers = access_headers or {}
+        self.announce = announce
         self.blobs = blobs
         self.base_model = ServedModel(name=base_model)
         self.promoted_dir = promoted_dir
@@ -144,14 +166,14 @@ class Serving:
             # (A versionless live model is the base one serving its newest version.)
             raise ServingError(f"{target} is already live")
         await self._publish(found, target)
-        return await self._switch(current, target)
+        return await self._switch(current, target, EventType.MODEL_PROMOTED)
 
     async def rollback(self) -> Switch:
         """Put back the model the live one replaced."""
         current = await self.state()
         if current.previous is None:
             raise ServingError(f"{current.live} replaced nothing: there is nothing to roll back to")
-        return await self._switch(current.live, current.previous)
+        return await self._switch(current.live, current.previous, EventType.MODEL_ROLLED_BACK)
 
     async def _publish(self, found: ModelFolder, target: ServedModel) -> None:
         """The model's files go where preprocess (labels, taxonomy) and Triton (config, ONNX)
@@ -202,13 +224,18 @@ class Serving:
                 path.unlink()  # it may be a link into the promoted folder: write a file of its own
                 path.write_text(updated, encoding="utf-8")
 
-    async def _switch(self, old: ServedModel, new: ServedModel) -> Switch:
+    async def _switch(self, old: ServedModel, new: ServedModel, kind: EventType) -> Switch:
         same_name = old.name == new.name and old.version is not None
         await self._serve_versions(new, [old.version, new.version] if same_name else [new.version])
         await asyncio.to_thread(self._load, new)
-        await self.blobs.put(MODELS, SERVING_BLOB,
-                             ServingState(live=new, previous=old, changed_at=utc_now()).model_dump_json().encode(),
+        pointer = ServingState(live=new, previous=old, changed_at=utc_now())
+        await self.blobs.put(MODELS, SERVING_BLOB, pointer.model_dump_json().encode(),
                              content_type="application/json", overwrite=True)
+        if self.announce is not None:
+            try:
+                await self.announce(model_event(kind, pointer))
+            except AilurusError as exc:  # ingest unreachable or refusing: the switch stands, its news is lost
+                log.warning("%s of %s not announced: %s", kind, new, exc)
         log.info("serving %s (was %s); %s drains for %.1f s", new, old, old, self.drain_s)
         await asyncio.sleep(self.drain_s)
         try:

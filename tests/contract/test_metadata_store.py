@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ailurus_common.contracts.events import EventType, OutboxEvent
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.errors import ErrorCode
 from ailurus_common.records import LabelScore, Media, MediaFilter, utc_now
@@ -935,3 +936,47 @@ async def test_list_changes_refuses_cursor_that_is_not_a_change_cursor(metadata_
         with pytest.raises(StorageError) as info:
             await metadata_store.list_changes(after=bad, limit=10, exclude_groups=[], exclude_pending=False)
         assert info.value.code == ErrorCode.INVALID_CURSOR and info.value.status_code == 400
+# outbox ------------------------------------------------------------------------------
+def _event(n: int, media: Media | None = None) -> OutboxEvent:
+    return OutboxEvent(id=f"event-{n}-{uuid.uuid4().hex[:8]}", type=EventType.MEDIA_CLASSIFIED,
+                       time=at(seconds=n), trap_id=media.deployment_id if media else "trap-a",
+                       data={"media_id": media.id if media else None})
+
+
+async def test_outbox_events_come_oldest_first_once_each_and_leave_when_acked(metadata_store: MetadataStore) -> None:
+    events = [_event(n) for n in range(3)]
+    await metadata_store.append_events(events)
+    await metadata_store.append_events(events[:1])  # a re-sent id is kept once
+    assert await metadata_store.pending_events(limit=10) == events
+    assert await metadata_store.pending_events(limit=2) == events[:2]
+    assert await metadata_store.ack_events([events[0].id, "no-such-event"]) == 1
+    assert await metadata_store.pending_events(limit=10) == events[1:]
+
+
+async def test_outbox_events_of_a_batch_are_computed_from_what_it_created(metadata_store: MetadataStore) -> None:
+    existing = make_media("trap-a")
+    assert await metadata_store.create_media(existing)
+    fresh = make_media("trap-a")
+    seen: list[list[str]] = []
+
+    def events(created: list[Media]) -> list[OutboxEvent]:
+        seen.append([m.id for m in created])
+        return [_event(i, m) for i, m in enumerate(created)]
+
+    assert await metadata_store.create_media_batch([existing, fresh], events=events) == [False, True]
+    assert seen == [[fresh.id]]
+    assert [e.data["media_id"] for e in await metadata_store.pending_events(limit=10)] == [fresh.id]
+
+
+async def test_outbox_events_of_an_update_come_with_the_write_and_only_with_one(metadata_store: MetadataStore) -> None:
+    media = make_media("trap-a")
+    assert await metadata_store.create_media(media)
+    unchanged = await metadata_store.update_media(media.id, lambda m: m, events=lambda a, b: [_event(0, b)])
+    assert unchanged == media and await metadata_store.pending_events(limit=10) == []
+    stored = await metadata_store.update_media(media.id, lambda m: classified(m, Group.BIRD),
+                                               events=lambda before, after: [_event(1, after)] if
+                                               before.group is None and after.group is Group.BIRD else [])
+    [event] = await metadata_store.pending_events(limit=10)
+    assert stored.group is Group.BIRD and event.data == {"media_id": media.id}
+    assert await metadata_store.update_media("f" * 64, lambda m: m, events=lambda a, b: [_event(2, b)]) is None
+    assert len(await metadata_store.pending_events(limit=10)) == 1

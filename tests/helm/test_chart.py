@@ -7,7 +7,7 @@ import pytest
 
 from ailurus_tools import helm_check
 
-COMPONENTS = ("gateway", "preprocess", "ingest", "worker", "triton")
+COMPONENTS = ("gateway", "preprocess", "ingest", "worker", "notifier", "triton")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import pytest
 from ailurus_tools import helm_check
 
 R = helm_check.RELEASE
-COMPONENTS = ("gateway", "preprocess", "ingest", "worker", "triton")
+COMPONENTS = ("gateway", "preprocess", "ingest", "worker", "notifier", "triton")
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +44,8 @@ def test_render_has_default_deny_for_every_pod_of_the_release(objects):
 
 
 @pytest.mark.parametrize(("component", "callers", "port"), [
-    ("ingest", {"gateway", "worker"}, "http"), ("preprocess", {"gateway", "worker"}, "http"),
-    ("triton", {"preprocess"}, "grpc"),
+    ("ingest", {"gateway", "worker", "notifier"}, "http"), ("preprocess", {"gateway", "worker"}, "http"),
+    ("triton", {"preprocess"}, "grpc"), ("notifier", {"gateway"}, "http"),
 ])
 def test_render_lets_only_the_upstream_component_reach_an_internal_one(objects, component, callers, port):
     rules = _policy(objects, f"{R}-{component}")["spec"]["ingress"]
@@ -67,8 +67,8 @@ def test_render_gateway_is_reached_only_from_the_ingress_controller(objects):
 
 
 @pytest.mark.parametrize(("component", "downstream"), [
-    ("gateway", {"ingest", "preprocess"}), ("preprocess", {"triton"}), ("ingest", set()), ("triton", set()),
-    ("worker", {"ingest", "preprocess"}),
+    ("gateway", {"ingest", "preprocess", "notifier"}), ("preprocess", {"triton"}), ("ingest", set()), ("triton", set()),
+    ("worker", {"ingest", "preprocess"}), ("notifier", {"ingest"}),
 ])
 def test_render_egress_goes_only_to_dns_downstream_and_https(objects, component, downstream):
     egress = _policy(objects, f"{R}-{component}")["spec"]["egress"]
@@ -76,7 +76,21 @@ def test_render_egress_goes_only_to_dns_downstream_and_https(objects, component,
                for rule in egress for peer in rule["to"] if "podSelector" in peer and "namespaceSelector" not in peer}
     assert reached == downstream
     ports = {p["port"] for rule in egress for p in rule["ports"]}
-    assert ports <= {53, 443, "http", "grpc"}
+    assert ports <= ({53, 443, 80, "http"} if component == "notifier" else {53, 443, "http", "grpc"})
+
+
+def test_render_notifier_delivers_to_the_internet_but_never_to_private_ranges(objects):
+    egress = _policy(objects, f"{R}-notifier")["spec"]["egress"]
+    webhooks = [rule for rule in egress if {p["port"] for p in rule["ports"]} == {80, 443}]
+    assert len(webhooks) == 1
+    [peer] = webhooks[0]["to"]
+    assert peer["ipBlock"]["cidr"] == "0.0.0.0/0"
+    assert {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"} <= set(peer["ipBlock"]["except"])
+    deployment = _deployment(objects, "notifier")
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"} and deployment["spec"]["replicas"] == 1
+    claims = [v["persistentVolumeClaim"]["claimName"] for v in deployment["spec"]["template"]["spec"]["volumes"]
+              if "persistentVolumeClaim" in v]
+    assert claims == [f"{R}-notifier-data"]
 
 
 def test_render_gives_each_component_its_own_service_account_and_identity(objects):
@@ -84,7 +98,7 @@ def test_render_gives_each_component_its_own_service_account_and_identity(object
     assert set(accounts) == {f"{R}-{c}" for c in COMPONENTS}
     ids = {name: sa["metadata"]["annotations"]["azure.workload.identity/client-id"] for name, sa in accounts.items()}
     assert ids == {f"{R}-gateway": "gw-id", f"{R}-ingest": "ingest-id", f"{R}-preprocess": "default-id",
-                   f"{R}-worker": "default-id", f"{R}-triton": "default-id"}
+                   f"{R}-worker": "default-id", f"{R}-notifier": "default-id", f"{R}-triton": "default-id"}
     for component in COMPONENTS:
         pod = _deployment(objects, component)["spec"]["template"]["spec"]
         assert pod["serviceAccountName"] == f"{R}-{component}"

@@ -12,7 +12,8 @@ def stack_config(data_dir: Path, *, backend: str = "azure", **overrides) -> Stac
     """A stack's configuration with its services on free ports (``triton_grpc_url`` to share
     the session's Triton, else ``triton_ports`` for one of its own)."""
     return StackConfig(backend=backend, data_dir=data_dir, gateway_port=free_port(), preprocess_port=free_port(),
-                       ingest_port=free_port(), worker_port=free_port(), ml_port=free_port(), **overrides)
+                       ingest_port=free_port(), worker_port=free_port(), ml_port=free_port(),
+                       notifier_port=free_port(), **overrides)
 
 
 @contextmanager

@@ -41,7 +41,7 @@ CHART_DIR = ROOT / "helm" / "ailurus"
 KUBE_VERSION = "1.31.0"
 RELEASE = "ailurus"
 NAMESPACE = "wildlife"
-COMPONENTS = ("gateway", "preprocess", "ingest", "worker", "triton")
+COMPONENTS = ("gateway", "preprocess", "ingest", "worker", "notifier", "triton")
 CRD_KINDS = {
     ("monitoring.coreos.com/v1", "ServiceMonitor"),
     ("monitoring.coreos.com/v1", "PrometheusRule"),

@@ -1,4 +1,5 @@
-"""The whole local stack: Triton, preprocess, ingest, the ML admin service, gateway, one worker, and for ``backend="azure"``
+"""The whole local stack: Triton, preprocess, ingest, the ML admin service, the notifier, gateway,
+one worker, and for ``backend="azure"``
 Azurite plus the Cosmos DB stand-in. ``make run`` and the end-to-end tests both use it.
 
 ``python -m ailurus_tools.stack`` starts it on the default ports, prints the URLs,
@@ -22,7 +23,7 @@ from ailurus_tools.triton.server import LocalTriton, TritonError, TritonSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 # Start order: what each needs is up before it (the gateway calls all but the worker).
-SERVICES = ("preprocess", "ingest", "ml", "gateway", "worker")
+SERVICES = ("preprocess", "ingest", "ml", "notifier", "gateway", "worker")
 
 
 @dataclass
@@ -35,6 +36,7 @@ class StackConfig:
     ingest_port: int = 8082
     worker_port: int = 8083
     ml_port: int = 8084
+    notifier_port: int = 8085
     triton_ports: tuple[int, int, int] = (8000, 8001, 8002)
     # Use a Triton that is already running (tests share one) instead of starting one.
     triton_grpc_url: str | None = None
@@ -94,6 +96,10 @@ class Stack:
         return f"http://127.0.0.1:{self.config.ml_port}"
 
     @property
+    def notifier_url(self) -> str:
+        return f"http://127.0.0.1:{self.config.notifier_port}"
+
+    @property
     def preprocess_url(self) -> str:
         return f"http://127.0.0.1:{self.config.preprocess_port}"
 
@@ -134,10 +140,15 @@ class Stack:
                    "ML_TRITON_ACCESS_TOKEN_PATH": str(c.data_dir / "triton" / "access-token"),
                    "ML_TRITON_LOCAL_REPOSITORY": str(c.data_dir / "triton" / "model_repository"),
                    "ML_LIVE_MODEL_DIR": str(c.model_repository / "ailurus_classifier")},
+            # Webhooks on this machine's loopback are allowed: the local stack's own receivers.
+            "notifier": {"NOTIFIER_PORT": str(c.notifier_port), "NOTIFIER_INGEST_URL": self.ingest_url,
+                         "NOTIFIER_SQLITE_PATH": str(data / "notifier.sqlite3"), "NOTIFIER_AUTH_KEY_PATH": key,
+                         "NOTIFIER_WEBHOOK_ALLOWED_HOSTS": '["127.0.0.1"]'},
             "gateway": {"GATEWAY_PORT": str(c.gateway_port), "GATEWAY_INGEST_URL": self.ingest_url,
                         "GATEWAY_ML_URL": self.ml_url,
                         "GATEWAY_PREPROCESS_URL": self.preprocess_url, "GATEWAY_BLOB_ROOT": str(data / "blobs"),
-                        "GATEWAY_AUTH_KEY_PATH": key, "GATEWAY_QUEUE_SQLITE_PATH": str(data / "queue.sqlite3"),
+                        "GATEWAY_AUTH_KEY_PATH": key, "GATEWAY_NOTIFIER_URL": self.notifier_url,
+                        "GATEWAY_QUEUE_SQLITE_PATH": str(data / "queue.sqlite3"),
                         "GATEWAY_AUTH_USERS_PATH": str(self.auth_dir / "users.json")},
             "worker": {"WORKER_PORT": str(c.worker_port), "WORKER_INGEST_URL": self.ingest_url,
                        "WORKER_PREPROCESS_URL": self.preprocess_url, "WORKER_BLOB_ROOT": str(data / "blobs"),
@@ -158,7 +169,8 @@ class Stack:
 
     def service(self, name: str) -> ManagedProcess:
         port = {"preprocess": self.config.preprocess_port, "ingest": self.config.ingest_port,
-                "ml": self.config.ml_port, "gateway": self.config.gateway_port, "worker": self.config.worker_port}[name]
+                "ml": self.config.ml_port, "notifier": self.config.notifier_port, "gateway": self.config.gateway_port,
+                "worker": self.config.worker_port}[name]
         module = "ailurus_ml.service" if name == "ml" else name
         return ManagedProcess(name, [sys.executable, "-m", module], env=self._env(name), cwd=ROOT,
                               ready_url=f"http://127.0.0.1:{port}/readyz", log_path=self.logs / f"{name}.log")

@@ -31,12 +31,18 @@ spec:
   replicas: {{ $v.replicaCount }}
   {{- end }}
   revisionHistoryLimit: 5
+  {{- if $v.persistence }}
+  # One pod owns the ReadWriteOnce volume: the old one stops before the new one starts.
+  strategy:
+    type: Recreate
+  {{- else }}
   # Surge first, never drop below the wanted count: a rollout keeps full capacity.
   strategy:
     type: RollingUpdate
     rollingUpdate:
       maxSurge: 1
       maxUnavailable: 0
+  {{- end }}
   selector:
     matchLabels:
       {{- include "ailurus.componentSelectorLabels" . | nindent 6 }}
@@ -124,6 +130,10 @@ spec:
           volumeMounts:
             - name: tmp
               mountPath: /tmp
+            {{- if $v.persistence }}
+            - name: data
+              mountPath: /data
+            {{- end }}
             {{- if .modelSync }}
             - name: models
               mountPath: /models
@@ -141,6 +151,11 @@ spec:
         - name: tmp
           emptyDir:
             sizeLimit: {{ $v.tmpSizeLimit }}
+        {{- if $v.persistence }}
+        - name: data
+          persistentVolumeClaim:
+            claimName: {{ include "ailurus.componentName" . }}-data
+        {{- end }}
         {{- if .modelSync }}
         {{- include "ailurus.modelSyncVolumes" $root | nindent 8 }}
         {{- end }}

@@ -81,6 +81,10 @@ class ErrorCode(StrEnum):
     SERVING_CONFLICT = "serving_conflict"
     SWITCH_IN_PROGRESS = "switch_in_progress"
     MODEL_LOAD_FAILED = "model_load_failed"
+    # notifications
+    SUBSCRIPTION_NOT_FOUND = "subscription_not_found"
+    WEBHOOK_REFUSED = "webhook_refused"
+    WEBHOOK_VALIDATION_FAILED = "webhook_validation_failed"
     # storage and internal services
     STORAGE_UNAVAILABLE = "storage_unavailable"
     STORAGE_FULL = "storage_full"

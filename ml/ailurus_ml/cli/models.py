@@ -155,11 +155,22 @@ def _with_serving(work: Any) -> Any:
     settings = get_settings()
 
     async def main(blobs: Any) -> Any:
+        from ailurus_common.auth.service import ServiceTokens
+        from ailurus_common.clients.ingest import IngestClient
+
         serving = open_serving(settings, blobs)
+        # The switch is announced in ingest's outbox (with the service token the local key signs).
+        ingest = None
+        if settings.auth_mode != "local" or settings.auth_key_path.is_file():
+            ingest = IngestClient(settings.ingest_url, timeout_s=settings.ingest_timeout_s,
+                                  tokens=ServiceTokens(settings))
+            serving.announce = lambda event: ingest.append_events([event])
         try:
             return await work(serving)
         finally:
             serving.close()
+            if ingest is not None:
+                await ingest.close()
 
     return with_blobs(settings, main, create=True)
 

@@ -25,6 +25,10 @@ class GatewaySettings(ServiceSettings, AuthSettings, BlobSettings, QueueSettings
     ml_url: str = "http://127.0.0.1:8084"
     ml_timeout_s: float = Field(default=30.0, gt=0)
     ml_switch_timeout_s: float = Field(default=300.0, gt=0)
+    # Webhook subscriptions are kept by the notifier; subscribing waits for its SSRF check
+    # and the target's validation handshake.
+    notifier_url: str = "http://127.0.0.1:8085"
+    notifier_timeout_s: float = Field(default=20.0, gt=0)
 
     # Only the upload route takes large bodies; every other body is bounded far lower, and
     # before auth (an anonymous caller cannot make the gateway buffer much).

@@ -9,6 +9,7 @@ from ailurus_common.auth import Role
 from ailurus_common.auth.service import ServiceTokens
 from ailurus_common.clients.ingest import IngestClient
 from ailurus_common.clients.ml import MlClient
+from ailurus_common.clients.notifier import NotifierClient
 from ailurus_common.clients.preprocess import PreprocessClient
 from ailurus_common.errors import install_error_handlers
 from ailurus_common.http import (
@@ -33,6 +34,7 @@ from gateway.api.routes import (
     maps,
     media,
     reviews,
+    subscriptions,
     telemetry,
     traps,
     uploads,
@@ -80,6 +82,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.state.pipeline = pipeline
         app.state.ml = MlClient(settings.ml_url, timeout_s=settings.ml_timeout_s,
                                 switch_timeout_s=settings.ml_switch_timeout_s, tokens=tokens)
+        app.state.notifier = NotifierClient(settings.notifier_url, timeout_s=settings.notifier_timeout_s,
+                                            tokens=tokens)
         app.state.progress = ProgressHub()
         try:
             yield
@@ -87,6 +91,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await pipeline.ingest.close()
             await pipeline.preprocess.close()
             await app.state.ml.close()
+            await app.state.notifier.close()
             await blobs.close()
             await pending.close()
             await tokens.close()
@@ -120,7 +125,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(enforce_rate_limit), Depends(require(Role.VIEWER))],
                     responses=ERROR_RESPONSES)
     for router in (traps.router, images.router, uploads.router, media.router, reviews.router, maps.router,
-                   analytics.router, exports.router, changes.router, telemetry.router, lifecycle.router):
+                   analytics.router, exports.router, changes.router, telemetry.router, lifecycle.router,
+                   subscriptions.router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(auth_routes.router, prefix=API_PREFIX, responses=ERROR_RESPONSES,

@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from ailurus_common.auth.settings import AuthSettings
+from ailurus_common.domain import Group
 from ailurus_common.settings import ServiceSettings
 
 
@@ -40,6 +41,9 @@ class IngestSettings(ServiceSettings, AuthSettings):
     counter_reconcile_interval_s: float = Field(default=300.0, gt=0)
     counter_reconcile_settle_s: float = Field(default=30.0, ge=0)
     counter_reconcile_lookback_s: float = Field(default=86_400.0, ge=0)
+    # Media of these groups also cause sighting.sensitive events, and are withheld from
+    # coarse subscribers otherwise (the gateway's GATEWAY_PRIVACY_SENSITIVE_GROUPS).
+    sensitive_groups: list[Group] = Field(default_factory=lambda: [Group.RED_PANDA])
     # COUNT queries in flight per map/analytics request.
     query_concurrency: int = Field(default=16, ge=1)
 

@@ -11,8 +11,9 @@ from ailurus_common.http import HttpMetricsMiddleware, add_metrics_route
 from ailurus_common.logging import configure_logging
 from ailurus_common.request_context import RequestIdMiddleware
 from ailurus_common.telemetry import configure_tracing, instrument_app
-from ingest.api.routes import analytics, exports, health, maps, media, reviews, traps
+from ingest.api.routes import analytics, events, exports, health, maps, media, reviews, traps
 from ingest.config import IngestSettings, get_settings
+from ingest.events import EventPolicy
 from ingest.reconcile import reconcile_forever
 from ingest.store.factory import open_metadata_store
 
@@ -35,6 +36,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         )
         await store.start()
         app.state.store = store
+        app.state.events = EventPolicy(settings.sensitive_groups)
         # Only the gateway calls ingest, with its service token (checked on every /v1 route).
         app.state.token_validator = await asyncio.to_thread(open_validator, settings, internal=True)
         reconciler = asyncio.create_task(reconcile_forever(
@@ -60,7 +62,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.add_middleware(HttpMetricsMiddleware, service=SERVICE)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
-    for router in (traps.router, media.router, reviews.router, maps.router, analytics.router, exports.router):
+    for router in (traps.router, media.router, reviews.router, maps.router, analytics.router, exports.router, events.router):
         app.include_router(router, dependencies=[Depends(require_service)])
     add_metrics_route(app, settings)
     return app

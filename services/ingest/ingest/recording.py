@@ -27,6 +27,7 @@ from ailurus_common.contracts.ingest import (
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.records import Deployment, Media, Observation, utc_now
 from ingest.errors import Leased, MediaNotFound, NotPending, TrapNotFound
+from ingest.events import EventPolicy
 from ingest.metrics import RECORDED
 from ingest.store.base import Frame, MetadataStore
 from ingest.timeline import capture_time_utc, regroup
@@ -106,7 +107,7 @@ async def _store_sequences(store: MetadataStore, frames: list[Frame], sequences:
 
 
 async def record_upload(store: MetadataStore, deployment_id: str, batch: MediaBatch, *,
-                        sequence_gap_s: float) -> MediaBatchResult:
+                        sequence_gap_s: float, events: EventPolicy | None = None) -> MediaBatchResult:
     """Record the originals of one upload in one write, each classified or pending, and
     group the classified ones into bursts with each other and with stored neighbours."""
     deployment = await deployment_or_404(store, deployment_id)
@@ -116,7 +117,8 @@ async def record_upload(store: MetadataStore, deployment_id: str, batch: MediaBa
     neighbours = await _neighbours(store, deployment.id, fresh, sequence_gap_s)
     sequences = regroup(neighbours + fresh, sequence_gap_s)
     media = [m.model_copy(update={"sequence_id": sequences[m.id]}) if m.id in sequences else m for m in media]
-    created = await store.create_media_batch(media)
+    created = await store.create_media_batch(
+        media, events=(lambda stored: events.upload(deployment, stored)) if events else None)
     stored = [m for m, ok in zip(media, created, strict=True) if ok and m.status is MediaStatus.CLASSIFIED]
     if len(stored) != len(fresh):  # a duplicate took no place in a burst after all
         sequences = regroup(neighbours + stored, sequence_gap_s)
@@ -130,7 +132,7 @@ async def record_upload(store: MetadataStore, deployment_id: str, batch: MediaBa
 
 
 async def record_classification(store: MetadataStore, media_id: str, body: Classification, *,
-                                sequence_gap_s: float) -> Media:
+                                sequence_gap_s: float, events: EventPolicy | None = None) -> Media:
     """Store what preprocess found for a pending media and regroup its burst. Idempotent:
     the same model version classifying the same media twice (a retry after a lost
     response) adds no second observation. Applied to the record as it is when written, so a
@@ -150,7 +152,9 @@ async def record_classification(store: MetadataStore, media_id: str, body: Class
         classified = _classified(current, body, deployment, observation_id=observation_id)
         return classified.model_copy(update={"sequence_id": sequences[media_id]})
 
-    stored = await store.update_media(media_id, classify)
+    stored = await store.update_media(
+        media_id, classify,
+        events=(lambda before, after: events.classification(deployment, before, after)) if events else None)
     if stored is None:
         raise MediaNotFound(f"no media {media_id}")
     await _store_sequences(store, neighbours, sequences)
@@ -182,11 +186,14 @@ def _human(group: Group, label: str | None, reviewer: str, observation_id: str) 
                        classified_by=reviewer)
 
 
-async def record_review(store: MetadataStore, media_id: str, body: Review) -> Media:
+async def record_review(store: MetadataStore, media_id: str, body: Review, *,
+                        events: EventPolicy | None = None) -> Media:
     """A human observation beside the machine ones; the current label becomes the human
     one. Two reviews at once both stay (each is added to the record as it is then)."""
     observation = _human(body.group, body.label, body.reviewer, uuid.uuid4().hex)
-    stored = await store.update_media(media_id, lambda current: current.with_observation(observation))
+    stored = await store.update_media(
+        media_id, lambda current: current.with_observation(observation),
+        events=(lambda before, after: events.review(before, after, body.reviewer)) if events else None)
     if stored is None:
         raise MediaNotFound(f"no media {media_id}")
     RECORDED.labels("reviewed", body.group.value).inc()
@@ -197,7 +204,8 @@ class _NotClassified(Exception):
     """Raised inside a change: a confirm with no machine label to confirm."""
 
 
-async def _decide(store: MetadataStore, decision: ReviewDecision, reviewer: str) -> ReviewDecided:
+async def _decide(store: MetadataStore, decision: ReviewDecision, reviewer: str,
+                  events: EventPolicy | None) -> ReviewDecided:
     observation_id = uuid.uuid4().hex  # one id, however often the change below runs
 
     def decide(current: Media) -> Media:
@@ -210,7 +218,10 @@ async def _decide(store: MetadataStore, decision: ReviewDecision, reviewer: str)
         return current.with_observation(_human(machine[-1].group, machine[-1].label, reviewer, observation_id))
 
     try:
-        stored = await store.update_media(decision.media_id, decide)
+        # Each decision is a review like any other: announced as media.reviewed with its write.
+        stored = await store.update_media(
+            decision.media_id, decide,
+            events=(lambda before, after: events.review(before, after, reviewer)) if events else None)
     except _NotClassified:
         return ReviewDecided(media_id=decision.media_id, status="not_classified")
     if stored is None:
@@ -219,15 +230,15 @@ async def _decide(store: MetadataStore, decision: ReviewDecision, reviewer: str)
     return ReviewDecided(media_id=decision.media_id, status="recorded", observation_id=observation_id, media=stored)
 
 
-async def record_decisions(store: MetadataStore, body: ReviewDecisions, *,
-                           concurrency: int) -> ReviewDecisionResults:
+async def record_decisions(store: MetadataStore, body: ReviewDecisions, *, concurrency: int,
+                           events: EventPolicy | None = None) -> ReviewDecisionResults:
     """A bulk review (a whole burst, a selection): one human observation per media, each
     written as ``record_review`` writes one; every item answers for itself."""
     limiter = asyncio.Semaphore(concurrency)
 
     async def one(decision: ReviewDecision) -> ReviewDecided:
         async with limiter:
-            return await _decide(store, decision, body.reviewer)
+            return await _decide(store, decision, body.reviewer, events)
 
     return ReviewDecisionResults(items=list(await asyncio.gather(*(one(d) for d in body.items))))
 

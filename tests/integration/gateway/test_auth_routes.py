@@ -68,9 +68,15 @@ RULES: dict[tuple[str, str], Role | str] = {
     ("GET", "/api/v1/serving"): Role.ADMIN,
     # The change feed: every reader, each at its own precision (coarse: no sightings, no GPS).
     ("GET", "/api/v1/changes"): Role.VIEWER,
+    # Webhook subscriptions: admins only (a subscription can carry exact positions).
+    ("POST", "/api/v1/subscriptions"): Role.ADMIN,
+    ("GET", "/api/v1/subscriptions"): Role.ADMIN,
+    ("GET", "/api/v1/subscriptions/{subscription_id}"): Role.ADMIN,
+    ("DELETE", "/api/v1/subscriptions/{subscription_id}"): Role.ADMIN,
+    ("GET", "/api/v1/subscriptions/{subscription_id}/deliveries"): Role.ADMIN,
 }
 PATH_VALUES = {"trap_id": "trap-1", "media_id": "a" * 64, "upload_id": "b" * 32, "dataset_id": "stations-0123456789ab",
-               "name": "ailurus_classifier", "version": "1"}
+               "name": "ailurus_classifier", "version": "1", "subscription_id": "c" * 32}
 CALLERS: list[Role | None] = [None, *Role]
 
 

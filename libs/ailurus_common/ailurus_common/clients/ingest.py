@@ -6,6 +6,7 @@ from datetime import datetime
 
 from ailurus_common.auth.service import ServiceTokens
 from ailurus_common.clients.base import ServiceClient, UpstreamError
+from ailurus_common.contracts.events import OutboxAck, OutboxAcked, OutboxEvent, OutboxPage
 from ailurus_common.contracts.exports import ExportItem, ExportPrecision
 from ailurus_common.contracts.ingest import (
     Analytics,
@@ -180,3 +181,13 @@ class IngestClient(ServiceClient):
                   "exclude_group": list(exclude_groups or [])}
         async with self._stream_lines("/v1/exports/media", params=params, read_timeout_s=self._timeout_s) as lines:
             yield (ExportItem.model_validate_json(line) async for line in lines)
+
+    # outbox ------------------------------------------------------------------------
+    async def pending_events(self, *, limit: int = 100) -> OutboxPage:
+        return await self._call("GET", "/v1/events", OutboxPage, params={"limit": limit})
+
+    async def ack_events(self, ids: list[str]) -> OutboxAcked:
+        return await self._call("POST", "/v1/events/ack", OutboxAcked, body=OutboxAck(ids=ids))
+
+    async def append_events(self, events: list[OutboxEvent]) -> OutboxAcked:
+        return await self._call("POST", "/v1/events", OutboxAcked, body=OutboxPage(items=events))

@@ -10,6 +10,7 @@ from ailurus_common.auth.errors import Forbidden
 from ailurus_common.auth.service import bearer_credentials
 from ailurus_common.clients.ingest import IngestClient
 from ailurus_common.clients.ml import MlClient
+from ailurus_common.clients.notifier import NotifierClient
 from ailurus_common.errors import AilurusError
 from ailurus_common.storage.blob import BlobStore
 from gateway.auth import GatewayAuth, current_principal, get_auth
@@ -29,6 +30,10 @@ async def get_pipeline(request: Request) -> UploadPipeline:
 
 async def get_ingest(request: Request) -> IngestClient:
     return request.app.state.pipeline.ingest
+
+
+async def get_notifier(request: Request) -> NotifierClient:
+    return request.app.state.notifier
 
 
 async def get_blobs(request: Request) -> BlobStore:
@@ -92,6 +97,7 @@ SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]
 ViewDep = Annotated[View, Depends(get_view)]
 PipelineDep = Annotated[UploadPipeline, Depends(get_pipeline)]
 IngestDep = Annotated[IngestClient, Depends(get_ingest)]
+NotifierDep = Annotated[NotifierClient, Depends(get_notifier)]
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
 ProgressDep = Annotated[ProgressHub, Depends(get_progress)]
 MlDep = Annotated[MlClient, Depends(get_ml)]

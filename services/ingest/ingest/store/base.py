@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Literal, NamedTuple, Protocol
 
+from ailurus_common.contracts.events import OutboxEvent
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.errors import ErrorCode
 from ailurus_common.records import UTC_TEXT_FORMAT, Deployment, Media, MediaFilter, utc_text
@@ -27,6 +28,10 @@ CounterKey = tuple[str, str, str]  # (deployment_id, UTC day, group)
 CountsPer = Literal["deployment", "day", "deployment_day"]
 # The new record computed from the current one (update_media).
 MediaChange = Callable[[Media], Media]
+# The outbox events of a write, from what it wrote: the media a batch created; a media
+# before and after an update.
+BatchEvents = Callable[[list[Media]], list[OutboxEvent]]
+ChangeEvents = Callable[[Media, Media], list[OutboxEvent]]
 
 
 class Frame(NamedTuple):
@@ -70,20 +75,22 @@ class MetadataStore(Protocol):
         """Insert; returns False (and stores nothing) when a media with this id exists
         in ANY deployment (same bytes = one record)."""
 
-    async def create_media_batch(self, media: list[Media]) -> list[bool]:
+    async def create_media_batch(self, media: list[Media], *, events: BatchEvents | None = None) -> list[bool]:
         """``create_media`` for each, in order, with the counters adjusted once per key
         (an upload's frames share a day counter). A later item with the id of an earlier
-        one is a duplicate too."""
+        one is a duplicate too. ``events`` of the created media go into the outbox with them."""
 
     async def get_media(self, media_id: str) -> Media | None: ...
 
-    async def update_media(self, media_id: str, change: MediaChange) -> Media | None:
+    async def update_media(self, media_id: str, change: MediaChange, *,
+                           events: ChangeEvents | None = None) -> Media | None:
         """Apply ``change`` to the stored media atomically and return what was stored: the
         current record is read, ``change`` computes the new one from it, and the write
         succeeds only if nobody wrote in between (else it is read again and ``change`` runs
         again), so no concurrent update is lost. ``change`` returning its input writes
         nothing. None when there is no such media. ``change`` must be a pure function of
-        the record: it may run several times."""
+        the record: it may run several times. ``events`` of (current, new) go into the
+        outbox with the write (nothing when nothing was written)."""
 
     async def delete_media(self, media_id: str) -> bool:
         """Delete one media record (and its share of the counters); False if absent."""
@@ -112,6 +119,17 @@ class MetadataStore(Protocol):
         """Classified media of one deployment with ``start <= timestamp <= end``, oldest
         first by ``Media.sort_key``, as the three fields burst grouping reads (a window can
         hold hundreds of frames: whole records would be read for nothing)."""
+
+    # outbox ------------------------------------------------------------------------
+    async def append_events(self, events: list[OutboxEvent]) -> None:
+        """Record events of changes made elsewhere (the ML layer's model switches); an id
+        already recorded is kept as it is (a re-sent event)."""
+
+    async def pending_events(self, *, limit: int) -> list[OutboxEvent]:
+        """Events not yet acknowledged by the notifier, oldest first."""
+
+    async def ack_events(self, ids: list[str]) -> int:
+        """Remove events the notifier has taken over; returns how many were pending."""
 
     # aggregates --------------------------------------------------------------------
     async def group_counts(self, *, deployment_id: str | None = None, start_day: date | None = None,

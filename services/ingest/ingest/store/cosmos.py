@@ -18,6 +18,14 @@ for one partition also filters ``deployment_id`` in WHERE (the stand-in ignores
 ``partition_key=``); no GROUP BY, OFFSET/LIMIT, DISTINCT or LIKE; paging is keyset
 (``sort_key < @cursor ORDER BY sort_key DESC`` with TOP). Datetimes that queries compare
 are stored as fixed-width UTC strings (the format of ``Media.sort_key``).
+
+Outbox events are documents of type ``event`` in a partition of their own (``~outbox``,
+which no trap id can be), written right after the change that causes them, as the
+counters are: Cosmos DB's transactional batch is per partition and the stand-in has none,
+so this is as close as the store allows. The window is one request: a crash between the
+media write and the event write loses that event (the media change stands). Closing it
+fully would stage the events inside the media document (one atomic replace) and sweep
+them out; that is not done yet.
 """
 
 import asyncio
@@ -44,12 +52,15 @@ from azure.cosmos.exceptions import (
 )
 from azure.identity.aio import DefaultAzureCredential
 
+from ailurus_common.contracts.events import OutboxEvent
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.errors import ErrorCode
 from ailurus_common.records import Deployment, Media, MediaFilter, utc_now
 from ailurus_common.storage.errors import Conflict, NotFound, StorageError
 from ingest.store.base import (
     FIRST_CHANGE_CURSOR,
+    BatchEvents,
+    ChangeEvents,
     CounterKey,
     CountsPer,
     Frame,
@@ -76,6 +87,7 @@ _CLAIM_GRACE_S = 30.0
 _CLAIM_WAIT_S = 2.0
 _CLAIM_POLL_S = 0.05
 _HOME_CACHE_SIZE = 100_000
+_OUTBOX = "~outbox"  # the outbox partition: not a trap id (TRAP_ID_PATTERN)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -476,7 +488,7 @@ class CosmosMetadataStore:
         return True
 
     @_translate_errors
-    async def create_media_batch(self, media: list[Media]) -> list[bool]:
+    async def create_media_batch(self, media: list[Media], *, events: BatchEvents | None = None) -> list[bool]:
         limiter = asyncio.Semaphore(_WRITE_CONCURRENCY)
         first: dict[str, int] = {}
         for index, item in enumerate(media):
@@ -495,6 +507,8 @@ class CosmosMetadataStore:
             if ok and (key := media_counter_key(item)) is not None:
                 deltas[key] = deltas.get(key, 0) + 1
         await asyncio.gather(*(self._increment(key, delta) for key, delta in deltas.items()))
+        if events is not None:
+            await self._outbox(events([m for m, ok in zip(media, created, strict=True) if ok]))
         return created
 
     @_translate_errors
@@ -503,7 +517,8 @@ class CosmosMetadataStore:
         return _media(doc) if doc is not None else None
 
     @_translate_errors
-    async def update_media(self, media_id: str, change: MediaChange) -> Media | None:
+    async def update_media(self, media_id: str, change: MediaChange, *,
+                           events: ChangeEvents | None = None) -> Media | None:
         for attempt in range(self.max_replace_attempts):
             stored = await self._read_media_doc(media_id)
             if stored is None:
@@ -526,6 +541,8 @@ class CosmosMetadataStore:
             # Not atomic with the replace (the stand-in has no transactional batch): a crash
             # between the two leaves this delta out until reconcile_counters recounts the day.
             await self._adjust(_stored_key(stored), media_counter_key(updated))
+            if events is not None:
+                await self._outbox(events(current, updated))
             return updated
         raise StorageError(f"media {media_id!r} changed concurrently {self.max_replace_attempts} times",
                            code=ErrorCode.WRITE_CONTENTION, retry_after_s=1)
@@ -552,6 +569,38 @@ class CosmosMetadataStore:
             return True
         raise StorageError(f"media {media_id!r} changed concurrently {self.max_replace_attempts} times",
                            code=ErrorCode.WRITE_CONTENTION, retry_after_s=1)
+
+    # outbox ------------------------------------------------------------------------
+    async def _outbox(self, events: list[OutboxEvent]) -> None:
+        async def put(event: OutboxEvent) -> None:
+            try:
+                await self._c.create_item({"id": f"event:{event.id}", "type": "event", "deployment_id": _OUTBOX,
+                                           "recorded_at": utc_text(event.time), "event": event.model_dump(mode="json")})
+            except CosmosResourceExistsError:
+                pass  # recorded before: kept as it is
+
+        await asyncio.gather(*(put(e) for e in events))
+
+    @_translate_errors
+    async def append_events(self, events: list[OutboxEvent]) -> None:
+        await self._outbox(events)
+
+    @_translate_errors
+    async def pending_events(self, *, limit: int) -> list[OutboxEvent]:
+        docs = await self._query("SELECT TOP @top * FROM c WHERE c.deployment_id = @outbox AND c.type = 'event' "
+                                 "ORDER BY c.recorded_at", {"@top": limit, "@outbox": _OUTBOX}, partition=_OUTBOX)
+        return [OutboxEvent.model_validate(doc["event"]) for doc in docs]
+
+    @_translate_errors
+    async def ack_events(self, ids: list[str]) -> int:
+        async def delete(event_id: str) -> int:
+            try:
+                await self._c.delete_item(f"event:{event_id}", partition_key=_OUTBOX)
+            except CosmosResourceNotFoundError:
+                return 0
+            return 1
+
+        return sum(await asyncio.gather(*(delete(i) for i in ids)))
 
     @_translate_errors
     async def list_media(self, filters: MediaFilter, *, limit: int,

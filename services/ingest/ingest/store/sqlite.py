@@ -4,6 +4,8 @@ Records are kept whole as JSON in ``doc``; the fields the queries filter and sor
 copied into plain columns. Datetimes are fixed-width UTC strings (the format of
 ``Media.sort_key``), so comparing the strings compares the times. Daily per-group counters
 change in the same transaction as the media that moves them, so they are always exact.
+Outbox events are inserted in the transaction of the change that causes them: a change
+is never committed without its events, nor an event without its change.
 """
 
 import asyncio
@@ -15,12 +17,15 @@ from typing import Any
 
 import aiosqlite
 
+from ailurus_common.contracts.events import OutboxEvent
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.errors import ErrorCode
 from ailurus_common.records import Deployment, Media, MediaFilter, utc_now
 from ailurus_common.storage.errors import Conflict, NotFound, StorageError
 from ingest.store.base import (
     FIRST_CHANGE_CURSOR,
+    BatchEvents,
+    ChangeEvents,
     CounterKey,
     CountsPer,
     Frame,
@@ -69,6 +74,11 @@ CREATE TABLE IF NOT EXISTS counters (
     count INTEGER NOT NULL,
     PRIMARY KEY (deployment_id, day, grp)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    doc TEXT NOT NULL
+);
 """
 
 _MEDIA_COLUMNS = "id, deployment_id, status, grp, label, confidence, timestamp, sort_key, updated_at, doc, change_key"
@@ -224,6 +234,11 @@ class SqliteMetadataStore:
                     "ON CONFLICT (deployment_id, day, grp) DO UPDATE SET count = count + excluded.count",
                     (*key, delta))
 
+    @staticmethod
+    async def _outbox(db: aiosqlite.Connection, events: list[OutboxEvent]) -> None:
+        await db.executemany("INSERT INTO outbox (id, doc) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+                             [(e.id, e.model_dump_json()) for e in events])
+
     # deployments -------------------------------------------------------------------
     async def create_deployment(self, deployment: Deployment) -> None:
         async with self._transaction() as db:
@@ -268,7 +283,7 @@ class SqliteMetadataStore:
             await self._adjust(db, None, media_counter_key(media))
             return True
 
-    async def create_media_batch(self, media: list[Media]) -> list[bool]:
+    async def create_media_batch(self, media: list[Media], *, events: BatchEvents | None = None) -> list[bool]:
         created = []
         async with self._transaction() as db:  # one transaction: one fsync for the whole upload
             for item in media:
@@ -278,13 +293,16 @@ class SqliteMetadataStore:
                 created.append(cursor.rowcount == 1)
                 if cursor.rowcount == 1:
                     await self._adjust(db, None, media_counter_key(item))
+            if events is not None:
+                await self._outbox(db, events([m for m, ok in zip(media, created, strict=True) if ok]))
         return created
 
     async def get_media(self, media_id: str) -> Media | None:
         row = await self._read_one("SELECT doc FROM media WHERE id = ?", (media_id,))
         return Media.model_validate_json(row[0]) if row else None
 
-    async def update_media(self, media_id: str, change: MediaChange) -> Media | None:
+    async def update_media(self, media_id: str, change: MediaChange, *,
+                           events: ChangeEvents | None = None) -> Media | None:
         # Read, change and write in one write transaction: writes are serialised, so nobody
         # can write in between.
         async with self._transaction() as db:
@@ -301,6 +319,8 @@ class SqliteMetadataStore:
             row = _media_row(updated, self._change(media_id))
             await db.execute(f"UPDATE media SET {_MEDIA_UPDATE} WHERE id = ?", (*row[1:], media_id))
             await self._adjust(db, media_counter_key(current), media_counter_key(updated))
+            if events is not None:
+                await self._outbox(db, events(current, updated))
             return updated
 
     async def delete_media(self, media_id: str) -> bool:
@@ -359,6 +379,22 @@ class SqliteMetadataStore:
             "AND status = ? AND timestamp >= ? AND timestamp <= ? ORDER BY sort_key",
             (deployment_id, str(MediaStatus.CLASSIFIED), utc_text(start), utc_text(end)))
         return [Frame(row[0], parse_utc_text(row[1]), row[2]) for row in rows]
+
+    # outbox ------------------------------------------------------------------------
+    async def append_events(self, events: list[OutboxEvent]) -> None:
+        async with self._transaction() as db:
+            await self._outbox(db, events)
+
+    async def pending_events(self, *, limit: int) -> list[OutboxEvent]:
+        rows = await self._read_all("SELECT doc FROM outbox ORDER BY seq LIMIT ?", (limit,))
+        return [OutboxEvent.model_validate_json(row[0]) for row in rows]
+
+    async def ack_events(self, ids: list[str]) -> int:
+        if not ids:
+            return 0
+        async with self._transaction() as db:
+            cursor = await db.execute(f"DELETE FROM outbox WHERE id IN ({', '.join('?' * len(ids))})", ids)
+            return cursor.rowcount
 
     # aggregates --------------------------------------------------------------------
     async def group_counts(self, *, deployment_id: str | None = None, start_day: date | None = None,

@@ -16,6 +16,7 @@ const ROUTES = [
   [/^media\/([0-9a-f]{64})$/, "media"],
   [/^analytics$/, "analytics"],
   [/^models$/, "models"],
+  [/^subscriptions$/, "subscriptions"],
   [/^signin$/, "signin"],
 ];
 const NEXT_KEY = "ailurus.next";

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from ailurus_common.contracts.ingest import ChangePage, Classification, FailureIn, LeaseIn, MediaPage, PendingCount, Review
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.records import Media, MediaFilter, utc_now
-from ingest.api.deps import SettingsDep, StoreDep
+from ingest.api.deps import EventsDep, SettingsDep, StoreDep
 from ingest.errors import InvalidQuery, MediaNotFound
 from ingest.recording import lease_pending, media_or_404, record_classification, record_failure, record_review
 
@@ -77,8 +77,9 @@ async def count_pending(store: StoreDep) -> PendingCount:
 
 
 @router.put("/media/{media_id}/classification", response_model=Media)
-async def put_classification(media_id: str, body: Classification, store: StoreDep, settings: SettingsDep) -> Media:
-    return await record_classification(store, media_id, body, sequence_gap_s=settings.sequence_gap_s)
+async def put_classification(media_id: str, body: Classification, store: StoreDep, settings: SettingsDep,
+                             events: EventsDep) -> Media:
+    return await record_classification(store, media_id, body, sequence_gap_s=settings.sequence_gap_s, events=events)
 
 
 @router.put("/media/{media_id}/failure", response_model=Media)
@@ -93,5 +94,5 @@ async def post_lease(media_id: str, body: LeaseIn, store: StoreDep) -> Media:
 
 
 @router.post("/media/{media_id}/review", response_model=Media, status_code=201)
-async def post_review(media_id: str, body: Review, store: StoreDep) -> Media:
-    return await record_review(store, media_id, body)
+async def post_review(media_id: str, body: Review, store: StoreDep, events: EventsDep) -> Media:
+    return await record_review(store, media_id, body, events=events)

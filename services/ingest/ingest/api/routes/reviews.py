@@ -13,7 +13,7 @@ from ailurus_common.contracts.ingest import (
 )
 from ailurus_common.domain import Group
 from ailurus_common.records import TRAP_ID_PATTERN
-from ingest.api.deps import SettingsDep, StoreDep
+from ingest.api.deps import EventsDep, SettingsDep, StoreDep
 from ingest.errors import InvalidQuery
 from ingest.recording import record_decisions, undo_reviews
 from ingest.review_queue import QueueRules, review_queue
@@ -40,9 +40,10 @@ async def get_review_queue(
 
 
 @router.post("/decisions", response_model=ReviewDecisionResults)
-async def post_decisions(body: ReviewDecisions, store: StoreDep, settings: SettingsDep) -> ReviewDecisionResults:
+async def post_decisions(body: ReviewDecisions, store: StoreDep, settings: SettingsDep,
+                         events: EventsDep) -> ReviewDecisionResults:
     """Confirm or correct many media at once (a burst, a selection): one human observation each."""
-    return await record_decisions(store, body, concurrency=settings.review_write_concurrency)
+    return await record_decisions(store, body, concurrency=settings.review_write_concurrency, events=events)
 
 
 @router.post("/undo", response_model=ReviewUndoResults)

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from ailurus_common.contracts.ingest import MediaBatch, MediaBatchResult, TrapCreate, TrapDetail, TrapList, TrapUpdate
 from ailurus_common.records import Deployment, MediaFilter, utc_now
 from ailurus_common.storage.errors import Conflict
-from ingest.api.deps import SettingsDep, StoreDep
+from ingest.api.deps import EventsDep, SettingsDep, StoreDep
 from ingest.errors import InvalidQuery, TrapExists, TrapNotFound
 from ingest.recording import deployment_or_404, record_upload
 
@@ -72,7 +72,8 @@ async def delete_trap(trap_id: str, store: StoreDep) -> Response:
 
 
 @router.post("/{trap_id}/media", response_model=MediaBatchResult)
-async def record_media(trap_id: str, body: MediaBatch, store: StoreDep, settings: SettingsDep) -> MediaBatchResult:
+async def record_media(trap_id: str, body: MediaBatch, store: StoreDep, settings: SettingsDep,
+                       events: EventsDep) -> MediaBatchResult:
     """Record the originals of one upload (classified, or pending with the error that
     stopped them) in one write; bursts are grouped here."""
-    return await record_upload(store, trap_id, body, sequence_gap_s=settings.sequence_gap_s)
+    return await record_upload(store, trap_id, body, sequence_gap_s=settings.sequence_gap_s, events=events)

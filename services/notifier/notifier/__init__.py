@@ -1,0 +1,1 @@
+"""The notifier: delivers the outbox's events as CloudEvents to subscribed webhooks."""
