@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import logging
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
@@ -20,23 +21,37 @@ from ailurus_common.http import (
 )
 from ailurus_common.logging import configure_logging
 from ailurus_common.request_context import RequestIdMiddleware
-from gateway.api.routes import analytics, dashboard, exports, health, images, maps, media, traps, uploads
+from gateway.api.routes import analytics, dashboard, exports, health, images, maps, media, sessions, traps, uploads
 from gateway.api.routes import auth as auth_routes
 from gateway.auth import open_auth, require
 from gateway.config import GatewaySettings, get_settings
 from gateway.progress import ProgressHub
 from gateway.schemas import ErrorResponse
+from gateway.sessions import SESSION_ID_PATTERN, UploadSessions
 from gateway.throttle import LoginThrottle
 from gateway.uploads import UploadPipeline
 from gateway.worker import PendingWorker
 
 SERVICE = "gateway"
+log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 # Every error is {error: {code, message}} (codes: ailurus_common.errors.ErrorCode, docs/errors.md).
 ERROR_RESPONSES = {status: {"model": ErrorResponse, "description": description} for status, description in (
     (400, "Bad request"), (401, "Missing or invalid token"), (403, "Role or precision does not allow it"),
     (404, "Not found"), (409, "Conflict"), (413, "Too large"), (415, "Unsupported media type"),
     (422, "Invalid request"), (429, "Too many requests (Retry-After)"), (503, "Unavailable now (Retry-After)"))}
+
+
+async def sweep_sessions(store: UploadSessions, interval_s: float) -> None:
+    """Drop expired upload sessions (and their staged blocks) every ``interval_s``."""
+    while True:
+        try:
+            dropped = await store.sweep()
+            if dropped:
+                log.info("dropped %d expired upload sessions", dropped)
+        except Exception as exc:  # noqa: BLE001 - a failed pass is retried on the next one
+            log.warning("upload session sweep failed: %s", exc)
+        await asyncio.sleep(interval_s)
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -60,14 +75,17 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             record_batch=settings.record_batch)
         app.state.pipeline = pipeline
         app.state.progress = ProgressHub()
-        worker = asyncio.create_task(PendingWorker(pipeline, settings).run_forever()) if settings.worker_enabled else None
+        app.state.sessions = UploadSessions(blobs, pipeline, ttl_s=settings.upload_session_ttl_s)
+        tasks = [asyncio.create_task(sweep_sessions(app.state.sessions, settings.upload_session_sweep_interval_s))]
+        if settings.worker_enabled:
+            tasks.append(asyncio.create_task(PendingWorker(pipeline, settings).run_forever()))
         try:
             yield
         finally:
-            if worker:
-                worker.cancel()
+            for task in tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await worker
+                    await task
             await pipeline.ingest.close()
             await pipeline.preprocess.close()
             await blobs.close()
@@ -86,6 +104,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_json_body_bytes, routes=(
         BodyLimit("POST", rf"{API_PREFIX}/traps/[^/]+/images", settings.max_body_bytes),
+        BodyLimit("PUT", rf"{API_PREFIX}/traps/[^/]+/uploads/sessions/{SESSION_ID_PATTERN[1:-1]}",
+                  settings.max_chunk_bytes),
         BodyLimit("POST", rf"{API_PREFIX}/auth/login", settings.max_auth_body_bytes)))
     if settings.hsts_max_age_s:
         app.add_middleware(ResponseHeadersMiddleware,
@@ -95,7 +115,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # Default deny: every API route needs at least a viewer token; routes add stricter roles.
     # Only the sign-in routes below (and the OpenAPI document) are public.
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require(Role.VIEWER))], responses=ERROR_RESPONSES)
-    for router in (traps.router, images.router, uploads.router, media.router, maps.router, analytics.router,
+    for router in (traps.router, images.router, uploads.router, sessions.router, media.router, maps.router, analytics.router,
                    exports.router):
         api.include_router(router)
     app.include_router(api)

@@ -41,6 +41,12 @@ RULES: dict[tuple[str, str], Role | str] = {
     ("DELETE", "/api/v1/traps/{trap_id}"): Role.ADMIN,
     ("POST", "/api/v1/traps/{trap_id}/images"): Role.UPLOADER,
     ("GET", "/api/v1/uploads/{upload_id}/events"): Role.UPLOADER,
+    # Resumable uploads: a session is its opener's only (others get 404, as for a missing one).
+    ("POST", "/api/v1/traps/{trap_id}/uploads/sessions"): Role.UPLOADER,
+    ("GET", "/api/v1/traps/{trap_id}/uploads/sessions/{session_id}"): Role.UPLOADER,
+    ("PUT", "/api/v1/traps/{trap_id}/uploads/sessions/{session_id}"): Role.UPLOADER,
+    ("DELETE", "/api/v1/traps/{trap_id}/uploads/sessions/{session_id}"): Role.UPLOADER,
+    ("POST", "/api/v1/traps/{trap_id}/uploads/sessions/{session_id}/complete"): Role.UPLOADER,
     ("GET", "/api/v1/media"): Role.VIEWER,
     # Exports: every reader, each at its own precision (coarse callers: cells, no sightings).
     ("GET", "/api/v1/exports/camtrap-dp"): Role.VIEWER,
@@ -54,7 +60,7 @@ RULES: dict[tuple[str, str], Role | str] = {
     ("GET", "/api/v1/map/heatmap"): Role.VIEWER,
     ("GET", "/api/v1/analytics"): Role.VIEWER,
 }
-PATH_VALUES = {"trap_id": "trap-1", "media_id": "a" * 64, "upload_id": "b" * 32}
+PATH_VALUES = {"trap_id": "trap-1", "media_id": "a" * 64, "upload_id": "b" * 32, "session_id": "c" * 32}
 CALLERS: list[Role | None] = [None, *Role]
 
 

@@ -11,6 +11,7 @@ from gateway.auth import GatewayAuth, current_principal, get_auth
 from gateway.config import GatewaySettings, get_settings
 from gateway.privacy import PrivacyPolicy
 from gateway.progress import ProgressHub
+from gateway.sessions import UploadSessions
 from gateway.uploads import UploadPipeline
 from gateway.views import CoarseView, ExactView, View
 
@@ -25,6 +26,10 @@ async def get_ingest(request: Request) -> IngestClient:
 
 async def get_blobs(request: Request) -> BlobStore:
     return request.app.state.pipeline.blobs
+
+
+async def get_sessions(request: Request) -> UploadSessions:
+    return request.app.state.sessions
 
 
 async def get_progress(request: Request) -> ProgressHub:
@@ -55,6 +60,7 @@ ViewDep = Annotated[View, Depends(get_view)]
 PipelineDep = Annotated[UploadPipeline, Depends(get_pipeline)]
 IngestDep = Annotated[IngestClient, Depends(get_ingest)]
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
+SessionsDep = Annotated[UploadSessions, Depends(get_sessions)]
 ProgressDep = Annotated[ProgressHub, Depends(get_progress)]
 UserDep = Annotated[str, Depends(get_user)]
 AuthDep = Annotated[GatewayAuth, Depends(get_auth)]
