@@ -42,9 +42,6 @@ class GatewaySettings(ServiceSettings, AuthSettings, BlobSettings):
     upload_chunk_bytes: int = Field(default=1024 * 1024, gt=0)
     upload_session_ttl_s: float = Field(default=24 * 3600.0, gt=0)
     upload_session_sweep_interval_s: float = Field(default=600.0, gt=0)
-    # Trap sanity on the upload page: a photo taken farther than this from the chosen trap
-    # is flagged "far" (positions stay server-side: the answer carries no coordinates).
-    trap_near_m: float = Field(default=1000.0, gt=0)
 
     # Strict-Transport-Security max-age sent on every response (behind TLS, as in the chart); 0 = none.
     hsts_max_age_s: int = Field(default=0, ge=0)
