@@ -8,7 +8,7 @@ import pytest
 from azure.storage.blob.aio import BlobServiceClient
 
 from ailurus_common.storage.azure_blob import AzureBlobStore
-from ailurus_common.storage.blob import CONTAINERS, DATASETS, PROCESSED, UPLOADS, BlobStore
+from ailurus_common.storage.blob import CONTAINERS, DATASETS, PROCESSED, STAGING, UPLOADS, BlobStore
 from ailurus_common.storage.errors import NotFound, StorageError
 from ailurus_common.storage.local_blob import TMP_PREFIX, LocalBlobStore
 from ailurus_tools.processes import free_port
@@ -204,6 +204,115 @@ async def test_list_names_invalid_container_rejected(blob_store: BlobStore) -> N
     with pytest.raises(StorageError) as raised:
         await blob_store.list_names("Bad_Name")
     assert raised.value.code == "invalid_container_name"
+
+
+# Staged blocks (resumable uploads) ---------------------------------------------------------
+
+
+def block_id(offset: int) -> str:
+    return f"{offset:016d}"
+
+
+async def stage_in_chunks(store: BlobStore, name: str, data: bytes, chunk: int) -> list[str]:
+    ids = []
+    for offset in range(0, len(data), chunk):
+        await store.stage_block(STAGING, name, block_id(offset), data[offset:offset + chunk])
+        ids.append(block_id(offset))
+    return ids
+
+
+async def test_commit_blocks_joins_in_order_byte_identical(blob_store: BlobStore, prefix: str) -> None:
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    ids = await stage_in_chunks(blob_store, f"{prefix}/file", data, 1024 * 1024)
+    assert await blob_store.commit_blocks(STAGING, f"{prefix}/file", ids, content_type=JPEG) is True
+    assert await blob_store.get(STAGING, f"{prefix}/file") == data
+    assert await blob_store.staged_blocks(STAGING, f"{prefix}/file") == {}
+
+
+async def test_staged_blocks_not_readable_before_commit(blob_store: BlobStore, prefix: str) -> None:
+    await blob_store.stage_block(STAGING, f"{prefix}/file", block_id(0), b"part")
+    assert await blob_store.exists(STAGING, f"{prefix}/file") is False
+    assert await blob_store.list_names(STAGING, prefix) == []
+    with pytest.raises(NotFound):
+        await blob_store.get(STAGING, f"{prefix}/file")
+
+
+async def test_staged_blocks_lists_ids_and_sizes(blob_store: BlobStore, prefix: str) -> None:
+    assert await blob_store.staged_blocks(STAGING, f"{prefix}/none") == {}
+    await stage_in_chunks(blob_store, f"{prefix}/file", b"a" * 250, 100)
+    assert await blob_store.staged_blocks(STAGING, f"{prefix}/file") == {block_id(0): 100, block_id(100): 100,
+                                                                         block_id(200): 50}
+
+
+async def test_stage_block_again_replaces_its_bytes(blob_store: BlobStore, prefix: str) -> None:
+    await blob_store.stage_block(STAGING, f"{prefix}/file", block_id(0), b"first try, cut")
+    await blob_store.stage_block(STAGING, f"{prefix}/file", block_id(0), b"second")
+    assert await blob_store.staged_blocks(STAGING, f"{prefix}/file") == {block_id(0): 6}
+    assert await blob_store.commit_blocks(STAGING, f"{prefix}/file", [block_id(0)], content_type=OCTETS)
+    assert await blob_store.get(STAGING, f"{prefix}/file") == b"second"
+
+
+async def test_staged_blocks_seen_by_another_store_instance(blob_store: BlobStore, prefix: str, backend: str,
+                                                            request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """A restarted process (a new store on the same storage) finds the blocks and commits them."""
+    await stage_in_chunks(blob_store, f"{prefix}/file", b"0123456789", 4)
+    if backend == "local":
+        other: BlobStore = LocalBlobStore(tmp_path / "blobs")
+    else:
+        other = AzureBlobStore.from_connection_string(request.getfixturevalue("azurite").connection_string)
+    try:
+        staged = await other.staged_blocks(STAGING, f"{prefix}/file")
+        assert staged == {block_id(0): 4, block_id(4): 4, block_id(8): 2}
+        assert await other.commit_blocks(STAGING, f"{prefix}/file", sorted(staged), content_type=OCTETS)
+        assert await blob_store.get(STAGING, f"{prefix}/file") == b"0123456789"
+    finally:
+        await other.close()
+
+
+async def test_commit_blocks_existing_without_overwrite_keeps_blob(blob_store: BlobStore, prefix: str) -> None:
+    assert await blob_store.put(STAGING, f"{prefix}/file", b"original", content_type=OCTETS)
+    await blob_store.stage_block(STAGING, f"{prefix}/file", block_id(0), b"other")
+    assert await blob_store.commit_blocks(STAGING, f"{prefix}/file", [block_id(0)], content_type=OCTETS) is False
+    assert await blob_store.get(STAGING, f"{prefix}/file") == b"original"
+    assert await blob_store.commit_blocks(STAGING, f"{prefix}/file", [block_id(0)], content_type=OCTETS,
+                                          overwrite=True) is True
+    assert await blob_store.get(STAGING, f"{prefix}/file") == b"other"
+
+
+async def test_commit_blocks_unstaged_id_rejected(blob_store: BlobStore, prefix: str) -> None:
+    await blob_store.stage_block(STAGING, f"{prefix}/file", block_id(0), b"x")
+    with pytest.raises(StorageError) as raised:
+        await blob_store.commit_blocks(STAGING, f"{prefix}/file", [block_id(0), block_id(1)], content_type=OCTETS)
+    assert raised.value.status_code == 400
+    assert await blob_store.exists(STAGING, f"{prefix}/file") is False
+
+
+async def test_discard_blocks_drops_staged_keeps_committed(blob_store: BlobStore, prefix: str) -> None:
+    await stage_in_chunks(blob_store, f"{prefix}/abandoned", b"x" * 10, 5)
+    await blob_store.discard_blocks(STAGING, f"{prefix}/abandoned")
+    assert await blob_store.staged_blocks(STAGING, f"{prefix}/abandoned") == {}
+    assert await blob_store.exists(STAGING, f"{prefix}/abandoned") is False
+    await blob_store.discard_blocks(STAGING, f"{prefix}/never-staged")  # nothing there: no error
+    assert await blob_store.put(STAGING, f"{prefix}/kept", b"whole", content_type=OCTETS)
+    await blob_store.discard_blocks(STAGING, f"{prefix}/kept")
+    assert await blob_store.get(STAGING, f"{prefix}/kept") == b"whole"
+
+
+@pytest.mark.parametrize("bad", ["", "has space", "a" * 65, "dot.ted", "../up"])
+async def test_stage_block_invalid_id_rejected(blob_store: BlobStore, prefix: str, bad: str) -> None:
+    with pytest.raises(StorageError) as raised:
+        await blob_store.stage_block(STAGING, f"{prefix}/file", bad, b"x")
+    assert raised.value.status_code == 400
+
+
+async def test_stage_blocks_concurrently_all_committed(blob_store: BlobStore, prefix: str) -> None:
+    data = os.urandom(40 * 1000)
+    await asyncio.gather(*(blob_store.stage_block(STAGING, f"{prefix}/file", block_id(offset), data[offset:offset + 1000])
+                           for offset in range(0, len(data), 1000)))
+    ids = sorted(await blob_store.staged_blocks(STAGING, f"{prefix}/file"))
+    assert len(ids) == 40
+    assert await blob_store.commit_blocks(STAGING, f"{prefix}/file", ids, content_type=OCTETS)
+    assert await blob_store.get(STAGING, f"{prefix}/file") == data
 
 
 # Local folder store only ---------------------------------------------------------------------

@@ -39,8 +39,8 @@ class OpenApiChecker:
 
     def __call__(self, response: httpx.Response) -> None:
         path = response.request.url.path
-        if not path.startswith("/api/v1/") or path.endswith("/openapi.json"):
-            return
+        if not path.startswith("/api/v1/") or path.endswith("/openapi.json") or response.request.method == "HEAD":
+            return  # a HEAD answer has headers only
         if not response.headers.get("content-type", "").startswith("application/json"):
             return
         template = self.template(path)

@@ -64,6 +64,12 @@ class ErrorCode(StrEnum):
     PERSONAL_DATA = "personal_data"
     REVIEW_RESTRICTED = "review_restricted"
     BLOB_NOT_FOUND = "blob_not_found"
+    # resumable upload sessions
+    UPLOAD_SESSION_NOT_FOUND = "upload_session_not_found"
+    UPLOAD_OFFSET_MISMATCH = "upload_offset_mismatch"
+    UPLOAD_INCOMPLETE = "upload_incomplete"
+    UPLOAD_HASH_MISMATCH = "upload_hash_mismatch"
+    INVALID_CONTENT_RANGE = "invalid_content_range"
     # records
     TRAP_NOT_FOUND = "trap_not_found"
     TRAP_EXISTS = "trap_exists"

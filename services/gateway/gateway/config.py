@@ -44,6 +44,15 @@ class GatewaySettings(ServiceSettings, AuthSettings, BlobSettings, QueueSettings
     # Files of one request recorded in one ingest write (the rest once all are classified).
     record_batch: int = Field(default=100, ge=1, le=1000)
 
+    # Resumable uploads (POST /traps/{id}/uploads/sessions): one file in chunks of at most
+    # max_chunk_bytes per request (the body limit of the chunk route); the size the dashboard
+    # is told to send (1 MiB: on one bar of signal a cut costs at most that); a session idle
+    # this long expires and is swept (its staged blocks too) every sweep interval.
+    max_chunk_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
+    upload_chunk_bytes: int = Field(default=1024 * 1024, gt=0)
+    upload_session_ttl_s: float = Field(default=24 * 3600.0, gt=0)
+    upload_session_sweep_interval_s: float = Field(default=600.0, gt=0)
+
     # Strict-Transport-Security max-age sent on every response (behind TLS, as in the chart); 0 = none.
     hsts_max_age_s: int = Field(default=0, ge=0)
 
@@ -94,6 +103,12 @@ class GatewaySettings(ServiceSettings, AuthSettings, BlobSettings, QueueSettings
     entra_client_id: str | None = None
     entra_api_scope: str | None = None
     entra_authority_host: str = "https://login.microsoftonline.com"
+
+    @model_validator(mode="after")
+    def _chunk_within_limit(self) -> "GatewaySettings":
+        if self.upload_chunk_bytes > self.max_chunk_bytes:
+            raise ValueError("GATEWAY_UPLOAD_CHUNK_BYTES must not exceed GATEWAY_MAX_CHUNK_BYTES")
+        return self
 
     @model_validator(mode="after")
     def _auth_configured(self) -> "GatewaySettings":

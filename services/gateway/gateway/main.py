@@ -1,6 +1,8 @@
 """gateway app factory and lifespan."""
 
 import asyncio
+import contextlib
+import logging
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
@@ -34,6 +36,7 @@ from gateway.api.routes import (
     maps,
     media,
     reviews,
+    sessions,
     subscriptions,
     telemetry,
     traps,
@@ -44,16 +47,30 @@ from gateway.auth import open_auth, require
 from gateway.config import GatewaySettings, get_settings
 from gateway.progress import ProgressHub
 from gateway.schemas import ErrorResponse
+from gateway.sessions import SESSION_ID_PATTERN, UploadSessions
 from gateway.throttle import LoginThrottle, RateLimiter
 from gateway.uploads import UploadPipeline
 
 SERVICE = "gateway"
+log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 # Every error is {error: {code, message}} (codes: ailurus_common.errors.ErrorCode, docs/errors.md).
 ERROR_RESPONSES = {status: {"model": ErrorResponse, "description": description} for status, description in (
     (400, "Bad request"), (401, "Missing or invalid token"), (403, "Role or precision does not allow it"),
     (404, "Not found"), (409, "Conflict"), (413, "Too large"), (415, "Unsupported media type"),
     (422, "Invalid request"), (429, "Too many requests (Retry-After)"), (503, "Unavailable now (Retry-After)"))}
+
+
+async def sweep_sessions(store: UploadSessions, interval_s: float) -> None:
+    """Drop expired upload sessions (and their staged blocks) every ``interval_s``."""
+    while True:
+        try:
+            dropped = await store.sweep()
+            if dropped:
+                log.info("dropped %d expired upload sessions", dropped)
+        except Exception as exc:  # noqa: BLE001 - a failed pass is retried on the next one
+            log.warning("upload session sweep failed: %s", exc)
+        await asyncio.sleep(interval_s)
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -85,9 +102,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.state.notifier = NotifierClient(settings.notifier_url, timeout_s=settings.notifier_timeout_s,
                                             tokens=tokens)
         app.state.progress = ProgressHub()
+        app.state.sessions = UploadSessions(blobs, pipeline, ttl_s=settings.upload_session_ttl_s)
+        sweeper = asyncio.create_task(sweep_sessions(app.state.sessions, settings.upload_session_sweep_interval_s))
         try:
             yield
         finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             await pipeline.ingest.close()
             await pipeline.preprocess.close()
             await app.state.ml.close()
@@ -113,6 +135,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_json_body_bytes, routes=(
         BodyLimit("POST", rf"{API_PREFIX}/traps/[^/]+/images", settings.max_body_bytes),
+        BodyLimit("PUT", rf"{API_PREFIX}/traps/[^/]+/uploads/sessions/{SESSION_ID_PATTERN[1:-1]}",
+                  settings.max_chunk_bytes),
         BodyLimit("POST", rf"{API_PREFIX}/auth/login", settings.max_auth_body_bytes)))
     if settings.hsts_max_age_s:
         app.add_middleware(ResponseHeadersMiddleware,
@@ -124,7 +148,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # comes first: callers without a valid token spend their address's bucket.
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(enforce_rate_limit), Depends(require(Role.VIEWER))],
                     responses=ERROR_RESPONSES)
-    for router in (traps.router, images.router, uploads.router, media.router, reviews.router, maps.router,
+    for router in (traps.router, images.router, uploads.router, sessions.router, media.router, reviews.router, maps.router,
                    analytics.router, exports.router, changes.router, telemetry.router, lifecycle.router,
                    subscriptions.router):
         api.include_router(router)

@@ -314,6 +314,28 @@ class UploadResponse(Public):
     results: list[FileResult]
 
 
+class UploadSessionCreate(Public):
+    """A file about to be sent in chunks, declared up front."""
+
+    file_name: str = Field(min_length=1, max_length=255)
+    size_bytes: int = Field(ge=1)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the whole file, lowercase hex.")
+
+
+class UploadSessionState(Public):
+    """Where a resumable upload stands. ``session_id`` is null when nothing needs sending:
+    the bytes are stored already (``result.status`` is ``duplicate``)."""
+
+    session_id: str | None = None
+    file_name: str
+    size_bytes: int
+    offset_bytes: int = Field(description="Bytes received so far: the next chunk starts here.")
+    chunk_bytes: int = Field(description="The chunk size to send (at most the per-chunk limit).")
+    expires_at: datetime | None = None
+    result: FileResult | None = Field(default=None, description="Set once the file is complete: what a multipart "
+                                                                "upload of it would have answered.")
+
+
 # dashboard -----------------------------------------------------------------------------
 class UiConfig(Public):
     tile_url: str = Field(description="Leaflet tile URL template; empty: no base map.")

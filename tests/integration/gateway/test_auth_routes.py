@@ -41,6 +41,12 @@ RULES: dict[tuple[str, str], Role | str] = {
     ("DELETE", "/api/v1/traps/{trap_id}"): Role.ADMIN,
     ("POST", "/api/v1/traps/{trap_id}/images"): Role.UPLOADER,
     ("GET", "/api/v1/uploads/{upload_id}/events"): Role.UPLOADER,
+    # Resumable uploads: a session is its opener's only (others get 404, as for a missing one).
+    ("POST", "/api/v1/traps/{trap_id}/uploads/sessions"): Role.UPLOADER,
+    ("GET", "/api/v1/traps/{trap_id}/uploads/sessions/{session_id}"): Role.UPLOADER,
+    ("PUT", "/api/v1/traps/{trap_id}/uploads/sessions/{session_id}"): Role.UPLOADER,
+    ("DELETE", "/api/v1/traps/{trap_id}/uploads/sessions/{session_id}"): Role.UPLOADER,
+    ("POST", "/api/v1/traps/{trap_id}/uploads/sessions/{session_id}/complete"): Role.UPLOADER,
     ("GET", "/api/v1/media"): Role.VIEWER,
     # Exports: every reader, each at its own precision (coarse callers: cells, no sightings).
     ("GET", "/api/v1/exports/camtrap-dp"): Role.VIEWER,
@@ -76,7 +82,8 @@ RULES: dict[tuple[str, str], Role | str] = {
     ("GET", "/api/v1/subscriptions/{subscription_id}/deliveries"): Role.ADMIN,
 }
 PATH_VALUES = {"trap_id": "trap-1", "media_id": "a" * 64, "upload_id": "b" * 32, "dataset_id": "stations-0123456789ab",
-               "name": "ailurus_classifier", "version": "1", "subscription_id": "c" * 32}
+               "name": "ailurus_classifier", "version": "1", "subscription_id": "c" * 32,
+               "session_id": "d" * 32}
 CALLERS: list[Role | None] = [None, *Role]
 
 

@@ -12,22 +12,24 @@ from gateway.main import API_PREFIX, create_app
 from tests.integration.gateway.test_auth_routes import PATH_VALUES, api_routes, make_settings
 
 # The upload limit is above PREREAD_MAX_BYTES: that route's body is counted while it streams.
-JSON_LIMIT, AUTH_LIMIT, UPLOAD_LIMIT = 4096, 1024, 2 * PREREAD_MAX_BYTES
+JSON_LIMIT, AUTH_LIMIT, UPLOAD_LIMIT, CHUNK_LIMIT = 4096, 1024, 2 * PREREAD_MAX_BYTES, 64 * 1024
 UPLOAD = ("POST", f"{API_PREFIX}/traps/{{trap_id}}/images")
+CHUNK = ("PUT", f"{API_PREFIX}/traps/{{trap_id}}/uploads/sessions/{{session_id}}")  # one resumable-upload chunk
 LOGIN = ("POST", f"{API_PREFIX}/auth/login")
 
 
 @pytest.fixture(scope="module")
 async def app(tmp_path_factory):
     settings = make_settings(tmp_path_factory.mktemp("gateway-limits"), max_json_body_bytes=JSON_LIMIT,
-                             max_auth_body_bytes=AUTH_LIMIT, max_body_bytes=UPLOAD_LIMIT, max_file_bytes=UPLOAD_LIMIT)
+                             max_auth_body_bytes=AUTH_LIMIT, max_body_bytes=UPLOAD_LIMIT, max_file_bytes=UPLOAD_LIMIT,
+                             max_chunk_bytes=CHUNK_LIMIT, upload_chunk_bytes=CHUNK_LIMIT)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         yield app
 
 
 def limit_of(method: str, template: str) -> int:
-    return {UPLOAD: UPLOAD_LIMIT, LOGIN: AUTH_LIMIT}.get((method, template), JSON_LIMIT)
+    return {UPLOAD: UPLOAD_LIMIT, LOGIN: AUTH_LIMIT, CHUNK: CHUNK_LIMIT}.get((method, template), JSON_LIMIT)
 
 
 def concrete(template: str) -> str:

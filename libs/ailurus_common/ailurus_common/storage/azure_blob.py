@@ -11,13 +11,20 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
+from azure.core import MatchConditions
 from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.core.pipeline.transport import AioHttpTransport
-from azure.storage.blob import ContentSettings
+from azure.storage.blob import BlobBlock, ContentSettings
 from azure.storage.blob.aio import BlobServiceClient
 
 from ailurus_common.errors import ErrorCode
-from ailurus_common.storage.blob import CONTAINERS, UPLOADS, validate_blob_name, validate_container_name
+from ailurus_common.storage.blob import (
+    CONTAINERS,
+    UPLOADS,
+    validate_blob_id_list,
+    validate_blob_name,
+    validate_container_name,
+)
 from ailurus_common.storage.errors import NotFound, StorageError
 
 DEFAULT_READY_TIMEOUT_S = 2.0
@@ -140,6 +147,62 @@ class AzureBlobStore:
             except ResourceNotFoundError:
                 return False
         return True
+
+    def _blob(self, container: str, name: str):
+        validate_container_name(container)
+        validate_blob_name(name)
+        return self._client.get_blob_client(container, name)
+
+    async def stage_block(self, container: str, name: str, block_id: str, data: bytes) -> None:
+        validate_blob_id_list([block_id])
+        blob = self._blob(container, name)
+        with _storage_errors(f"stage a block of {container}/{name}"):
+            try:
+                await blob.stage_block(block_id, data, length=len(data))  # the SDK base64-encodes the id
+            except ResourceNotFoundError as exc:
+                raise StorageError(f"container {container!r} does not exist", code=ErrorCode.CONTAINER_NOT_FOUND) from exc
+
+    async def staged_blocks(self, container: str, name: str) -> dict[str, int]:
+        blob = self._blob(container, name)
+        with _storage_errors(f"list the staged blocks of {container}/{name}"):
+            try:
+                _committed, uncommitted = await blob.get_block_list("uncommitted")
+            except ResourceNotFoundError:
+                return {}
+        return {block.id: block.size for block in uncommitted}
+
+    async def commit_blocks(self, container: str, name: str, block_ids: list[str], *, content_type: str,
+                            overwrite: bool = False) -> bool:
+        validate_blob_id_list(block_ids)
+        blob = self._blob(container, name)
+        # Put Block List: the blob becomes these blocks in one step; staged blocks not named
+        # are dropped by the service. IfMissing sends If-None-Match: * (as put does).
+        conditions = {} if overwrite else {"match_condition": MatchConditions.IfMissing}
+        with _storage_errors(f"commit {container}/{name}"):
+            try:
+                await blob.commit_block_list([BlobBlock(block_id) for block_id in block_ids],
+                                             content_settings=ContentSettings(content_type=content_type), **conditions)
+            except ResourceExistsError:
+                return False
+            except HttpResponseError as exc:
+                if exc.error_code == "InvalidBlockList":
+                    raise StorageError("a block of the list is not staged", code=ErrorCode.INVALID_BLOB_NAME,
+                                       status_code=400) from exc
+                raise
+        return True
+
+    async def discard_blocks(self, container: str, name: str) -> None:
+        blob = self._blob(container, name)
+        # The service has no call to drop uncommitted blocks: committing an empty list drops
+        # them (only where no blob exists, so a committed one is never touched), then the
+        # empty blob goes. Blocks never committed are also dropped by the service after 7 days.
+        with _storage_errors(f"discard the staged blocks of {container}/{name}"):
+            try:
+                await blob.commit_block_list([], match_condition=MatchConditions.IfMissing)
+            except (ResourceExistsError, ResourceNotFoundError):
+                return
+            with contextlib.suppress(ResourceNotFoundError):
+                await blob.delete_blob()
 
     async def is_ready(self) -> bool:
         # A container-level read: answers with container-scoped RBAC roles too (listing

@@ -12,7 +12,8 @@ UPLOADS = "uploads"  # original bytes, never modified
 PROCESSED = "processed"  # thumbnails
 DATASETS = "datasets"
 MODELS = "models"
-CONTAINERS = (UPLOADS, PROCESSED, DATASETS, MODELS)
+STAGING = "staging"  # resumable uploads under way: their staged blocks and session records
+CONTAINERS = (UPLOADS, PROCESSED, DATASETS, MODELS, STAGING)
 
 # An original lives at uploads/<first two hex digits>/<sha256>: content-addressed, so the same
 # bytes always land on the same name. Records carry this path; nothing else is read as one.
@@ -33,6 +34,20 @@ def original_location(path: str) -> tuple[str, str] | None:
 
 
 MAX_BLOB_NAME_CHARS = 1024  # Azure's limit
+# A staged block's id: Azure wants every id of one blob the same length (callers pad, e.g.
+# a zero-padded byte offset) and at most 64 bytes; the local store uses it as a file name.
+BLOCK_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+
+def validate_blob_id_list(block_ids: list[str]) -> None:
+    """Raises ``StorageError`` (400, ``invalid_blob_name``) for an id outside ``BLOCK_ID_PATTERN``
+    or ids of different lengths."""
+    for block_id in block_ids:
+        if re.fullmatch(BLOCK_ID_PATTERN, block_id) is None:
+            raise StorageError(f"invalid block id {block_id[:80]!r}", code=ErrorCode.INVALID_BLOB_NAME, status_code=400)
+    if len({len(block_id) for block_id in block_ids}) > 1:
+        raise StorageError("block ids of one blob must have the same length", code=ErrorCode.INVALID_BLOB_NAME,
+                           status_code=400)
 MAX_SEGMENT_BYTES = 255  # a file name on Linux filesystems (NAME_MAX), in UTF-8 bytes
 # Azure's container rule: 3-63 chars, lowercase letters, digits, single inner hyphens.
 _CONTAINER_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$")
@@ -89,6 +104,26 @@ class BlobStore(Protocol):
 
     async def delete(self, container: str, name: str) -> bool:
         """Returns False when there was nothing to delete."""
+
+    async def stage_block(self, container: str, name: str, block_id: str, data: bytes) -> None:
+        """Keep ``data`` as block ``block_id`` of the blob ``name``, not readable as (part
+        of) the blob until ``commit_blocks``. Staging an id again replaces its bytes. Ids
+        of one blob must all have the same length (``BLOCK_ID_PATTERN``)."""
+
+    async def staged_blocks(self, container: str, name: str) -> dict[str, int]:
+        """The staged, not yet committed blocks of ``name``: id -> size in bytes (``{}``
+        when there are none). Survives a restart of the process that staged them."""
+
+    async def commit_blocks(self, container: str, name: str, block_ids: list[str], *, content_type: str,
+                            overwrite: bool = False) -> bool:
+        """Make the blob ``name`` the staged blocks ``block_ids`` joined in that order, in
+        one step (a reader sees the old blob or the whole new one), and drop every staged
+        block of ``name``. Returns False (and changes nothing) when the blob exists and
+        ``overwrite`` is False. Raises ``StorageError`` (400, ``invalid_blob_name``) for an
+        id that is not staged."""
+
+    async def discard_blocks(self, container: str, name: str) -> None:
+        """Drop every staged block of ``name`` (a committed blob of that name is kept)."""
 
     async def is_ready(self) -> bool:
         """True when the store answers now."""

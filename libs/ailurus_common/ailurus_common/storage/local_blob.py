@@ -6,6 +6,10 @@ then appear under their name in one step (``os.link`` refuses an existing name, 
 the no-overwrite check without a race; ``os.replace`` for overwrites). Readers never see
 a partly written blob. Every file operation runs in a worker thread.
 
+Staged blocks (resumable uploads) are part files under ``root/.staged/<container>/<name>/``,
+outside every container so they are never listed as blobs; a commit joins them into a
+temporary file and publishes it like ``put``.
+
 Limits of the folder layout (Azure has none of them): a blob ``a`` and a blob ``a/b``
 cannot both exist (``Conflict``); deleting a nested blob leaves its (possibly empty)
 folders behind; hard links must be supported by the filesystem.
@@ -16,11 +20,14 @@ import contextlib
 import errno
 import logging
 import os
+import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from ailurus_common.errors import ErrorCode
-from ailurus_common.storage.blob import CONTAINERS, validate_blob_name, validate_container_name
+from ailurus_common.storage.blob import CONTAINERS, validate_blob_id_list, validate_blob_name, validate_container_name
 from ailurus_common.storage.errors import Conflict, NotFound, StorageError, StorageFull
 
 log = logging.getLogger(__name__)
@@ -37,6 +44,8 @@ def _failure(action: str, path: Path, exc: OSError) -> StorageError:
 
 # Temporary files start with this; never a valid-looking blob a caller would ask for.
 TMP_PREFIX = ".ailurus-tmp-"
+STAGED_DIR = ".staged"  # beside the containers (a container name never starts with a dot)
+BLOCK_PREFIX = "block-"  # part files; a blob name's own folders never start with it
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -76,6 +85,9 @@ class LocalBlobStore:
         return await asyncio.to_thread(self._put_sync, container, path, data, overwrite)
 
     def _put_sync(self, container: str, path: Path, data: bytes, overwrite: bool) -> bool:
+        return self._publish_sync(container, path, lambda file: file.write(data), overwrite)
+
+    def _publish_sync(self, container: str, path: Path, write: Callable[[BinaryIO], object], overwrite: bool) -> bool:
         # Checked first so that creating the blob's folders never creates a container.
         if not (self.root / container).is_dir():
             raise StorageError(f"container {container!r} does not exist", code=ErrorCode.CONTAINER_NOT_FOUND)
@@ -91,7 +103,7 @@ class LocalBlobStore:
             # O_EXCL: never write through someone else's file; 0o666 so the umask applies.
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             with os.fdopen(fd, "wb") as file:
-                file.write(data)
+                write(file)
                 file.flush()
                 os.fsync(file.fileno())
             if overwrite:
@@ -168,6 +180,98 @@ class LocalBlobStore:
             return False
         except OSError as exc:
             raise _failure("delete", path, exc) from exc
+
+    def _staged_folder(self, container: str, name: str) -> Path:
+        validate_container_name(container)
+        validate_blob_name(name)
+        return self.root / STAGED_DIR / container / name
+
+    async def stage_block(self, container: str, name: str, block_id: str, data: bytes) -> None:
+        validate_blob_id_list([block_id])
+        folder = self._staged_folder(container, name)
+        await asyncio.to_thread(self._stage_block_sync, container, folder, block_id, data)
+
+    def _stage_block_sync(self, container: str, folder: Path, block_id: str, data: bytes) -> None:
+        if not (self.root / container).is_dir():
+            raise StorageError(f"container {container!r} does not exist", code=ErrorCode.CONTAINER_NOT_FOUND)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _failure("stage a block of", folder, exc) from exc
+        # The same temporary-then-rename step as put: a block is there whole or not at all.
+        self._publish_sync_plain(folder / f"{BLOCK_PREFIX}{block_id}", data)
+
+    @staticmethod
+    def _publish_sync_plain(path: Path, data: bytes) -> None:
+        tmp = path.with_name(f"{TMP_PREFIX}{uuid.uuid4().hex}")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(tmp, path)
+            _fsync_dir(path.parent)
+        except OSError as exc:
+            raise _failure("stage", path, exc) from exc
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+    async def staged_blocks(self, container: str, name: str) -> dict[str, int]:
+        folder = self._staged_folder(container, name)
+        return await asyncio.to_thread(self._staged_blocks_sync, folder)
+
+    @staticmethod
+    def _staged_blocks_sync(folder: Path) -> dict[str, int]:
+        try:
+            entries = list(os.scandir(folder))
+        except (FileNotFoundError, NotADirectoryError):
+            return {}
+        except OSError as exc:
+            raise _failure("list the staged blocks of", folder, exc) from exc
+        return {entry.name.removeprefix(BLOCK_PREFIX): entry.stat().st_size for entry in entries
+                if entry.name.startswith(BLOCK_PREFIX) and entry.is_file()}
+
+    async def commit_blocks(self, container: str, name: str, block_ids: list[str], *, content_type: str,
+                            overwrite: bool = False) -> bool:
+        validate_blob_id_list(block_ids)
+        path = self._path(container, name)
+        folder = self._staged_folder(container, name)
+        return await asyncio.to_thread(self._commit_sync, container, path, folder, list(block_ids), overwrite)
+
+    def _commit_sync(self, container: str, path: Path, folder: Path, block_ids: list[str], overwrite: bool) -> bool:
+        staged = self._staged_blocks_sync(folder)
+        missing = [block_id for block_id in block_ids if block_id not in staged]
+        if missing:
+            raise StorageError(f"block {missing[0]!r} is not staged", code=ErrorCode.INVALID_BLOB_NAME, status_code=400)
+
+        def join(file: BinaryIO) -> None:
+            for block_id in block_ids:
+                with open(folder / f"{BLOCK_PREFIX}{block_id}", "rb") as part:
+                    shutil.copyfileobj(part, file, 1024 * 1024)
+
+        committed = self._publish_sync(container, path, join, overwrite)
+        if committed:
+            self._discard_sync(folder)
+        return committed
+
+    async def discard_blocks(self, container: str, name: str) -> None:
+        folder = self._staged_folder(container, name)
+        await asyncio.to_thread(self._discard_sync, folder)
+
+    @staticmethod
+    def _discard_sync(folder: Path) -> None:
+        try:
+            entries = list(os.scandir(folder))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        for entry in entries:  # only the part files: a longer name's folder may sit beside them
+            if entry.name.startswith((BLOCK_PREFIX, TMP_PREFIX)) and entry.is_file():
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+        with contextlib.suppress(OSError):  # left when it still holds another name's blocks
+            folder.rmdir()
 
     async def is_ready(self) -> bool:
         return await asyncio.to_thread(self._is_ready_sync)

@@ -17,6 +17,7 @@ from gateway.auth import GatewayAuth, current_principal, get_auth
 from gateway.config import GatewaySettings, get_settings
 from gateway.privacy import PrivacyPolicy
 from gateway.progress import ProgressHub
+from gateway.sessions import UploadSessions
 from gateway.throttle import RateLimiter, caller_key
 from gateway.uploads import UploadPipeline
 from gateway.views import CoarseView, ExactView, View
@@ -52,6 +53,10 @@ async def require_admin_person(principal: CurrentPrincipal) -> Principal:
     if principal.app_only:
         raise Forbidden("the model lifecycle is for admins signed in as people, not app-only tokens")
     return principal
+
+
+async def get_sessions(request: Request) -> UploadSessions:
+    return request.app.state.sessions
 
 
 async def get_progress(request: Request) -> ProgressHub:
@@ -99,6 +104,7 @@ PipelineDep = Annotated[UploadPipeline, Depends(get_pipeline)]
 IngestDep = Annotated[IngestClient, Depends(get_ingest)]
 NotifierDep = Annotated[NotifierClient, Depends(get_notifier)]
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
+SessionsDep = Annotated[UploadSessions, Depends(get_sessions)]
 ProgressDep = Annotated[ProgressHub, Depends(get_progress)]
 MlDep = Annotated[MlClient, Depends(get_ml)]
 UserDep = Annotated[str, Depends(get_user)]

@@ -8,12 +8,15 @@ Security Policy (scripts only from this origin, never inline) so that text which
 the page from the API (file names, EXIF) cannot run as script even if a bug let it in.
 """
 
+import hashlib
+import json
+import os
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse
+from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -62,7 +65,7 @@ def content_security_policy(tile_url: str, auth_origins: tuple[str, ...] = ()) -
     frame = " ".join(auth_origins) or "'none'"
     return "; ".join([
         "default-src 'self'", "script-src 'self'", "style-src 'self'", f"img-src {img}",
-        f"connect-src {connect}", f"frame-src {frame}",
+        f"connect-src {connect}", f"frame-src {frame}", "worker-src 'self'", "manifest-src 'self'",
         "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
     ])
 
@@ -79,6 +82,40 @@ async def index(settings: SettingsDep) -> FileResponse | PlainTextResponse:
                # The trap form may use the phone's position; nothing else the page needs.
                "Permissions-Policy": "geolocation=(self), camera=(), microphone=(), payment=()"}
     return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8", headers=headers)
+
+
+# Not part of the offline shell: source maps, the API docs page and its library, licences.
+_NOT_SHELL = (".map", "LICENSE", "LICENSE.md", ".ailurus-stamp", "index.html", "docs.html", "sw.js")
+
+
+def shell_files() -> tuple[list[str], str]:
+    """The URLs of every file the dashboard may load (page scripts, catalogues, vendored
+    libraries, styles, images) and a version that changes when any of them does."""
+    files, digest = [], hashlib.sha256()
+    # os.walk with followlinks: static/vendor may be a link to the vendored copy (worktrees).
+    found = (Path(folder) / name for folder, _, names in os.walk(STATIC_DIR, followlinks=True) for name in names)
+    for path in sorted(found):
+        relative = path.relative_to(STATIC_DIR).as_posix()
+        if not path.is_file() or relative.startswith(("vendor/swagger-ui/", "js/docs.js")) \
+                or path.name.endswith(_NOT_SHELL) or path.name.startswith("."):
+            continue
+        stat = path.stat()
+        files.append(f"/static/{relative}")
+        digest.update(f"{relative}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    digest.update((STATIC_DIR / "sw.js").read_bytes())
+    digest.update((STATIC_DIR / "index.html").read_bytes())
+    return files, digest.hexdigest()[:16]
+
+
+@router.get("/sw.js", include_in_schema=False)
+async def service_worker() -> Response:
+    """The service worker, from the site root so that its scope is the whole dashboard,
+    with the shell's file list and version written in (CSP: script-src 'self' covers it)."""
+    files, version = shell_files()
+    shell = json.dumps({"version": version, "files": files})
+    body = f"self.AILURUS_SHELL = {shell};\n{(STATIC_DIR / 'sw.js').read_text()}"
+    return Response(body, media_type="text/javascript; charset=utf-8",
+                    headers={**_COMMON_HEADERS, "Cache-Control": "no-cache", "Service-Worker-Allowed": "/"})
 
 
 # Swagger UI sets style attributes as it renders (React): styles may be inline, scripts never.

@@ -142,4 +142,9 @@ async function boot() {
   initTelemetry();  // after sign-in state is known: reports carry the token
 }
 
+// The app shell works offline once the service worker has cached it (sw.js).
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch((error) => console.warn("service worker:", error.message));
+}
+
 boot();
