@@ -25,7 +25,7 @@ def served_openapi() -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = GatewaySettings(auth_key_path=Path(tmp) / "key.pem", auth_users_path=Path(tmp) / "users.json",
-                                   blob_root=Path(tmp) / "blobs", worker_enabled=False)
+                                   blob_root=Path(tmp) / "blobs")
         answer = TestClient(create_app(settings)).get(f"{API_PREFIX}/openapi.json")
         answer.raise_for_status()
         return answer.json()
