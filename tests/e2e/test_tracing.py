@@ -132,3 +132,21 @@ def test_span_tree_of_one_upload_is_reported(upload_trace):
         for depth, span in span_tree(spans, root):
             rows.append(f"| {'· ' * depth}{span.name} | {span.service} | {span.duration_ms:.1f} |")
     assert len(rows) == len(spans)
+
+
+def test_nothing_is_exported_when_tracing_is_off(triton, tmp_path):
+    # The endpoint is set but no exporter is named (the default): no service sends anything.
+    with otlp_receiver() as receiver:
+        env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}
+        config = stack_config(tmp_path, backend="local", triton_grpc_url=triton.grpc_url,
+                              extra_env={name: env for name in (*SERVICES, "worker", "notifier", "ml")})
+        with running_stack(config) as stack, httpx.Client(base_url=stack.gateway_url, timeout=120,
+                                                           headers=auth_headers(stack)) as api:
+            assert api.post("/api/v1/traps", json={"id": "dark", "name": "dark", "latitude": LATITUDE,
+                                                   "longitude": LONGITUDE}).status_code == 201
+            files = [("files", (name, data, "image/jpeg")) for name, data in jpeg_variants(
+                sample("cameratrap/serengeti_burst_S1_D04_R6_PICT0020.JPG"), 2, tag="dark")]
+            assert api.post("/api/v1/traps/dark/images", files=files).status_code == 200
+            assert api.get("/api/v1/ui/config").json()["telemetry"] is False
+        # The services have stopped (their exporters would have flushed by now).
+        assert receiver.requests == 0 and receiver.spans() == []
