@@ -41,7 +41,6 @@ def open_validator(settings: AuthSettings, *, internal: bool = False) -> TokenVa
 
 # auto_error=False: our own errors (stable codes, WWW-Authenticate) instead of FastAPI's 403.
 _bearer = HTTPBearer(auto_error=False, description="A service token (the gateway's) or a user token.")
-bearer_credentials = _bearer  # the one scheme: other dependencies that read the token share it (one OpenAPI entry)
 
 
 async def current_principal(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None,

@@ -3,11 +3,9 @@
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials
 
 from ailurus_common.auth import Principal, Role
 from ailurus_common.auth.errors import Forbidden
-from ailurus_common.auth.service import bearer_credentials
 from ailurus_common.clients.ingest import IngestClient
 from ailurus_common.clients.ml import MlClient
 from ailurus_common.clients.notifier import NotifierClient
@@ -81,18 +79,20 @@ async def get_view(principal: CurrentPrincipal, settings: Annotated[GatewaySetti
                                     sensitive_groups=frozenset(settings.privacy_sensitive_groups)))
 
 
-async def enforce_rate_limit(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None,
-                                                                      Depends(bearer_credentials)]) -> None:
+async def enforce_rate_limit(request: Request) -> None:
     """Spend one token of the caller's bucket (429 ``rate_limited`` with ``Retry-After`` when
     empty). Runs before the role check, so requests with no or a bad token are limited too,
-    by their client address: the bucket is only ever named by a validated token."""
+    by their client address: the bucket is only ever named by a validated token. The header
+    is read directly, not through the bearer scheme, so that the public sign-in routes it
+    also guards are not documented as needing a token."""
     limiter: RateLimiter | None = request.app.state.rate_limiter
     if limiter is None:
         return
     principal = None
-    if credentials is not None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
         try:
-            principal = await request.app.state.token_validator.validate(credentials.credentials)
+            principal = await request.app.state.token_validator.validate(token.strip())
         except AilurusError:
             principal = None  # the role check that follows answers 401 for it
     limiter.take(caller_key(principal, request.client.host if request.client else "unknown"))
