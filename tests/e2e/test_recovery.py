@@ -25,7 +25,8 @@ def recovery_stack(azurite, cosmos, tmp_path_factory):
     config = stack_config(tmp_path_factory.mktemp("recovery"), triton_ports=(free_port(), free_port(), free_port()),
                           extra_env={"ingest": {"INGEST_COSMOS_DATABASE": "recovery"},
                                      "gateway": {"GATEWAY_PENDING_DELAY_S": "1", "GATEWAY_FANOUT_CONCURRENCY": "4"},
-                                     "worker": {"WORKER_RETRY_BASE_DELAY_S": "1", "WORKER_POLL_INTERVAL_S": "0.5"},
+                                     "worker": {"WORKER_RETRY_BASE_DELAY_S": "1", "WORKER_RETRY_MAX_DELAY_S": "4",
+                                                "WORKER_POLL_INTERVAL_S": "0.5"},
                                      "preprocess": {"PREPROCESS_TRITON_TIMEOUT_S": "3"}})
     with running_stack(config, azurite=azurite, cosmos=cosmos) as stack:
         yield stack
@@ -36,8 +37,6 @@ def triton_inferences(metrics_url: str) -> float:
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("nv_inference_count{"))
 
 
-@pytest.mark.xfail(reason="quarantined: in the full suite some pending media are not finished within 120 s of "
-                          "Triton's restart by the queue worker (its back-off); see the stop note", strict=False)
 def test_triton_killed_mid_batch_leaves_pending_then_classified(recovery_stack):
     stack = recovery_stack
     files = [("files", (name, data, "image/jpeg"))
