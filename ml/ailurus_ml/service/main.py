@@ -7,11 +7,8 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from ailurus_common.auth.service import open_validator, require_service
-from ailurus_common.errors import install_error_handlers
-from ailurus_common.http import HttpMetricsMiddleware, add_metrics_route
 from ailurus_common.logging import configure_logging
-from ailurus_common.request_context import RequestIdMiddleware
-from ailurus_common.telemetry import configure_tracing, instrument_app
+from ailurus_common.service_app import create_service_app
 from ailurus_ml.service.api.routes import datasets, health, models, serving
 from ailurus_ml.service.config import MlServiceSettings, get_settings
 from ailurus_ml.service.errors import install_ml_error_handler
@@ -48,22 +45,11 @@ def create_app(settings: MlServiceSettings | None = None) -> FastAPI:
             await app.state.lifecycle.close()
             await blobs.close()
             await app.state.token_validator.close()
-            tracing.flush()  # what is buffered leaves before the process does
+            app.state.tracing.flush()  # what is buffered leaves before the process does
 
-    app = FastAPI(title="Ailurus ML admin", version="1.0.0", lifespan=lifespan)
-    tracing = configure_tracing(SERVICE)
-    instrument_app(app, tracing)
-
-    async def _settings():  # async: FastAPI runs a sync dependency in a worker thread, on every request
-        return settings
-
-    app.dependency_overrides[get_settings] = _settings
-    install_error_handlers(app)
+    app = create_service_app(SERVICE, settings, get_settings, title="Ailurus ML admin", lifespan=lifespan,
+                             health=health.router)
     install_ml_error_handler(app)
-    app.add_middleware(HttpMetricsMiddleware, service=SERVICE)
-    app.add_middleware(RequestIdMiddleware)
-    app.include_router(health.router)
     for router in (datasets.router, models.router, serving.router):
         app.include_router(router, dependencies=[Depends(require_service)])
-    add_metrics_route(app, settings)
     return app

@@ -6,6 +6,7 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
+from starlette.middleware import Middleware
 
 from ailurus_common.auth import Role
 from ailurus_common.auth.service import ServiceTokens
@@ -13,17 +14,13 @@ from ailurus_common.clients.ingest import IngestClient
 from ailurus_common.clients.ml import MlClient
 from ailurus_common.clients.notifier import NotifierClient
 from ailurus_common.clients.preprocess import PreprocessClient
-from ailurus_common.errors import install_error_handlers
 from ailurus_common.http import (
     BodyLimit,
     BodySizeLimitMiddleware,
-    HttpMetricsMiddleware,
     ResponseHeadersMiddleware,
-    add_metrics_route,
 )
 from ailurus_common.logging import configure_logging
-from ailurus_common.request_context import RequestIdMiddleware
-from ailurus_common.telemetry import configure_tracing, instrument_app
+from ailurus_common.service_app import create_service_app
 from gateway.api.deps import enforce_rate_limit
 from gateway.api.routes import (
     analytics,
@@ -118,31 +115,21 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await pending.close()
             await tokens.close()
             await app.state.auth.close()
-            tracing.flush()  # what is buffered leaves before the process does
+            app.state.tracing.flush()  # what is buffered leaves before the process does
 
     # docs_url=None: FastAPI's page loads Swagger UI from a CDN with an inline script; ours
     # (api/routes/dashboard.py) serves the vendored copy under a CSP.
-    app = FastAPI(title="Ailurus API", version="1.0.0", lifespan=lifespan, openapi_url=f"{API_PREFIX}/openapi.json",
-                  docs_url=None, redoc_url=None)
-    tracing = configure_tracing(SERVICE)
-    instrument_app(app, tracing)
-    app.state.tracing = tracing
-
-    async def _settings():  # async: FastAPI runs a sync dependency in a worker thread, on every request
-        return settings
-
-    app.dependency_overrides[get_settings] = _settings
-    install_error_handlers(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_json_body_bytes, routes=(
+    body_limits = Middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_json_body_bytes, routes=(
         BodyLimit("POST", rf"{API_PREFIX}/traps/[^/]+/images", settings.max_body_bytes),
         BodyLimit("PUT", rf"{API_PREFIX}/traps/[^/]+/uploads/sessions/{SESSION_ID_PATTERN[1:-1]}",
                   settings.max_chunk_bytes),
         BodyLimit("POST", rf"{API_PREFIX}/auth/login", settings.max_auth_body_bytes)))
-    if settings.hsts_max_age_s:
-        app.add_middleware(ResponseHeadersMiddleware,
-                           headers={"Strict-Transport-Security": f"max-age={settings.hsts_max_age_s}; includeSubDomains"})
-    app.add_middleware(HttpMetricsMiddleware, service=SERVICE)
-    app.add_middleware(RequestIdMiddleware)
+    hsts = [Middleware(ResponseHeadersMiddleware, headers={
+        "Strict-Transport-Security": f"max-age={settings.hsts_max_age_s}; includeSubDomains"})] \
+        if settings.hsts_max_age_s else []
+    app = create_service_app(SERVICE, settings, get_settings, title="Ailurus API", lifespan=lifespan,
+                             health=health.router, middleware=[*hsts, body_limits],
+                             openapi_url=f"{API_PREFIX}/openapi.json", docs_url=None, redoc_url=None)
     # Default deny: every API route needs at least a viewer token; routes add stricter roles.
     # Only the sign-in routes below (and the OpenAPI document) are public. The rate limit
     # comes first: callers without a valid token spend their address's bucket.
@@ -155,7 +142,5 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(api)
     app.include_router(auth_routes.router, prefix=API_PREFIX, responses=ERROR_RESPONSES,
                        dependencies=[Depends(enforce_rate_limit)])
-    app.include_router(health.router)
     app.include_router(dashboard.router)  # the web dashboard: /, /static, /api/v1/ui/config
-    add_metrics_route(app, settings)
     return app

@@ -6,11 +6,8 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from ailurus_common.auth.service import open_validator, require_service
-from ailurus_common.errors import install_error_handlers
-from ailurus_common.http import HttpMetricsMiddleware, add_metrics_route
 from ailurus_common.logging import configure_logging
-from ailurus_common.request_context import RequestIdMiddleware
-from ailurus_common.telemetry import configure_tracing, instrument_app
+from ailurus_common.service_app import create_service_app
 from ingest.api.routes import analytics, events, exports, health, maps, media, reviews, traps
 from ingest.config import IngestSettings, get_settings
 from ingest.events import EventPolicy
@@ -48,21 +45,11 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             reconciler.cancel()
             await store.close()
             await app.state.token_validator.close()
-            tracing.flush()  # what is buffered leaves before the process does
+            app.state.tracing.flush()  # what is buffered leaves before the process does
 
-    app = FastAPI(title="Ailurus ingest", version="1.0.0", lifespan=lifespan)
-    tracing = configure_tracing(SERVICE)
-    instrument_app(app, tracing)
-
-    async def _settings():  # async: FastAPI runs a sync dependency in a worker thread, on every request
-        return settings
-
-    app.dependency_overrides[get_settings] = _settings
-    install_error_handlers(app)
-    app.add_middleware(HttpMetricsMiddleware, service=SERVICE)
-    app.add_middleware(RequestIdMiddleware)
-    app.include_router(health.router)
-    for router in (traps.router, media.router, reviews.router, maps.router, analytics.router, exports.router, events.router):
+    app = create_service_app(SERVICE, settings, get_settings, title="Ailurus ingest", lifespan=lifespan,
+                             health=health.router)
+    for router in (traps.router, media.router, reviews.router, maps.router, analytics.router, exports.router,
+                   events.router):
         app.include_router(router, dependencies=[Depends(require_service)])
-    add_metrics_route(app, settings)
     return app

@@ -8,11 +8,8 @@ from fastapi import Depends, FastAPI
 
 from ailurus_common.auth.service import ServiceTokens, open_validator, require_service
 from ailurus_common.clients.ingest import IngestClient
-from ailurus_common.errors import install_error_handlers
-from ailurus_common.http import HttpMetricsMiddleware, add_metrics_route
 from ailurus_common.logging import configure_logging
-from ailurus_common.request_context import RequestIdMiddleware
-from ailurus_common.telemetry import configure_tracing, instrument_app
+from ailurus_common.service_app import create_service_app
 from notifier.api.routes import health, subscriptions
 from notifier.config import NotifierSettings, get_settings
 from notifier.dispatcher import Dispatcher
@@ -53,22 +50,11 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             await tokens.close()
             await store.close()
             await app.state.token_validator.close()
-            tracing.flush()  # what is buffered leaves before the process does
+            app.state.tracing.flush()  # what is buffered leaves before the process does
 
-    app = FastAPI(title="Ailurus notifier", version="1.0.0", lifespan=lifespan)
-    tracing = configure_tracing(SERVICE)
-    instrument_app(app, tracing)
-
-    async def _settings():
-        return settings
-
-    app.dependency_overrides[get_settings] = _settings
-    install_error_handlers(app)
-    app.add_middleware(HttpMetricsMiddleware, service=SERVICE)
-    app.add_middleware(RequestIdMiddleware)
-    app.include_router(health.router)
+    app = create_service_app(SERVICE, settings, get_settings, title="Ailurus notifier", lifespan=lifespan,
+                             health=health.router)
     app.include_router(subscriptions.router, dependencies=[Depends(require_service)])
-    add_metrics_route(app, settings)
     return app
 
 

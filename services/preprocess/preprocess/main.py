@@ -5,13 +5,12 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from starlette.middleware import Middleware
 
 from ailurus_common.auth.service import open_validator, require_service
-from ailurus_common.errors import install_error_handlers
-from ailurus_common.http import BodySizeLimitMiddleware, HttpMetricsMiddleware, add_metrics_route
+from ailurus_common.http import BodySizeLimitMiddleware
 from ailurus_common.logging import configure_logging
-from ailurus_common.request_context import RequestIdMiddleware
-from ailurus_common.telemetry import configure_tracing, instrument_app
+from ailurus_common.service_app import create_service_app
 from preprocess.api.routes import classify, health
 from preprocess.catalog import ModelCatalog
 from preprocess.classifier.base import Classifier
@@ -58,21 +57,10 @@ def create_app(settings: PreprocessSettings | None = None) -> FastAPI:
             await blobs.close()
             executor.shutdown(wait=True)
             await app.state.token_validator.close()
-            tracing.flush()  # what is buffered leaves before the process does
+            app.state.tracing.flush()  # what is buffered leaves before the process does
 
-    app = FastAPI(title="Ailurus preprocess", version="1.0.0", lifespan=lifespan)
-    tracing = configure_tracing(SERVICE)
-    instrument_app(app, tracing)
-
-    async def _settings():  # async: FastAPI runs a sync dependency in a worker thread, on every request
-        return settings
-
-    app.dependency_overrides[get_settings] = _settings
-    install_error_handlers(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(HttpMetricsMiddleware, service=SERVICE)
-    app.add_middleware(RequestIdMiddleware)
-    app.include_router(health.router)
+    app = create_service_app(SERVICE, settings, get_settings, title="Ailurus preprocess", lifespan=lifespan,
+                             health=health.router,
+                             middleware=[Middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)])
     app.include_router(classify.router, dependencies=[Depends(require_service)])
-    add_metrics_route(app, settings)
     return app

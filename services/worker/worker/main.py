@@ -14,11 +14,8 @@ from fastapi import FastAPI
 from ailurus_common.auth.service import ServiceTokens
 from ailurus_common.clients.ingest import IngestClient
 from ailurus_common.clients.preprocess import PreprocessClient
-from ailurus_common.errors import install_error_handlers
-from ailurus_common.http import HttpMetricsMiddleware, add_metrics_route
 from ailurus_common.logging import configure_logging
-from ailurus_common.request_context import RequestIdMiddleware
-from ailurus_common.telemetry import configure_tracing, instrument_app
+from ailurus_common.service_app import create_service_app
 from worker.api.routes import health
 from worker.config import WorkerSettings, get_settings
 from worker.consumer import Consumer
@@ -86,19 +83,8 @@ def create_app(settings: WorkerSettings | None = None) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await loop
             await runtime.close()
-            tracing.flush()  # what is buffered leaves before the process does
+            app.state.tracing.flush()  # what is buffered leaves before the process does
 
-    app = FastAPI(title="Ailurus worker", version="1.0.0", lifespan=lifespan)
-    tracing = configure_tracing(SERVICE)
-    instrument_app(app, tracing)
-
-    async def _settings():  # async: FastAPI runs a sync dependency in a worker thread, on every request
-        return settings
-
-    app.dependency_overrides[get_settings] = _settings
-    install_error_handlers(app)
-    app.add_middleware(HttpMetricsMiddleware, service=SERVICE)
-    app.add_middleware(RequestIdMiddleware)
-    app.include_router(health.router)
-    add_metrics_route(app, settings)
+    app = create_service_app(SERVICE, settings, get_settings, title="Ailurus worker", lifespan=lifespan,
+                             health=health.router)
     return app
