@@ -8,6 +8,7 @@ everything on Ctrl-C/SIGTERM.
 """
 
 import argparse
+import hashlib
 import signal
 import sys
 import threading
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ailurus_common.auth import DEFAULT_AUDIENCE, SERVICE_AUDIENCE, LocalIssuer, Role
+from ailurus_common.queue.settings import PENDING_QUEUE
 from ailurus_common.telemetry import TracingSettings
 from ailurus_tools.processes import ManagedProcess, ProcessError
 from ailurus_tools.standins import Azurite, CosmosStandin
@@ -159,13 +161,23 @@ class Stack:
             env |= {f"{prefix}_BLOB_BACKEND": "azure", f"{prefix}_BLOB_CONNECTION_STRING": self.azurite.connection_string}
             if name in ("gateway", "worker"):  # the pending-media queue on Azurite's queue service
                 env |= {f"{prefix}_QUEUE_BACKEND": "azure",
-                        f"{prefix}_QUEUE_CONNECTION_STRING": self.azurite.connection_string}
+                        f"{prefix}_QUEUE_CONNECTION_STRING": self.azurite.connection_string,
+                        f"{prefix}_QUEUE_PENDING_NAME": self.pending_queue_name}
         if self.cosmos and name == "ingest":
             env |= {"INGEST_METADATA_BACKEND": "cosmos", "INGEST_COSMOS_ENDPOINT": self.cosmos.endpoint,
                     "INGEST_COSMOS_KEY": self.cosmos.key}
         # Each service names itself in its spans, whatever OTEL_SERVICE_NAME the shell has.
         env["OTEL_SERVICE_NAME"] = name
         return env | c.extra_env.get(name, {})
+
+    @property
+    def pending_queue_name(self) -> str:
+        """The pending-media queue: the default name on an Azurite of its own; on one shared
+        with other stacks (the tests'), a name of this stack's own, or another stack's worker
+        would take its messages (and find none of their media in its own metadata store)."""
+        if self._owned_standins:
+            return PENDING_QUEUE
+        return f"{PENDING_QUEUE}-{hashlib.sha256(str(self.config.data_dir.resolve()).encode()).hexdigest()[:12]}"
 
     def service(self, name: str) -> ManagedProcess:
         port = {"preprocess": self.config.preprocess_port, "ingest": self.config.ingest_port,
