@@ -5,6 +5,7 @@ Never `playwright install`: the browser is /usr/bin/chromium (scripts/install.sh
 """
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -94,6 +95,17 @@ class Session:
         page.click("#signin-form button[type=submit]")
         page.wait_for_selector("#nav:not([hidden])")
         return page
+
+    def wait_for_script(self, expression: str, timeout_s: float = 15.0) -> None:
+        """Wait until `expression` is truthy in the page. Playwright's own wait_for_function
+        evals its predicate inside the page after the first miss, which the dashboard's CSP
+        (script-src 'self', no 'unsafe-eval') refuses; page.evaluate goes through the
+        debugger protocol, which CSP does not govern."""
+        deadline = time.monotonic() + timeout_s
+        while not self.page.evaluate(expression):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"still false after {timeout_s} s: {expression}")
+            self.page.wait_for_timeout(50)
 
     def screenshot(self, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -42,7 +42,7 @@ def test_models_page_shows_versions_evaluation_and_guards_promote(open_session, 
     assert page.locator("#models-sites tr[data-site='StationB']").inner_text().split("\t")[-1].strip() == "50.0%"
     assert page.locator("#models-confusion tbody td").first.inner_text() == "3"
     # The training curve is a Chart.js line with one point per epoch.
-    page.wait_for_function("window.Chart && Chart.getChart(document.querySelector('#models-curve'))")
+    session.wait_for_script("!!(window.Chart && Chart.getChart(document.querySelector('#models-curve')))")
     assert page.evaluate("Chart.getChart(document.querySelector('#models-curve')).data.datasets[0].data") == [1.2, 0.7]
 
     promote = worse.locator("button.promote")

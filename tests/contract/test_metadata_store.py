@@ -262,6 +262,18 @@ async def test_exclude_groups_leaves_their_media_out_of_lists_and_counts(metadat
     assert await metadata_store.count_media(MediaFilter(exclude_groups=[Group.RED_PANDA, Group.BIRD])) == 1
 
 
+async def test_exclude_pending_leaves_unlabelled_media_out_of_lists_and_counts(metadata_store: MetadataStore) -> None:
+    labelled = [classified(make_media("trap-a", timestamp=at(seconds=2 * i)), Group.BIRD) for i in range(3)]
+    unlabelled = [make_media("trap-a", timestamp=at(seconds=2 * i + 1)) for i in range(3)]
+    await create_all(metadata_store, *labelled, *unlabelled)
+    shown = MediaFilter(deployment_id="trap-a", exclude_groups=[Group.RED_PANDA], exclude_pending=True)
+    pages = await list_all(metadata_store, shown, limit=2)
+    assert [len(page) for page in pages] == [2, 1]  # pages come back full: the gaps cannot be found
+    assert {m.id for page in pages for m in page} == {m.id for m in labelled}
+    assert await metadata_store.count_media(shown) == 3
+    assert await metadata_store.count_media(shown.model_copy(update={"exclude_pending": False})) == 6
+
+
 async def test_get_media_missing_returns_none(metadata_store: MetadataStore) -> None:
     assert await metadata_store.get_media("0" * 64) is None
 

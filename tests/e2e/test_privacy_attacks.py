@@ -6,8 +6,10 @@ subtracting counts, differencing heatmap time windows, boxes meeting at a cell l
 
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
+from tests.support.bulk import bulk_items
 from tests.support.samples import sample
 from tests.support.uploads import jpeg_variants, upload
 
@@ -98,3 +100,41 @@ def test_partner_reviewer_cannot_review_a_hidden_sighting(client_for, sparse):
     partner = client_for("reviewer", app_only=True)
     answer = partner.post(f"/api/v1/media/{sparse['pandas'][0]}/review", json={"group": "blank"})
     assert answer.status_code == 404
+
+
+# A trap of its own whose media are written unlabelled (pending) straight through ingest.
+UNLABELLED = {"id": "unlabelled-den", "name": "Unlabelled den", "latitude": 26.84321, "longitude": 87.84321}
+
+
+@pytest.fixture(scope="module")
+def unlabelled(api, azure_stack) -> list[str]:
+    """Three media not classified yet: any of them may still turn out a red panda."""
+    assert api.post("/api/v1/traps", json=UNLABELLED).status_code == 201
+    items = bulk_items(950_000, 3)
+    for item in items:
+        del item["classification"]
+    headers = {"Authorization": f"Bearer {azure_stack.service_token()}"}
+    with httpx.Client(base_url=azure_stack.ingest_url, headers=headers, timeout=60) as ingest:
+        answer = ingest.post(f"/v1/traps/{UNLABELLED['id']}/media", json={"items": items})
+        assert answer.status_code == 200, answer.text[:300]
+    return [i["id"] for i in items]
+
+
+@pytest.mark.parametrize(("role", "app_only"), COARSE, ids=IDS)
+def test_coarse_caller_gets_no_unlabelled_media_to_watch_vanish(client_for, unlabelled, role, app_only):
+    """Were pending media shown, a coarse caller would see one vanish the moment it is
+    classified a red panda: listing, record, thumbnail, export and feed leave them out."""
+    client = client_for(role, app_only=app_only)
+    for params in ({"trap_id": UNLABELLED["id"]}, {"trap_id": UNLABELLED["id"], "status": "pending"}):
+        assert client.get("/api/v1/media", params=params).json()["items"] == []
+    for media_id in unlabelled:
+        assert client.get(f"/api/v1/media/{media_id}").status_code == 404
+        assert client.get(f"/api/v1/media/{media_id}/thumbnail").status_code == 404
+    rows = client.get("/api/v1/exports/csv", params={"trap_id": UNLABELLED["id"]})
+    assert rows.status_code == 200 and not set(unlabelled) & set(rows.text.split(","))
+    assert rows.text.count("\n") == 1  # the header only
+
+
+def test_exact_caller_sees_unlabelled_media(api, unlabelled):
+    items = api.get("/api/v1/media", params={"trap_id": UNLABELLED["id"]}).json()["items"]
+    assert sorted(m["id"] for m in items) == sorted(unlabelled) and {m["status"] for m in items} == {"pending"}

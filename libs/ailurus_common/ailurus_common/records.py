@@ -285,6 +285,9 @@ class MediaFilter(BaseModel):
     review_state: Literal["confirmed", "corrected"] | None = None
     # Media whose current group is one of these are left out (unlabelled media are kept).
     exclude_groups: list[Group] = Field(default_factory=list)
+    # Leave out media not yet labelled (for coarse callers: a pending media could still turn
+    # out sensitive, and its disappearance would tell them so).
+    exclude_pending: bool = False
     # Only media whose current group is one of these (empty: no such filter).
     groups: list[Group] = Field(default_factory=list)
     # Only media a reviewer confirmed or corrected.

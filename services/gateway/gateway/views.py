@@ -97,7 +97,7 @@ class ExactView:
 
     precision = EXACT
     hidden_groups: list[Group] = []  # noqa: RUF012 - read-only
-    # Whether the change feed leaves out media not yet labelled (their group is not known yet).
+    # Whether listings, exports and the change feed leave out media not yet labelled.
     hides_unlabelled = False
 
     def visible(self, media: Media) -> bool:
@@ -187,8 +187,9 @@ class CoarseView:
         self.hides_unlabelled = True
 
     def visible(self, media: Media) -> bool:
-        """A record of a sensitive sighting is not for a coarse caller (as if not found)."""
-        return media.group not in self.policy.sensitive_groups
+        """A record of a sensitive sighting, or of one not labelled yet (it may turn out
+        sensitive), is not for a coarse caller (as if not found)."""
+        return media.status != MediaStatus.PENDING and media.group not in self.policy.sensitive_groups
 
     def monthly(self, group: Group) -> bool:
         return group in self.policy.sensitive_groups
@@ -219,8 +220,10 @@ class CoarseView:
         return media.blob_thumbnail is not None and not media.shows_people()
 
     def export_row(self, item: ExportItem) -> ExportRowCoarse | None:
-        """The row as a coarse caller's export carries it; None for a sensitive sighting
-        (ingest left those out already: a second lock)."""
+        """The row as a coarse caller's export carries it; None for a sensitive sighting or a
+        media not labelled yet (ingest left those out already: a second lock)."""
+        if item.status == MediaStatus.PENDING:
+            return None
         if item.label is not None and item.label.group in self.policy.sensitive_groups:
             return None
         label = None
@@ -239,8 +242,7 @@ class CoarseView:
     def changes(self, page: ChangePage, *, limit: int) -> ChangePageCoarse:
         """ingest never read hidden or unlabelled media (so the cursor cannot step over them);
         the filter here is a second lock."""
-        return ChangePageCoarse(items=[self.media(m) for m in page.items
-                                       if self.visible(m) and m.status != MediaStatus.PENDING],
+        return ChangePageCoarse(items=[self.media(m) for m in page.items if self.visible(m)],
                                 cursor=page.cursor, has_more=len(page.items) == limit)
 
     def media_page(self, page: MediaPage) -> MediaPageCoarse:

@@ -185,12 +185,18 @@ def test_coarse_analytics_keeps_no_sensitive_counts():
     assert ExactView().analytics(analytics).per_trap[0].counts[Group.RED_PANDA] == 20
 
 
-def test_coarse_view_hides_sensitive_media_records():
-    assert COARSE.visible(MEDIA)
+def test_coarse_view_hides_sensitive_and_unlabelled_media_records():
+    from ailurus_common.domain import MediaStatus
+
+    labelled = MEDIA.model_copy(update={"status": MediaStatus.CLASSIFIED, "group": Group.MAMMAL})
+    assert COARSE.visible(labelled)
     sighting = MEDIA.with_observation(Observation(id="o", group=Group.RED_PANDA, method="human",
                                                   classified_by="r"))
     assert not COARSE.visible(sighting) and ExactView().visible(sighting)
-    assert COARSE.media_page(MediaPage(items=[sighting, MEDIA], next_cursor=None)).items[0].id == MEDIA.id
+    # Not labelled yet, it may still turn out a red panda: a coarse caller would watch it vanish.
+    assert MEDIA.status == MediaStatus.PENDING and not COARSE.visible(MEDIA) and ExactView().visible(MEDIA)
+    page = MediaPage(items=[sighting, MEDIA, labelled], next_cursor=None)
+    assert [m.id for m in COARSE.media_page(page).items] == [labelled.id]
     assert COARSE.hidden_groups == [Group.RED_PANDA] and ExactView().hidden_groups == []
 
 

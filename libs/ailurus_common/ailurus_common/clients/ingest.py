@@ -89,10 +89,11 @@ class IngestClient(ServiceClient):
     async def list_media(self, *, trap_id: str | None = None, group: Group | None = None, label: str | None = None,
                          status: MediaStatus | None = None, start: datetime | None = None,
                          end: datetime | None = None, min_confidence: float | None = None, limit: int = 50,
-                         cursor: str | None = None, exclude_groups: list[Group] | None = None) -> MediaPage:
+                         cursor: str | None = None, exclude_groups: list[Group] | None = None,
+                         exclude_pending: bool = False) -> MediaPage:
         params = {"trap_id": trap_id, "group": group, "label": label, "status": status, "from": _iso(start),
                   "to": _iso(end), "min_confidence": min_confidence, "limit": limit, "cursor": cursor,
-                  "exclude_group": list(exclude_groups or [])}
+                  "exclude_group": list(exclude_groups or []), "exclude_pending": exclude_pending}
         return await self._call("GET", "/v1/media", MediaPage, params=params)
 
     async def list_changes(self, *, cursor: str | None, limit: int, exclude_groups: list[Group],
@@ -172,13 +173,14 @@ class IngestClient(ServiceClient):
                            groups: list[Group] | None = None, status: MediaStatus | None = None,
                            label: str | None = None, min_confidence: float | None = None,
                            start: datetime | None = None, end: datetime | None = None, reviewed_only: bool = False,
-                           exclude_groups: list[Group] | None = None) -> AsyncIterator[AsyncIterator[ExportItem]]:
+                           exclude_groups: list[Group] | None = None,
+                           exclude_pending: bool = False) -> AsyncIterator[AsyncIterator[ExportItem]]:
         """The export rows, streamed: errors (an unknown trap, a bad query) are raised on
         entering, before any row; then the rows as ingest reads them, newest first."""
         params = {"precision": precision, "trap_id": trap_id, "group": list(groups or []), "status": status,
                   "label": label, "min_confidence": min_confidence,
                   "from": _iso(start), "to": _iso(end), "reviewed_only": str(reviewed_only).lower(),
-                  "exclude_group": list(exclude_groups or [])}
+                  "exclude_group": list(exclude_groups or []), "exclude_pending": exclude_pending}
         async with self._stream_lines("/v1/exports/media", params=params, read_timeout_s=self._timeout_s) as lines:
             yield (ExportItem.model_validate_json(line) async for line in lines)
 

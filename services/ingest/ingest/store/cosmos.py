@@ -147,6 +147,9 @@ def _media_where(filters: MediaFilter) -> tuple[list[str], dict[str, Any]]:
         # An unlabelled media has no group: ARRAY_CONTAINS is false for it, so it is kept.
         clauses.append('NOT ARRAY_CONTAINS(@exclude_groups, c["group"])')
         params["@exclude_groups"] = [str(g) for g in filters.exclude_groups]
+    if filters.exclude_pending:
+        clauses.append("c.status != @pending")
+        params["@pending"] = str(MediaStatus.PENDING)
     if filters.groups:
         clauses.append('ARRAY_CONTAINS(@groups, c["group"])')
         params["@groups"] = [str(g) for g in filters.groups]
@@ -624,14 +627,11 @@ class CosmosMetadataStore:
                            exclude_pending: bool) -> tuple[list[Media], str]:
         if limit < 1:
             raise StorageError("limit must be at least 1", code=ErrorCode.INVALID_LIMIT, status_code=400)
-        clauses, params = _media_where(MediaFilter(exclude_groups=exclude_groups))
+        clauses, params = _media_where(MediaFilter(exclude_groups=exclude_groups, exclude_pending=exclude_pending))
         horizon = utc_now() - timedelta(seconds=self.change_settle_s)
         clauses += ["c.change_key > @after", "c.change_key < @horizon"]
         params |= {"@after": decode_change_cursor(after or FIRST_CHANGE_CURSOR),
                    "@horizon": change_key(horizon, "0" * 64), "@top": limit}
-        if exclude_pending:
-            clauses.append("c.status != @pending")
-            params["@pending"] = str(MediaStatus.PENDING)
         docs = await self._query(f"SELECT TOP @top * FROM c WHERE {' AND '.join(clauses)} ORDER BY c.change_key",
                                  params)
         cursor = encode_change_cursor(docs[-1]["change_key"]) if docs else after or FIRST_CHANGE_CURSOR

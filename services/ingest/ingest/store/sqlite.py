@@ -116,6 +116,9 @@ def _media_where(filters: MediaFilter) -> tuple[list[str], list[Any]]:
     if filters.exclude_groups:
         clauses.append(f"(grp IS NULL OR grp NOT IN ({', '.join('?' * len(filters.exclude_groups))}))")
         params.extend(str(g) for g in filters.exclude_groups)
+    if filters.exclude_pending:
+        clauses.append("status != ?")
+        params.append(str(MediaStatus.PENDING))
     if filters.groups:
         clauses.append(f"grp IN ({', '.join('?' * len(filters.groups))})")
         params.extend(str(g) for g in filters.groups)
@@ -354,11 +357,8 @@ class SqliteMetadataStore:
                            exclude_pending: bool) -> tuple[list[Media], str]:
         if limit < 1:
             raise StorageError("limit must be at least 1", code=ErrorCode.INVALID_LIMIT, status_code=400)
-        clauses, params = _media_where(MediaFilter(exclude_groups=exclude_groups))
+        clauses, params = _media_where(MediaFilter(exclude_groups=exclude_groups, exclude_pending=exclude_pending))
         clauses.append("change_key IS NOT NULL")
-        if exclude_pending:
-            clauses.append("status != ?")
-            params.append(str(MediaStatus.PENDING))
         if after is not None:
             clauses.append("change_key > ?")
             params.append(decode_change_cursor(after))

@@ -79,7 +79,8 @@ async def _open(ingest, view: View, query: ExportQuery) -> tuple[dict[str, Trap]
     items = await stack.enter_async_context(ingest.export_media(
         precision=precision, trap_id=query.trap_id, groups=query.groups, status=query.status, label=query.label,
         min_confidence=query.min_confidence, start=query.start, end=query.end,
-        reviewed_only=query.reviewed_only, exclude_groups=view.hidden_groups))
+        reviewed_only=query.reviewed_only, exclude_groups=view.hidden_groups,
+        exclude_pending=view.hides_unlabelled))
     return traps, _entries(items, view), stack
 
 

@@ -41,7 +41,7 @@ async def list_media(
 ) -> MediaPageExact | MediaPageCoarse:
     page = await ingest.list_media(trap_id=trap_id, group=group, label=label, status=status, start=start, end=end,
                                    min_confidence=min_confidence, limit=limit, cursor=cursor,
-                                   exclude_groups=view.hidden_groups)
+                                   exclude_groups=view.hidden_groups, exclude_pending=view.hides_unlabelled)
     return view.media_page(page)
 
 

@@ -29,6 +29,7 @@ async def export_media(
     end: Annotated[datetime | None, Query(alias="to")] = None,
     reviewed_only: bool = False,
     exclude_group: Annotated[list[Group], Query(description="Left out as if they did not exist.")] = [],  # noqa: B006
+    exclude_pending: bool = False,
 ) -> StreamingResponse:
     """Every matching media, newest first, at ``precision``; checked before the first byte
     (a bad query or an unknown trap is an error answer, never a cut stream)."""
@@ -38,6 +39,7 @@ async def export_media(
         await deployment_or_404(store, trap_id)
     filters = MediaFilter(deployment_id=trap_id, groups=group, status=status, label=label,
                           min_confidence=min_confidence, start=start, end=end,
-                          reviewed_only=reviewed_only, exclude_groups=exclude_group)
+                          reviewed_only=reviewed_only, exclude_groups=exclude_group,
+                          exclude_pending=exclude_pending)
     items = export_items(store, filters, precision=precision, page_size=settings.export_page_size)
     return StreamingResponse(export_lines(items), media_type=EXPORT_MEDIA_TYPE)

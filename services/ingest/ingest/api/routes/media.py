@@ -51,13 +51,15 @@ async def list_media(
     min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
     limit: Annotated[int, Query(ge=1)] = 50, cursor: str | None = None,
     exclude_group: Annotated[list[Group], Query(description="Leave out media currently in these groups.")] = [],  # noqa: B006
+    exclude_pending: bool = False,
 ) -> MediaPage:
     if limit > settings.max_page_size:
         raise InvalidQuery(f"limit must be at most {settings.max_page_size}")
     if start and end and start >= end:
         raise InvalidQuery("'from' must be before 'to'")
     filters = MediaFilter(deployment_id=trap_id, group=group, label=label, status=status, start=start, end=end,
-                          min_confidence=min_confidence, exclude_groups=exclude_group)
+                          min_confidence=min_confidence, exclude_groups=exclude_group,
+                          exclude_pending=exclude_pending)
     items, next_cursor = await store.list_media(filters, limit=limit, cursor=cursor)
     return MediaPage(items=items, next_cursor=next_cursor)
 
