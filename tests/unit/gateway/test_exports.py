@@ -92,7 +92,8 @@ def test_camtrap_dp_package_validates_against_official_profile(name, include_med
     archive.extractall(tmp_path / "zip")
     assert package_errors(tmp_path / "zip", tmp_path) == []
     media = table(archive, "media.csv")
-    assert len(media) == len(table(archive, "observations.csv")) == (9 if name == "exact" else 7)  # coarse: no red panda, nothing pending
+    # coarse: no red panda, nothing pending
+    assert len(media) == len(table(archive, "observations.csv")) == (9 if name == "exact" else 7)
 
 
 def test_camtrap_dp_validator_passes_the_standards_own_example(tmp_path):
