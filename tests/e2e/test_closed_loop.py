@@ -4,6 +4,8 @@ the API, ``ailurus datasets from-reviews``, ``ailurus train``, promote through t
 labels with its name and version; roll back through the API and see the base model again."""
 
 import json
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import pytest
 
 from ailurus_ml.cli import main
 from ailurus_ml.config import get_settings
-from ailurus_tools.processes import free_port
+from ailurus_tools.processes import ManagedProcess, free_port
 from ailurus_tools.stack import Stack
 from tests.support.auth import auth_headers
 from tests.support.ml_datasets import CAMTRAPR_DIR
@@ -21,6 +23,8 @@ from tests.support.stacks import running_stack, stack_config
 
 pytestmark = pytest.mark.slow
 STATIONS = ("StationA", "StationB", "StationC")
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "closed-loop-webhook-secret"
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +38,28 @@ def loop_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield stack
 
 
+@pytest.fixture
+def receiver(tmp_path: Path, loop_stack: Stack) -> Iterator[tuple[str, Path]]:
+    """A real webhook receiver (HMAC checked): where the switches' announcements arrive."""
+    port, out = free_port(), tmp_path / "received.jsonl"
+    process = ManagedProcess("receiver", [sys.executable, str(ROOT / "tests/support/webhook_receiver.py"), "--port",
+                                          str(port), "--secret", SECRET, "--out", str(out)],
+                             ready_url=f"http://127.0.0.1:{port}/", log_path=loop_stack.logs / "loop-receiver.log")
+    process.start()
+    yield f"http://127.0.0.1:{port}/hook", out
+    process.stop()
+
+
+def received(out: Path, count: int, timeout_s: float = 60.0) -> list[dict]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        events = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
+        if len(events) >= count:
+            return events
+        time.sleep(0.3)
+    raise AssertionError(f"{count} events did not arrive in {timeout_s} s")
+
+
 def ailurus(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
     assert main([*argv, "--json"]) == 0, capsys.readouterr()
     return json.loads(capsys.readouterr().out)
@@ -41,10 +67,14 @@ def ailurus(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
 
 def test_review_train_promote_then_uploads_get_the_new_labels(loop_stack: Stack, model_dir: Path, tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch,
-                                                              capsys: pytest.CaptureFixture[str]) -> None:
+                                                              capsys: pytest.CaptureFixture[str], receiver) -> None:
     data = loop_stack.config.data_dir
     with httpx.Client(base_url=f"{loop_stack.gateway_url}/api/v1", timeout=120,
                       headers=auth_headers(loop_stack, "admin")) as api:
+        hook_url, hook_out = receiver
+        subscribed = api.post("/subscriptions", json={"url": hook_url, "secret": SECRET,
+                                                      "types": ["model.promoted", "model.rolled_back"]})
+        assert subscribed.status_code == 201, subscribed.text
         # Staff upload each station's photos to its trap and a reviewer labels them.
         traps, reviewed = {}, 0
         for n, station in enumerate(STATIONS):
@@ -115,3 +145,8 @@ def test_review_train_promote_then_uploads_get_the_new_labels(loop_stack: Stack,
                          files=[("files", ("again.jpg", photo.read_bytes() + b"\0", "image/jpeg"))]).json()["results"][0]
         assert again["status"] == "classified", again
         assert again["prediction"]["model"]["name"] == "ailurus_classifier"
+
+        # Both switches made through the admin API were announced, once each, in order.
+        events = received(hook_out, 2)
+        assert [e["type"] for e in events] == ["model.promoted", "model.rolled_back"]
+        assert events[0]["data"]["new"]["name"] == name and events[1]["data"]["new"]["name"] == "ailurus_classifier"

@@ -6,7 +6,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from ailurus_common.auth.service import open_validator, require_service
+from ailurus_common.auth.service import ServiceTokens, open_validator, require_service
+from ailurus_common.clients.ingest import IngestClient
 from ailurus_common.logging import configure_logging
 from ailurus_common.service_app import create_service_app
 from ailurus_ml.service.api.routes import datasets, health, models, serving
@@ -30,7 +31,11 @@ def create_app(settings: MlServiceSettings | None = None) -> FastAPI:
         blobs = settings.open_blob_store()
         await blobs.ensure_containers()
         registry = await asyncio.to_thread(Registry.from_settings, settings)
-        app.state.lifecycle = Lifecycle(settings, blobs, registry, open_serving(settings, blobs))
+        serving = open_serving(settings, blobs)
+        # Each switch is announced in ingest's outbox (the notifier delivers it), as the CLI's are.
+        ingest = IngestClient(settings.ingest_url, timeout_s=settings.ingest_timeout_s, tokens=ServiceTokens(settings))
+        serving.announce = lambda event: ingest.append_events([event])
+        app.state.lifecycle = Lifecycle(settings, blobs, registry, serving)
         # Only the gateway calls this service, with its service token (checked on every /v1 route).
         app.state.token_validator = await asyncio.to_thread(open_validator, settings, internal=True)
         follower = asyncio.create_task(app.state.lifecycle.follow_champion_forever(
@@ -43,6 +48,7 @@ def create_app(settings: MlServiceSettings | None = None) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await follower
             await app.state.lifecycle.close()
+            await ingest.close()
             await blobs.close()
             await app.state.token_validator.close()
             app.state.tracing.flush()  # what is buffered leaves before the process does
