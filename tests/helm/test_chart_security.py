@@ -165,3 +165,35 @@ def test_render_gateway_service_keeps_a_client_on_one_pod_for_live_progress(obje
     services = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Service"}
     assert services[f"{R}-gateway"]["spec"]["sessionAffinity"] == "ClientIP"
     assert "sessionAffinity" not in services[f"{R}-ingest"]["spec"]
+
+
+def test_render_gateway_limits_each_caller_and_settings_read_it(monkeypatch):
+    """The chart turns the per-caller rate limit on, and the gateway's own settings take what it renders."""
+    from gateway.config import GatewaySettings
+
+    values = {"gateway": {"rateLimit": {"perMinute": 300, "burst": 30}, "trustedProxies": ["10.244.0.0/16"]}}
+    rendered, problems = helm_check.parse_manifests(helm_check.render(values))
+    assert problems == []
+    env = _env(rendered, "gateway")
+    for name in ("GATEWAY_RATE_LIMIT_PER_MINUTE", "GATEWAY_RATE_LIMIT_BURST", "GATEWAY_TRUSTED_PROXIES"):
+        monkeypatch.setenv(name, env[name])
+    settings = GatewaySettings(_env_file=None)
+    assert (settings.rate_limit_per_minute, settings.rate_limit_burst) == (300, 30)
+    assert settings.trusted_proxies == ["10.244.0.0/16"]
+    defaults = _env(helm_check.parse_manifests(helm_check.render({}))[0], "gateway")
+    assert float(defaults["GATEWAY_RATE_LIMIT_PER_MINUTE"]) > 0 and defaults["GATEWAY_TRUSTED_PROXIES"] == "[]"
+
+
+def test_render_ml_service_reaches_ingest_to_announce_switches():
+    values = {"ml": {"enabled": True, "registryUri": "azureml://westeurope.api.azureml.ms/mlflow/v1.0/subscriptions/s/"
+                                                     "resourceGroups/g/providers/Microsoft.MachineLearningServices/"
+                                                     "workspaces/w"}}
+    rendered, problems = helm_check.parse_manifests(helm_check.render(values))
+    assert problems == []
+    ingest_rules = [r for r in _policy(rendered, f"{R}-ingest")["spec"]["ingress"] if _from_components(r)]
+    assert [_from_components(r) for r in ingest_rules] == [{"gateway", "worker", "notifier", "ml"}]
+    egress = _policy(rendered, f"{R}-ml")["spec"]["egress"]
+    reached = {peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
+               for rule in egress for peer in rule["to"] if "podSelector" in peer and "namespaceSelector" not in peer}
+    assert reached == {"triton", "ingest"}
+    assert _env(rendered, "ml")["ML_INGEST_URL"].endswith(":8082")
