@@ -197,3 +197,6 @@ def test_render_ml_service_reaches_ingest_to_announce_switches():
                for rule in egress for peer in rule["to"] if "podSelector" in peer and "namespaceSelector" not in peer}
     assert reached == {"triton", "ingest"}
     assert _env(rendered, "ml")["ML_INGEST_URL"].endswith(":8082")
+    # One switcher of what Triton serves, also during a rollout: never two ML pods at once.
+    ml = _deployment(rendered, "ml")["spec"]
+    assert ml["strategy"] == {"type": "Recreate"} and ml["replicas"] == 1

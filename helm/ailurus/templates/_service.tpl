@@ -31,8 +31,10 @@ spec:
   replicas: {{ $v.replicaCount }}
   {{- end }}
   revisionHistoryLimit: 5
-  {{- if $v.persistence }}
-  # One pod owns the ReadWriteOnce volume: the old one stops before the new one starts.
+  {{- if or $v.persistence (eq .component "ml") }}
+  # One pod at a time: it owns the ReadWriteOnce volume, or (ml) it is the one switcher of what
+  # Triton serves (a surge pod following the champion alias would switch beside the old one).
+  # The old one stops before the new one starts.
   strategy:
     type: Recreate
   {{- else }}
