@@ -41,6 +41,8 @@ class MlSettings(BaseSettings, BlobSettings, AuthSettings):
     promoted_dir: Path | None = Path("var/models")
     base_model: str = "ailurus_classifier"
     serving_drain_s: float = Field(default=5.0, ge=0)
+    # A switch's announcement ingest does not take (it may be restarting) is retried this long.
+    announce_timeout_s: float = Field(default=30.0, ge=0)
     # A load waits this long for the model's files (the chart's model sync copies every minute).
     triton_load_timeout_s: float = Field(default=180.0, gt=0)
     # Red-panda recall counts a red panda found when its group probability reaches this.

@@ -15,8 +15,10 @@ requests for the seconds a load and a drain take.
 Each switch is announced (``model.promoted`` / ``model.rolled_back``) through ``announce``
 right after the pointer is written: the CLI records it in ingest's outbox (the notifier
 delivers it from there). The event id is derived from the pointer written, so a re-sent
-announcement is recorded once. A switch whose announcement fails stands (it is logged):
-the pointer is the truth, the event is news of it.
+announcement is recorded once. An announcement ingest does not take (it may be restarting)
+is retried while the old model drains and after, for up to ``announce_timeout_s``; a switch
+whose announcement still fails stands (it is logged): the pointer is the truth, the event is
+news of it.
 """
 
 import asyncio
@@ -114,7 +116,7 @@ def open_serving(settings: MlSettings, blobs: BlobStore) -> "Serving":
     return Serving(blobs, triton_grpc_url=settings.triton_grpc_url, base_model=settings.base_model,
                    promoted_dir=settings.promoted_dir, local_repository=local if local and local.is_dir() else None,
                    drain_s=settings.serving_drain_s, load_timeout_s=settings.triton_load_timeout_s,
-                   access_headers=headers)
+                   access_headers=headers, announce_timeout_s=settings.announce_timeout_s)
 
 
 class Serving:
@@ -131,13 +133,17 @@ class Serving:
             preprocess's poll interval plus its longest request.
         access_headers: gRPC headers that open Triton's model-control API (its access key).
         announce: records a switch's event (``model_event``); None announces nothing.
+        announce_timeout_s: how long a refused announcement is retried (back-off 0.5 s doubling
+            to 8 s); the switch's answer waits for it at most this long after the drain.
     """
 
     def __init__(self, blobs: BlobStore, *, triton_grpc_url: str, base_model: str, promoted_dir: Path | None,
                  local_repository: Path | None, drain_s: float, load_timeout_s: float = 120.0,
-                 access_headers: dict[str, str] | None = None, announce: Announce | None = None) -> None:
+                 access_headers: dict[str, str] | None = None, announce: Announce | None = None,
+                 announce_timeout_s: float = 30.0) -> None:
         self.access_headers = access_headers or {}
         self.announce = announce
+        self.announce_timeout_s = announce_timeout_s
         self.blobs = blobs
         self.base_model = ServedModel(name=base_model)
         self.promoted_dir = promoted_dir
@@ -231,11 +237,34 @@ class Serving:
         pointer = ServingState(live=new, previous=old, changed_at=utc_now())
         await self.blobs.put(MODELS, SERVING_BLOB, pointer.model_dump_json().encode(),
                              content_type="application/json", overwrite=True)
-        if self.announce is not None:
+        # Announced while the old model drains: a retry costs the switch no time.
+        announcing = asyncio.create_task(self.announce_switch(model_event(kind, pointer)))
+        try:
+            return await self._drain_and_unload(old, new, same_name=same_name)
+        finally:
+            await announcing
+
+    async def announce_switch(self, event: OutboxEvent) -> bool:
+        """Record ``event`` through ``announce``, retrying a refusal with back-off for up to
+        ``announce_timeout_s``; whether it was recorded (a lost one is logged, never raised)."""
+        if self.announce is None:
+            return False
+        deadline = time.monotonic() + self.announce_timeout_s
+        delay_s = 0.5
+        while True:
             try:
-                await self.announce(model_event(kind, pointer))
-            except AilurusError as exc:  # ingest unreachable or refusing: the switch stands, its news is lost
-                log.warning("%s of %s not announced: %s", kind, new, exc)
+                await self.announce(event)
+                return True
+            except AilurusError as exc:  # ingest unreachable or refusing
+                if time.monotonic() + delay_s > deadline:
+                    log.warning("%s (%s) not announced after %.0f s: %s", event.type, event.subject,
+                                self.announce_timeout_s, exc)
+                    return False
+                log.info("%s not announced yet, retrying in %.1f s: %s", event.type, delay_s, exc)
+            await asyncio.sleep(delay_s)
+            delay_s = min(delay_s * 2, 8.0)
+
+    async def _drain_and_unload(self, old: ServedModel, new: ServedModel, *, same_name: bool) -> Switch:
         log.info("serving %s (was %s); %s drains for %.1f s", new, old, old, self.drain_s)
         await asyncio.sleep(self.drain_s)
         try:
