@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ailurus_common.contracts.events import EventType, OutboxEvent
+from ailurus_common.contracts.ingest import DeletedMedia
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.errors import ErrorCode
 from ailurus_common.records import LabelScore, Media, MediaFilter, utc_now
@@ -941,6 +942,55 @@ async def test_list_changes_never_reads_hidden_groups_or_unlabelled_media(metada
     assert after == [] and same == cursor
     everything, _ = await read_all(store, None)
     assert {panda.id, pending.id, visible[0].id} <= {m.id for m in everything}
+
+
+async def test_list_changes_tells_of_deleted_media_after_their_writes(metadata_store):
+    store = metadata_store
+    await store.create_deployment(make_deployment("t1"))
+    kept, gone, back = await make_classified(store, "t1", 3)
+    await settled(store)
+    _, cursor = await read_all(store, None)
+    assert await store.delete_media(gone.id) and await store.delete_media(back.id)
+    assert await store.create_media(back)  # the same bytes stored again after their deletion
+    await settled(store)
+    changes, _ = await read_all(store, cursor)
+    # In write order: both deletions, then the media stored again; the kept one unchanged.
+    assert [(type(c).__name__, c.id) for c in changes] == [
+        ("DeletedMedia", gone.id), ("DeletedMedia", back.id), ("Media", back.id)]
+    assert isinstance(changes[0], DeletedMedia) and changes[0].deployment_id == "t1"
+    assert changes[0].group == Group.MAMMAL and changes[0].status == MediaStatus.CLASSIFIED
+    assert kept.id not in {c.id for c in changes}
+
+
+async def test_list_changes_deletions_of_hidden_or_unlabelled_media_are_not_read(metadata_store):
+    store = metadata_store
+    await store.create_deployment(make_deployment("t1"))
+    [visible] = await make_classified(store, "t1", 1)
+    panda = classified(make_media("t1", timestamp=at(30), file_name="p.jpg"), Group.RED_PANDA)
+    pending = make_media("t1", timestamp=at(31), file_name="q.jpg")
+    assert await store.create_media_batch([panda, pending]) == [True, True]
+    await settled(store)
+    _, cursor = await read_all(store, None, hidden=HIDDEN, pending=True)
+    for media in (panda, pending, visible):
+        assert await store.delete_media(media.id)
+    await settled(store)
+    seen, _ = await read_all(store, cursor, hidden=HIDDEN, pending=True)
+    assert [(type(c).__name__, c.id) for c in seen] == [("DeletedMedia", visible.id)]
+    everything, _ = await read_all(store, cursor)
+    assert {c.id for c in everything} == {panda.id, pending.id, visible.id}
+
+
+async def test_list_changes_tells_of_media_deleted_with_their_trap(metadata_store):
+    store = metadata_store
+    await store.create_deployment(make_deployment("t1"))
+    media = await make_classified(store, "t1", 2)
+    await settled(store)
+    _, cursor = await read_all(store, None)
+    assert await store.delete_deployment("t1")
+    await settled(store)
+    seen, _ = await read_all(store, cursor)
+    assert sorted(c.id for c in seen) == sorted(m.id for m in media)
+    assert all(isinstance(c, DeletedMedia) for c in seen)
 
 
 async def test_list_changes_refuses_cursor_that_is_not_a_change_cursor(metadata_store):

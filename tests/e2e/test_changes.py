@@ -75,3 +75,35 @@ def test_changes_review_into_sensitive_group_is_never_sent_to_partner(api, clien
 def test_changes_refuses_a_cursor_it_did_not_make(api):
     answer = api.get("/api/v1/changes", params={"since": "bm90LWEtY3Vyc29y"})
     assert answer.status_code == 400 and answer.json()["error"]["code"] == "invalid_cursor"
+
+
+
+def deletions(client: httpx.Client, since: str, trap_id: str) -> list[dict]:
+    """Every deletion of ``trap_id``'s media after ``since``."""
+    gone = []
+    while True:
+        body = client.get("/api/v1/changes", params={"limit": 50, "since": since}).json()
+        gone += [d for d in body["deleted"] if d["deployment_id"] == trap_id]
+        since = body["cursor"]
+        if not body["has_more"]:
+            return gone
+
+
+def test_changes_tell_of_media_deleted_with_their_trap_never_of_a_hidden_one(api, client_for, azure_stack):
+    trap = {"id": "changes-gone", "name": "Change feed gone", "latitude": 27.2, "longitude": 88.6}
+    assert api.post("/api/v1/traps", json=trap).status_code == 201
+    items = bulk_items(FIRST + 100, 5)  # one of each group, the red panda among them
+    headers = {"Authorization": f"Bearer {azure_stack.service_token()}"}
+    with httpx.Client(base_url=azure_stack.ingest_url, headers=headers, timeout=60) as ingest:
+        assert ingest.post(f"/v1/traps/{trap['id']}/media", json={"items": items}).status_code == 200
+    time.sleep(SETTLE_S)
+    partner = client_for("viewer", app_only=True)
+    _, admin_cursor = feed(api)
+    _, partner_cursor = feed(partner)
+    assert api.delete(f"/api/v1/traps/{trap['id']}").status_code == 204
+    time.sleep(SETTLE_S)
+    assert sorted(d["id"] for d in deletions(api, admin_cursor, trap["id"])) == sorted(i["id"] for i in items)
+    panda = next(i["id"] for n, i in enumerate(items) if (FIRST + 100 + n) % 5 == 3)
+    told = deletions(partner, partner_cursor, trap["id"])
+    assert sorted(d["id"] for d in told) == sorted(i["id"] for i in items if i["id"] != panda)
+    assert all(set(d) == {"id", "deployment_id", "deleted_at"} for d in told)

@@ -220,11 +220,24 @@ class ReviewUndoOut(Public):
     items: list[ReviewUndoneOut] = Field(description="One per item sent, in order.")
 
 
+class DeletedOut(Public):
+    """A media deleted since the cursor (the same for every precision: no position in it)."""
+
+    id: str
+    deployment_id: str
+    deleted_at: datetime
+
+
+_DELETED = ("Media deleted after `since` that this caller could see when they were deleted. Apply them before "
+            "`items`: a media stored again after its deletion appears in `items`.")
+
+
 class ChangePageExact(Public):
     """A page of the change feed for a signed-in reviewer or admin."""
 
     items: list[MediaExact] = Field(description="Media created or changed after `since`, oldest change first; a "
                                                 "media changed again later appears again then, with its new state.")
+    deleted: list[DeletedOut] = Field(description=_DELETED)
     cursor: str = Field(description="Pass as `since` for the next page (also when this page is empty).")
     has_more: bool = Field(description="Whether the next page already has changes (else: poll later).")
 
@@ -236,6 +249,7 @@ class ChangePageCoarse(Public):
     items: list[MediaCoarse] = Field(description="Media created or changed after `since`, oldest change first. A "
                                                  "media that moves into a sensitive group is simply not sent again "
                                                  "(no removal notice: that would say where a red panda was).")
+    deleted: list[DeletedOut] = Field(description=_DELETED)
     cursor: str = Field(description="Pass as `since` for the next page (also when this page is empty).")
     has_more: bool = Field(description="Whether the next page already has changes (else: poll later).")
 

@@ -23,6 +23,7 @@ from ailurus_common.contracts.exports import REVIEWER_ROLE, ExportItem
 from ailurus_common.contracts.ingest import (
     Analytics,
     ChangePage,
+    DeletedMedia,
     Heatmap,
     MediaPage,
     MonthlyHeatmap,
@@ -41,6 +42,7 @@ from gateway.schemas import (
     EXACT,
     ChangePageCoarse,
     ChangePageExact,
+    DeletedOut,
     ExifCoarse,
     ExifExact,
     ExportLabelCoarse,
@@ -134,8 +136,9 @@ class ExactView:
         return None if item.shows_people else original_location(item.blob_original)
 
     def changes(self, page: ChangePage, *, limit: int) -> ChangePageExact:
-        return ChangePageExact(items=[self.media(m) for m in page.items], cursor=page.cursor,
-                               has_more=len(page.items) == limit)
+        return ChangePageExact(items=[self.media(m) for m in page.items],
+                               deleted=[_pick(DeletedOut, d) for d in page.deleted], cursor=page.cursor,
+                               has_more=len(page.items) + len(page.deleted) == limit)
 
     def media_page(self, page: MediaPage) -> MediaPageExact:
         return MediaPageExact(items=[self.media(m) for m in page.items], next_cursor=page.next_cursor)
@@ -243,7 +246,11 @@ class CoarseView:
         """ingest never read hidden or unlabelled media (so the cursor cannot step over them);
         the filter here is a second lock."""
         return ChangePageCoarse(items=[self.media(m) for m in page.items if self.visible(m)],
-                                cursor=page.cursor, has_more=len(page.items) == limit)
+                                deleted=[_pick(DeletedOut, d) for d in page.deleted if self._was_visible(d)],
+                                cursor=page.cursor, has_more=len(page.items) + len(page.deleted) == limit)
+
+    def _was_visible(self, gone: DeletedMedia) -> bool:
+        return gone.status != MediaStatus.PENDING and gone.group not in self.policy.sensitive_groups
 
     def media_page(self, page: MediaPage) -> MediaPageCoarse:
         # ingest already left sensitive media out (hidden_groups): the filter here is a second lock.

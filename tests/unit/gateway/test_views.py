@@ -265,3 +265,19 @@ def test_coarse_changes_drop_sensitive_and_unlabelled_media_even_if_ingest_sent_
     assert not [t for t in ("27.7123", "88.1987") if t in coarse.model_dump_json()]
     exact = ExactView().changes(page, limit=10)
     assert [m.id for m in exact.items] == [labelled.id, panda.id, pending.id] and not exact.has_more
+
+
+def test_coarse_changes_tell_only_of_deletions_the_caller_could_see():
+    from ailurus_common.contracts.ingest import ChangePage, DeletedMedia
+    from ailurus_common.domain import MediaStatus
+
+    def gone(n: str, status: MediaStatus, group: Group | None) -> DeletedMedia:
+        return DeletedMedia(id=n * 64, deployment_id="den", deleted_at=NOW, status=status, group=group)
+
+    deleted = [gone("d", MediaStatus.CLASSIFIED, Group.MAMMAL), gone("e", MediaStatus.CLASSIFIED, Group.RED_PANDA),
+               gone("f", MediaStatus.PENDING, None)]
+    page = ChangePage(items=[], deleted=deleted, cursor="next")
+    coarse = COARSE.changes(page, limit=3)
+    assert [d.id for d in coarse.deleted] == ["d" * 64] and coarse.has_more
+    assert set(coarse.deleted[0].model_dump()) == {"id", "deployment_id", "deleted_at"}  # no group, no status
+    assert [d.id for d in ExactView().changes(page, limit=10).deleted] == [d.id for d in deleted]

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from ailurus_common.domain import Group
+from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.records import (
     MEDIA_ID_PATTERN,
     TRAP_ID_PATTERN,
@@ -239,11 +239,25 @@ class ReviewUndoResults(Body):
     items: list[ReviewUndone] = Field(description="One per item sent, in order.")
 
 
+class DeletedMedia(Body):
+    """A media deleted (the change feed's tombstone). What it was when deleted decides who
+    hears of it: a caller who could not see it then is never told it is gone."""
+
+    id: str
+    deployment_id: str
+    deleted_at: Instant
+    status: MediaStatus
+    group: Group | None = None
+
+
 class ChangePage(Body):
-    """A page of the change feed: media created or changed after the cursor, oldest change
-    first, and the cursor to resume from (never null: the last change read, or the one asked)."""
+    """A page of the change feed: media created or changed after the cursor and media deleted
+    after it, oldest change first, and the cursor to resume from (never null: the last change
+    read, or the one asked). A deletion in ``deleted`` came before any write of the same id in
+    ``items`` (a media stored again after its deletion)."""
 
     items: list[Media]
+    deleted: list[DeletedMedia] = Field(default_factory=list)
     cursor: str
 
 

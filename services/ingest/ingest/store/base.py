@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Literal, NamedTuple, Protocol
 
 from ailurus_common.contracts.events import OutboxEvent
+from ailurus_common.contracts.ingest import DeletedMedia
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.errors import ErrorCode
 from ailurus_common.records import UTC_TEXT_FORMAT, Deployment, Media, MediaFilter, utc_text
@@ -101,16 +102,17 @@ class MetadataStore(Protocol):
         next page (None on the last). The cursor is opaque to callers."""
 
     async def list_changes(self, *, after: str | None, limit: int, exclude_groups: list[Group],
-                           exclude_pending: bool) -> tuple[list[Media], str]:
-        """Media created or changed after the change cursor ``after`` (None: from the start),
+                           exclude_pending: bool) -> tuple[list[Media | DeletedMedia], str]:
+        """Media created, changed or deleted (a ``DeletedMedia``) after the change cursor ``after`` (None: from the start),
         in the order their writes became visible, and the cursor to resume from (the last
         one returned; ``after`` itself when nothing is new). Every write of a media stamps
         a new change key, so a media changed while a reader pages moves behind the reader's
         position and is read once more there, with its new state: across pages no change
         is missed and none is read twice. Media whose current group is in
         ``exclude_groups`` (and with ``exclude_pending``, media not yet labelled) are not
-        read at all, so the cursor never moves past a change the caller may not see.
-        Deleted media do not appear (no tombstones). The cursor is opaque to callers."""
+        read at all, so the cursor never moves past a change the caller may not see; the
+        same holds for a deleted media by what it was when deleted. The cursor is opaque to
+        callers."""
 
     async def list_pending(self, *, updated_before: datetime, limit: int) -> list[Media]:
         """Media with status pending whose ``updated_at`` is older than ``updated_before``."""

@@ -53,6 +53,7 @@ from azure.cosmos.exceptions import (
 from azure.identity.aio import DefaultAzureCredential
 
 from ailurus_common.contracts.events import OutboxEvent
+from ailurus_common.contracts.ingest import DeletedMedia
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.errors import ErrorCode
 from ailurus_common.records import Deployment, Media, MediaFilter, utc_now
@@ -88,6 +89,7 @@ _CLAIM_WAIT_S = 2.0
 _CLAIM_POLL_S = 0.05
 _HOME_CACHE_SIZE = 100_000
 _OUTBOX = "~outbox"  # the outbox partition: not a trap id (TRAP_ID_PATTERN)
+_TOMBSTONE = "tombstone"
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -368,7 +370,8 @@ class CosmosMetadataStore:
         if await self.get_deployment(deployment_id) is None:
             return False
         docs = await self._query(
-            "SELECT c.id, c.type FROM c WHERE c.deployment_id = @deployment_id AND c.type IN ('media', 'counter')",
+            'SELECT c.id, c.type, c.status, c["group"] FROM c WHERE c.deployment_id = @deployment_id '
+            "AND c.type IN ('media', 'counter')",
             {"@deployment_id": deployment_id}, partition=deployment_id)
         ids = [doc["id"] for doc in docs]
         slots = asyncio.Semaphore(_DELETE_CONCURRENCY)
@@ -388,6 +391,12 @@ class CosmosMetadataStore:
 
         # After the records (a claim without its record is taken over by the next create).
         await asyncio.gather(*(release(doc["id"]) for doc in docs if doc["type"] == "media"))
+
+        async def tombstone(doc: dict[str, Any]) -> None:
+            async with slots:
+                await self._tombstone({**doc, "deployment_id": deployment_id})
+
+        await asyncio.gather(*(tombstone(doc) for doc in docs if doc["type"] == "media"))
         # The deployment goes last: if this is interrupted, a retry still finds it and finishes.
         await delete(deployment_id)
         return True
@@ -569,9 +578,21 @@ class CosmosMetadataStore:
             # Not atomic with the delete, as in update_media.
             await self._adjust(_stored_key(stored), None)
             await self._release(media_id, stored["deployment_id"])
+            await self._tombstone(stored)
             return True
         raise StorageError(f"media {media_id!r} changed concurrently {self.max_replace_attempts} times",
                            code=ErrorCode.WRITE_CONTENTION, retry_after_s=1)
+
+    async def _tombstone(self, stored: dict[str, Any]) -> None:
+        """The change feed's record of a deletion (one per media id: its latest deletion), in
+        the trap's partition; only the feed reads ``tombstone`` documents."""
+        gone = DeletedMedia(id=stored["id"], deployment_id=stored["deployment_id"], deleted_at=utc_now(),
+                            status=stored["status"], group=stored.get("group"))
+        await self._c.upsert_item({"id": f"{_TOMBSTONE}:{gone.id}", "type": _TOMBSTONE,
+                                   "deployment_id": gone.deployment_id, "status": str(gone.status),
+                                   "group": gone.group and str(gone.group),
+                                   "change_key": change_key(gone.deleted_at, gone.id),
+                                   "media": gone.model_dump(mode="json")})
 
     # outbox ------------------------------------------------------------------------
     async def _outbox(self, events: list[OutboxEvent]) -> None:
@@ -624,10 +645,13 @@ class CosmosMetadataStore:
 
     @_translate_errors
     async def list_changes(self, *, after: str | None, limit: int, exclude_groups: list[Group],
-                           exclude_pending: bool) -> tuple[list[Media], str]:
+                           exclude_pending: bool) -> tuple[list[Media | DeletedMedia], str]:
         if limit < 1:
             raise StorageError("limit must be at least 1", code=ErrorCode.INVALID_LIMIT, status_code=400)
         clauses, params = _media_where(MediaFilter(exclude_groups=exclude_groups, exclude_pending=exclude_pending))
+        # Tombstones carry the fields the filter reads (group, status): one query reads both kinds.
+        clauses[0] = "ARRAY_CONTAINS(@change_types, c.type)"
+        params["@change_types"] = ["media", _TOMBSTONE]
         horizon = utc_now() - timedelta(seconds=self.change_settle_s)
         clauses += ["c.change_key > @after", "c.change_key < @horizon"]
         params |= {"@after": decode_change_cursor(after or FIRST_CHANGE_CURSOR),
@@ -635,7 +659,8 @@ class CosmosMetadataStore:
         docs = await self._query(f"SELECT TOP @top * FROM c WHERE {' AND '.join(clauses)} ORDER BY c.change_key",
                                  params)
         cursor = encode_change_cursor(docs[-1]["change_key"]) if docs else after or FIRST_CHANGE_CURSOR
-        return [_media(doc) for doc in docs], cursor
+        return [DeletedMedia.model_validate(doc["media"]) if doc["type"] == _TOMBSTONE else _media(doc)
+                for doc in docs], cursor
 
     @_translate_errors
     async def list_pending(self, *, updated_before: datetime, limit: int) -> list[Media]:

@@ -18,6 +18,7 @@ from typing import Any
 import aiosqlite
 
 from ailurus_common.contracts.events import OutboxEvent
+from ailurus_common.contracts.ingest import DeletedMedia
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.errors import ErrorCode
 from ailurus_common.records import Deployment, Media, MediaFilter, utc_now
@@ -67,6 +68,15 @@ CREATE INDEX IF NOT EXISTS media_by_deployment_time ON media (deployment_id, tim
 CREATE INDEX IF NOT EXISTS media_by_group ON media (grp, sort_key);
 CREATE INDEX IF NOT EXISTS media_by_status ON media (status, updated_at);
 CREATE INDEX IF NOT EXISTS media_by_change ON media (change_key);
+-- The change feed's tombstones: one per deleted media id (its latest deletion).
+CREATE TABLE IF NOT EXISTS tombstones (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    grp TEXT,
+    change_key TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tombstones_by_change ON tombstones (change_key);
 CREATE TABLE IF NOT EXISTS counters (
     deployment_id TEXT NOT NULL,
     day TEXT NOT NULL,
@@ -270,6 +280,11 @@ class SqliteMetadataStore:
             cursor = await db.execute("DELETE FROM deployments WHERE id = ?", (deployment_id,))
             if cursor.rowcount == 0:
                 return False
+            async with db.execute("SELECT id, status, grp FROM media WHERE deployment_id = ?",
+                                  (deployment_id,)) as rows:
+                gone = await rows.fetchall()
+            await self._tombstones(db, [DeletedMedia(id=media_id, deployment_id=deployment_id, deleted_at=utc_now(),
+                                                     status=status, group=group) for media_id, status, group in gone])
             await db.execute("DELETE FROM media WHERE deployment_id = ?", (deployment_id,))
             await db.execute("DELETE FROM counters WHERE deployment_id = ?", (deployment_id,))
             return True
@@ -335,7 +350,18 @@ class SqliteMetadataStore:
                 return False
             await db.execute("DELETE FROM media WHERE id = ?", (media_id,))
             await self._adjust(db, counter_key(*stored), None)
+            deployment_id, status, group, _ = stored
+            await self._tombstones(db, [DeletedMedia(id=media_id, deployment_id=deployment_id, deleted_at=utc_now(),
+                                                     status=status, group=group)])
             return True
+
+    async def _tombstones(self, db: aiosqlite.Connection, gone: list[DeletedMedia]) -> None:
+        """The change feed's record of deletions (one per media id: its latest deletion)."""
+        await db.executemany(
+            "INSERT INTO tombstones (id, status, grp, change_key, doc) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) "
+            "DO UPDATE SET status = excluded.status, grp = excluded.grp, change_key = excluded.change_key, "
+            "doc = excluded.doc",
+            [(g.id, str(g.status), g.group and str(g.group), self._change(g.id), g.model_dump_json()) for g in gone])
 
     async def list_media(self, filters: MediaFilter, *, limit: int,
                          cursor: str | None = None) -> tuple[list[Media], str | None]:
@@ -354,18 +380,23 @@ class SqliteMetadataStore:
         return [Media.model_validate_json(row[0]) for row in page], next_cursor
 
     async def list_changes(self, *, after: str | None, limit: int, exclude_groups: list[Group],
-                           exclude_pending: bool) -> tuple[list[Media], str]:
+                           exclude_pending: bool) -> tuple[list[Media | DeletedMedia], str]:
         if limit < 1:
             raise StorageError("limit must be at least 1", code=ErrorCode.INVALID_LIMIT, status_code=400)
+        # Media and tombstones have the columns the filter reads (grp, status): one filter, both tables.
         clauses, params = _media_where(MediaFilter(exclude_groups=exclude_groups, exclude_pending=exclude_pending))
         clauses.append("change_key IS NOT NULL")
         if after is not None:
             clauses.append("change_key > ?")
             params.append(decode_change_cursor(after))
+        where = _where_sql(clauses)
         rows = await self._read_all(
-            f"SELECT doc, change_key FROM media {_where_sql(clauses)} ORDER BY change_key LIMIT ?", [*params, limit])
+            f"SELECT doc, change_key, 0 FROM media {where} UNION ALL "
+            f"SELECT doc, change_key, 1 FROM tombstones {where} ORDER BY change_key LIMIT ?",
+            [*params, *params, limit])
         cursor = encode_change_cursor(rows[-1][1]) if rows else after or FIRST_CHANGE_CURSOR
-        return [Media.model_validate_json(row[0]) for row in rows], cursor
+        return [DeletedMedia.model_validate_json(doc) if gone else Media.model_validate_json(doc)
+                for doc, _, gone in rows], cursor
 
     async def list_pending(self, *, updated_before: datetime, limit: int) -> list[Media]:
         rows = await self._read_all(

@@ -23,8 +23,8 @@ async def list_changes(
 ) -> ChangePageExact | ChangePageCoarse:
     """Media and their observations created or changed since the cursor, oldest change first,
     at the caller's precision. Keep the returned `cursor` and pass it as `since`: no change is
-    missed or sent twice across pages, also while records change. Deleted media are not
-    announced (the store keeps no tombstones)."""
+    missed or sent twice across pages, also while records change. Media deleted since the
+    cursor are in `deleted` (apply them first), for a coarse caller only those they could see."""
     page = await ingest.list_changes(cursor=since, limit=limit, exclude_groups=view.hidden_groups,
                                      exclude_pending=view.hides_unlabelled)
     return view.changes(page, limit=limit)

@@ -5,7 +5,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from ailurus_common.contracts.ingest import ChangePage, Classification, FailureIn, LeaseIn, MediaPage, PendingCount, Review
+from ailurus_common.contracts.ingest import (
+    ChangePage,
+    Classification,
+    DeletedMedia,
+    FailureIn,
+    LeaseIn,
+    MediaPage,
+    PendingCount,
+    Review,
+)
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.records import Media, MediaFilter, utc_now
 from ingest.api.deps import EventsDep, SettingsDep, StoreDep
@@ -36,9 +45,10 @@ async def list_changes(
     """The change feed: media created or changed after ``cursor``, in write order."""
     if limit > settings.max_page_size:
         raise InvalidQuery(f"limit must be at most {settings.max_page_size}")
-    items, next_cursor = await store.list_changes(after=cursor, limit=limit, exclude_groups=exclude_group,
+    changes, next_cursor = await store.list_changes(after=cursor, limit=limit, exclude_groups=exclude_group,
                                                   exclude_pending=exclude_pending)
-    return ChangePage(items=items, cursor=next_cursor)
+    return ChangePage(items=[c for c in changes if isinstance(c, Media)],
+                      deleted=[c for c in changes if isinstance(c, DeletedMedia)], cursor=next_cursor)
 
 
 @router.get("/media", response_model=MediaPage)
