@@ -7,10 +7,15 @@
 // POSTs the files with XMLHttpRequest (it reports bytes sent). The POST's response is the
 // final word if the event stream fails. An upload keeps going when the user opens another
 // page; coming back here shows it again.
+//
+// Above it, the field queue (fieldqueue.js): photos kept in IndexedDB and sent one by one
+// through resumable sessions, which also works offline (the trap list as last seen online).
 import { eventStream, listTraps, postForm } from "../api.js";
-import { can } from "../auth.js";
+import { can, session } from "../auth.js";
 import { alertBox, fmtBytes, fmtPercent, h, pageHeader, setChildren, spinner, toast } from "../dom.js";
+import { fieldQueueCard } from "../fieldqueue.js";
 import { groupBadge } from "../groups.js";
+import { t } from "../i18n.js";
 import { reportUpload } from "../telemetry.js";
 import { trapForm } from "../trapform.js";
 import { isAbort, randomHex32, sleep } from "../util.js";
@@ -29,6 +34,23 @@ const BADGES = {
 };
 
 let active = null;  // the upload in progress: {panel, done: Promise}
+const TRAPS_KEY = "ailurus.upload.traps";  // [{id, name}] as last seen online: the offline trap choice
+
+/** The traps to choose from: the API's, or offline the names kept from the last visit. */
+async function loadTraps(signal) {
+  try {
+    const traps = await listTraps({ signal });
+    try {
+      localStorage.setItem(TRAPS_KEY, JSON.stringify(traps.map(({ id, name }) => ({ id, name }))));
+    } catch { /* storage full or blocked: no offline list */ }
+    return { traps, cached: false };
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    let kept = [];
+    try { kept = JSON.parse(localStorage.getItem(TRAPS_KEY) || "[]"); } catch { /* unreadable */ }
+    return { traps: kept, cached: true };
+  }
+}
 
 function batches(files) {
   const out = [];
@@ -241,21 +263,29 @@ export async function render(root, { query, ctx }) {
     message,
     h("div", { class: "mt-3" }, start)));
   const progressArea = h("div", { id: "upload-area" });
-  root.append(form, progressArea);
+  const queueCard = fieldQueueCard({ ctx, currentTrap: () => traps.get(trapSelect.value) || null,
+    offlineBoot: () => (session.offline ? session.me.name : null) });
+  root.append(form, queueCard, progressArea);
   if (active) progressArea.append(active.panel);
 
   const traps = new Map();
   const loading = spinner("Loading traps…");
   form.querySelector(".card-body").prepend(loading);
+  let cached = false;
   try {
-    for (const t of (await listTraps({ signal: ctx.signal })).sort((a, b) => a.name.localeCompare(b.name))) {
-      traps.set(t.id, t);
-      trapSelect.append(h("option", { value: t.id, selected: t.id === query.get("trap") }, t.name));
+    const loaded = await loadTraps(ctx.signal);
+    cached = loaded.cached;
+    for (const trap of loaded.traps.sort((a, b) => a.name.localeCompare(b.name))) {
+      traps.set(trap.id, trap);
+      trapSelect.append(h("option", { value: trap.id, selected: trap.id === query.get("trap") }, trap.name));
     }
   } finally {
     loading.remove();
   }
-  if (!traps.size) {
+  if (cached) {
+    message.replaceChildren(alertBox("secondary", t(traps.size ? "upload.queue.traps_cached"
+      : "upload.queue.no_traps_offline")));
+  } else if (!traps.size) {
     message.replaceChildren(alertBox("secondary", can("admin") ? "No traps yet: create one first."
       : "No traps yet: ask an admin to register one."));
     if (newTrap) newTrap.hidden = false;
