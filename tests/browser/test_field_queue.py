@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PHONE, Session
 from tests.support.samples import sample
+from tests.unit.gateway.test_i18n_catalogues import entries
 
 pytestmark = pytest.mark.slow
 
@@ -95,6 +96,10 @@ def test_queue_offline_reload_then_online_sends_each_photo_once(open_session, tr
 
     session.wait_for_script("document.querySelectorAll('#upload-queue > li.queue-row[data-state=classified]').length === 3",
                             timeout_s=FINAL_TIMEOUT_S)
+    # Back online: the session checked with the server again, the page drawn from its data.
+    expect(page.locator("#upload-queue-network")).to_contain_text("Online", timeout=30_000)
+    session.wait_for_script("document.getElementById('nav').dataset.offline === undefined")
+    session.wait_for_script("document.querySelectorAll('#upload-queue > li.queue-row[data-state=classified]').length === 3")
     session.screenshot("field-queue-sent")
     rows = queue_rows(page)
     assert {row["name"] for row in rows} == {f.name for f in files}
@@ -151,4 +156,24 @@ def test_cut_mid_upload_resumes_from_server_offset(open_session, trap, tmp_path,
     assert any(c[0] == "GET" for c in calls)  # asked the server where to resume
     original = admin_api.get(f"/api/v1/media/{sha256(photo)}/original")
     assert original.status_code == 200 and original.content == photo.read_bytes()
+    assert not session.errors
+
+
+def test_switch_queue_to_nepali_shows_nepali_texts_and_is_remembered(open_session, trap):
+    nepali = entries("ne", "upload")
+    session: Session = open_session(PHONE)
+    page = session.sign_in("uploader", f"#/upload?trap={trap['id']}")
+    page.wait_for_selector("#upload-queue-card")
+    page.select_option("#upload-queue-card [data-testid=language]", "ne")
+    card = page.locator("#upload-queue-card")
+    expect(card.locator("h2")).to_have_text(nepali["upload.queue.title"])
+    expect(card.locator("label[for=queue-camera]")).to_have_text(nepali["upload.queue.camera"])
+    expect(card.locator("label[for=queue-files]")).to_have_text(nepali["upload.queue.choose"])
+    expect(card.locator("#queue-retry")).to_have_text(nepali["upload.queue.retry"])
+    expect(card).to_contain_text(nepali["upload.queue.hint"])
+    page.reload()
+    page.wait_for_selector("#upload-queue-card")
+    expect(page.locator("#upload-queue-card h2")).to_have_text(nepali["upload.queue.title"])
+    assert page.evaluate("document.documentElement.lang") == "ne"
+    session.screenshot("field-queue-nepali")
     assert not session.errors

@@ -161,13 +161,17 @@ function initUploadQueue() {
     await sendQueue();
   };
   window.addEventListener("online", async () => {
-    await tryReconnect();
-    send();
+    if (await tryReconnect()) window.dispatchEvent(new Event("ailurus:reconnected"));
+    else send();
   });
   navigator.serviceWorker?.addEventListener("message", (event) => {
     if (event.data === "flush-upload-queue") send();
   });
   window.addEventListener("ailurus:reconnected", send);
+  // The queue got an answer from the server: the network is back even if no `online` came.
+  window.addEventListener("ailurus:reachable", async () => {
+    if (await tryReconnect()) window.dispatchEvent(new Event("ailurus:reconnected"));
+  });
   if (session.offline) reconnectLater();
   send();
 }
@@ -186,19 +190,26 @@ function reconnectLater() {
   }, delay_s * 1000);
 }
 
-/** Leave the offline boot if the server answers; true when this call did. */
-async function tryReconnect() {
-  if (!session.offline) return false;
-  try {
-    await reconnect();
-  } catch (error) {
-    return false;  // still no network
-  }
-  if (session.offline || !session.me) return false;
-  delete document.getElementById("nav").dataset.offline;
-  initTelemetry();
-  updateNav(parseHash().path);
-  return true;
+let reconnecting = null;
+
+/** Leave the offline boot if the server answers; true when this call did (one at a time). */
+function tryReconnect() {
+  if (!session.offline) return Promise.resolve(false);
+  reconnecting ??= (async () => {
+    try {
+      await reconnect();
+    } catch (error) {
+      return false;  // still no network
+    } finally {
+      reconnecting = null;
+    }
+    if (session.offline || !session.me) return false;
+    delete document.getElementById("nav").dataset.offline;
+    initTelemetry();
+    route();  // the page again, with the server's data (e.g. the trap list)
+    return true;
+  })();
+  return reconnecting;
 }
 
 // The app shell works offline once the service worker has cached it (sw.js).

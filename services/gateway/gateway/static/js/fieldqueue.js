@@ -3,7 +3,7 @@
 import { getToken } from "./auth.js";
 import { fmtBytes, fmtPercent, h, setChildren } from "./dom.js";
 import { groupBadge } from "./groups.js";
-import { register, t } from "./i18n.js";
+import { languageSelect, register, t } from "./i18n.js";
 import upload_en from "./i18n/en/upload.js";
 import upload_ne from "./i18n/ne/upload.js";
 import { clearDone, enqueue, flush, listPhotos, onPhotoChange, requestSync, retryFailed } from "./uploadqueue.js";
@@ -104,6 +104,9 @@ export function fieldQueueCard({ currentTrap, ctx, offlineBoot }) {
   };
   const show = (photo) => {
     if (!photo) return;  // a bulk change: reload() follows
+    if (offlineBoot?.() && (photo.state === "stored" || photo.state === "classified")) {
+      window.dispatchEvent(new Event("ailurus:reachable"));
+    }
     let li = rows.get(photo.id);
     if (!li) {
       list.querySelector("#upload-queue-empty")?.remove();
@@ -153,7 +156,7 @@ export function fieldQueueCard({ currentTrap, ctx, offlineBoot }) {
 
   return h("section", { class: "card mb-3", id: "upload-queue-card" }, h("div", { class: "card-body" },
     h("div", { class: "d-flex flex-wrap justify-content-between align-items-center gap-2 mb-2" },
-      h("h2", { class: "h6 mb-0" }, t("upload.queue.title")), network),
+      h("h2", { class: "h6 mb-0" }, t("upload.queue.title")), network, languageSelect()),
     h("p", { class: "small text-muted" }, t("upload.queue.hint")),
     h("div", { class: "d-flex flex-wrap gap-2 mb-2" },
       h("label", { class: "btn btn-primary", for: camera.id }, t("upload.queue.camera")), camera,

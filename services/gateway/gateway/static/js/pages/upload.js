@@ -15,7 +15,7 @@ import { can, session } from "../auth.js";
 import { alertBox, fmtBytes, fmtPercent, h, pageHeader, setChildren, spinner, toast } from "../dom.js";
 import { fieldQueueCard } from "../fieldqueue.js";
 import { groupBadge } from "../groups.js";
-import { t } from "../i18n.js";
+import { onLanguageChange, t } from "../i18n.js";
 import { reportUpload } from "../telemetry.js";
 import { trapForm } from "../trapform.js";
 import { isAbort, randomHex32, sleep } from "../util.js";
@@ -263,8 +263,21 @@ export async function render(root, { query, ctx }) {
     message,
     h("div", { class: "mt-3" }, start)));
   const progressArea = h("div", { id: "upload-area" });
-  const queueCard = fieldQueueCard({ ctx, currentTrap: () => traps.get(trapSelect.value) || null,
-    offlineBoot: () => (session.offline ? session.me.name : null) });
+  // The queue card is drawn again in the other language (with its own listeners).
+  const queueCleanups = [];
+  const drawQueue = () => {
+    queueCleanups.splice(0).forEach((fn) => fn());
+    return fieldQueueCard({ ctx: { onCleanup: (fn) => queueCleanups.push(fn) },
+      currentTrap: () => traps.get(trapSelect.value) || null,
+      offlineBoot: () => (session.offline ? session.me.name : null) });
+  };
+  let queueCard = drawQueue();
+  ctx.onCleanup(onLanguageChange(() => {
+    const next = drawQueue();
+    queueCard.replaceWith(next);
+    queueCard = next;
+  }));
+  ctx.onCleanup(() => queueCleanups.splice(0).forEach((fn) => fn()));
   root.append(form, queueCard, progressArea);
   if (active) progressArea.append(active.panel);
 
