@@ -177,3 +177,46 @@ def test_switch_queue_to_nepali_shows_nepali_texts_and_is_remembered(open_sessio
     assert page.evaluate("document.documentElement.lang") == "ne"
     session.screenshot("field-queue-nepali")
     assert not session.errors
+
+
+FAR_TRAP = {"id": "field-queue-far-valley", "name": "Far Valley", "latitude": 28.5, "longitude": 84.0,
+            "timezone": "Asia/Kathmandu", "start": "2026-03-01T00:00:00Z", "end": "2026-06-01T00:00:00Z"}
+
+
+def jpeg_with_exif(path: Path, latitude: float, longitude: float, taken: str) -> Path:
+    """A small JPEG whose EXIF says where (GPS IFD) and when (DateTimeOriginal) it was taken."""
+    from PIL import Image  # the test's own fixture data; the app reads EXIF in the browser
+
+    exif = Image.Exif()
+    degrees = int(latitude), int(latitude * 60) % 60, round((latitude * 3600) % 60, 2)
+    exif[0x8825] = {1: "N", 2: degrees, 3: "E", 4: (float(int(longitude)), float(int(longitude * 60) % 60), 0.0)}
+    exif[0x8769] = {0x9003: taken}
+    Image.new("RGB", (320, 240), tuple(os.urandom(3))).save(path, "JPEG", exif=exif)
+    return path
+
+
+def test_nearest_trap_from_position_and_far_photo_warned(open_session, admin_api, tmp_path):
+    response = admin_api.post("/api/v1/traps", json=FAR_TRAP)
+    assert response.status_code == 201, response.text
+    session: Session = open_session(PHONE)
+    session.context.grant_permissions(["geolocation"])
+    session.context.set_geolocation({"latitude": 28.501, "longitude": 84.001})
+    page = session.sign_in("uploader", "#/upload")
+    page.wait_for_selector("#upload-queue-card")
+    page.click("#upload-nearest")
+    expect(page.locator("#upload-trap")).to_have_value(FAR_TRAP["id"])
+    expect(page.locator("#upload-nearest-note")).to_contain_text("Far Valley")
+    near = jpeg_with_exif(tmp_path / "near.jpg", 28.502, 84.0, "2026:04:01 10:00:00")  # ~220 m, in period
+    far = jpeg_with_exif(tmp_path / "far.jpg", 28.5833, 84.0, "2026:07:01 10:00:00")  # ~9 km, after the end
+    page.set_input_files("#queue-files", [str(near), str(far)])
+    session.wait_for_script("[...document.querySelectorAll('#upload-queue > li.queue-row')]"
+                            ".filter((li) => ['stored', 'classified', 'failed'].includes(li.dataset.state)).length === 2",
+                            timeout_s=FINAL_TIMEOUT_S)
+    rows = {row["name"]: row for row in queue_rows(page)}
+    assert (rows["near.jpg"]["far"], rows["near.jpg"]["outsidePeriod"]) == ("false", "false")
+    assert (rows["far.jpg"]["far"], rows["far.jpg"]["outsidePeriod"]) == ("true", "true")
+    warning = page.locator("#upload-queue > li.queue-row", has_text="far.jpg").locator(".queue-warning")
+    expect(warning).to_contain_text("9 km from the chosen trap")
+    expect(warning).to_contain_text("outside the trap's active period")
+    session.screenshot("field-queue-check")
+    assert not session.errors

@@ -64,11 +64,17 @@ function paintRow(li, photo) {
   } else if (photo.state === "stored" && photo.duplicate) {
     detail = t("upload.already");
   }
+  const check = photo.check || {};
+  li.dataset.far = String(Boolean(check.far));
+  li.dataset.outsidePeriod = String(Boolean(check.outside_active_period));
+  const warnings = [check.far && t("upload.check.far", { km: check.distance_km }),
+    check.outside_active_period && t("upload.check.period")].filter(Boolean);
   setChildren(li, h("div", { class: "d-flex flex-wrap align-items-center gap-2" },
     h("span", { class: "file-name me-auto text-break" }, photo.name),
     h("span", { class: "small text-muted" }, `${t("upload.trap", { name: photo.trap_name })} · ${fmtBytes(photo.size)}`),
     h("span", { class: `badge text-bg-${BADGE[photo.state] || "secondary"} queue-state` }, t(`upload.state.${photo.state}`))),
-  detail && h("div", { class: "small queue-detail" }, detail));
+  detail && h("div", { class: "small queue-detail" }, detail),
+  warnings.length ? h("div", { class: "small text-warning-emphasis queue-warning" }, `⚠ ${warnings.join(" · ")}`) : null);
 }
 
 /**

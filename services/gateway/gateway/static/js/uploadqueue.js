@@ -7,9 +7,13 @@
 // chunks from the session's offset, so a cut connection resumes where the server stopped.
 // One sender at a time across tabs (Web Locks where the browser has them).
 //
+// Before sending, the photo's EXIF place and time go to the field check (far from its trap?
+// outside its active period?): a warning on the row, the photo is still sent.
+//
 // States: queued -> hashing -> sending (sent_bytes of size) -> stored | classified | failed.
 // "stored" is a photo the server holds but has not labelled yet (or did not label for us).
 import { API, ApiError, api } from "./api.js";
+import { readExif } from "./exif.js";
 
 const DB_NAME = "ailurus-field";
 const DB_VERSION = 1;
@@ -79,7 +83,9 @@ export function onPhotoChange(fn) {
 export async function enqueue(trapId, trapName, files) {
   const added = [];
   for (const file of files) {
-    added.push(await save({ trap_id: trapId, trap_name: trapName, name: file.name || "photo.jpg",
+    let exif = { latitude: null, longitude: null, taken_at: null };
+    try { exif = await readExif(file); } catch { /* unreadable: no field check */ }
+    added.push(await save({ trap_id: trapId, trap_name: trapName, name: file.name || "photo.jpg", exif, check: null,
       type: file.type, size: file.size, blob: file, state: "queued", sent_bytes: 0, sha256: null,
       session_id: null, media_id: null, label: null, group: null, confidence: null, error_code: null,
       error_message: null, added_at: Date.now(), updated_at: Date.now() }));
@@ -181,7 +187,23 @@ async function refreshLabel(photo) {
   return photo;
 }
 
+/** The server's field check of this photo's EXIF place and time against its trap (yes/no
+ * and whole km: the trap's exact position never reaches the phone). Once per photo. */
+async function fieldCheck(photo) {
+  const { latitude, longitude, taken_at } = photo.exif || {};
+  if (photo.check || (latitude === null && !taken_at)) return photo;
+  try {
+    const body = await api(`/traps/${encodeURIComponent(photo.trap_id)}/field-check`, { method: "POST",
+      json: { points: [{ latitude, longitude, taken_at }] } });
+    return await patch(photo.id, { check: body.results[0] });
+  } catch (error) {
+    if (error instanceof TypeError) throw error;  // offline: checked before the send, later
+    return patch(photo.id, { check: { unavailable: error.code || "error" } });  // never blocks the upload
+  }
+}
+
 async function send(photo, token) {
+  photo = await fieldCheck(photo);
   if (!photo.sha256) {
     photo = await patch(photo.id, { state: "hashing", sha256: await sha256Hex(photo.blob) });
   }

@@ -34,14 +34,36 @@ const BADGES = {
 };
 
 let active = null;  // the upload in progress: {panel, done: Promise}
-const TRAPS_KEY = "ailurus.upload.traps";  // [{id, name}] as last seen online: the offline trap choice
+// [{id, name, latitude, longitude}] as last seen online (the caller's own precision: cells
+// for uploaders): the offline trap choice and the nearest-trap suggestion.
+const TRAPS_KEY = "ailurus.upload.traps";
+
+/** Great-circle distance in km (the nearest-trap suggestion; the server does the exact check). */
+function distanceKm(lat1, lon1, lat2, lon2) {
+  const rad = Math.PI / 180;
+  const a = Math.sin(((lat2 - lat1) * rad) / 2) ** 2
+    + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(((lon2 - lon1) * rad) / 2) ** 2;
+  return 2 * 6371.0088 * Math.asin(Math.min(1, Math.sqrt(a)));
+}
+
+/** The trap nearest to a position, by the positions this caller may see. */
+function nearestTrap(traps, latitude, longitude) {
+  let best = null;
+  for (const trap of traps.values()) {
+    if (typeof trap.latitude !== "number" || typeof trap.longitude !== "number") continue;
+    const km = distanceKm(latitude, longitude, trap.latitude, trap.longitude);
+    if (!best || km < best.km) best = { trap, km };
+  }
+  return best;
+}
 
 /** The traps to choose from: the API's, or offline the names kept from the last visit. */
 async function loadTraps(signal) {
   try {
     const traps = await listTraps({ signal });
     try {
-      localStorage.setItem(TRAPS_KEY, JSON.stringify(traps.map(({ id, name }) => ({ id, name }))));
+      localStorage.setItem(TRAPS_KEY, JSON.stringify(traps.map(({ id, name, latitude, longitude }) =>
+        ({ id, name, latitude, longitude }))));
     } catch { /* storage full or blocked: no offline list */ }
     return { traps, cached: false };
   } catch (error) {
@@ -242,7 +264,19 @@ export async function render(root, { query, ctx }) {
   const start = h("button", { class: "btn btn-primary", type: "submit", id: "upload-start" }, "Upload");
   const message = h("div");
   let newTrap = null;
-  const trapRow = [h("div", { class: "flex-grow-1" }, trapSelect)];
+  const suggestion = h("div", { class: "form-text", id: "upload-nearest-note" });
+  const nearest = h("button", { class: "btn btn-outline-secondary", type: "button", id: "upload-nearest",
+    hidden: !navigator.geolocation, on: { click: () => {
+      navigator.geolocation.getCurrentPosition(({ coords }) => {
+        const best = nearestTrap(traps, coords.latitude, coords.longitude);
+        if (!best) return;
+        trapSelect.value = best.trap.id;
+        suggestion.dataset.trapId = best.trap.id;
+        suggestion.textContent = t("upload.nearest.suggested", { name: best.trap.name, km: best.km.toFixed(1) });
+      }, (error) => { suggestion.textContent = t("upload.nearest.none", { reason: error.message }); },
+      { enableHighAccuracy: true, timeout: 20_000, maximumAge: 60_000 });
+    } } }, t("upload.nearest"));
+  const trapRow = [h("div", { class: "flex-grow-1" }, trapSelect), nearest];
   if (can("admin")) {
     newTrap = h("div", { class: "card card-body mt-2", id: "upload-new-trap", hidden: true },
       h("h2", { class: "h6" }, "New camera trap"),
@@ -258,6 +292,7 @@ export async function render(root, { query, ctx }) {
   const form = h("form", { class: "card mb-3", id: "upload-form" }, h("div", { class: "card-body" },
     h("label", { class: "form-label", for: trapSelect.id }, "Camera trap"),
     h("div", { class: "d-flex gap-2" }, trapRow),
+    suggestion,
     newTrap,
     h("label", { class: "form-label mt-3", for: files.id }, "Images"), files, chosen,
     message,

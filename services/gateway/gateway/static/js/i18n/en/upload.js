@@ -25,4 +25,9 @@ export default {
   "upload.already": "already on the server",
   "upload.error": "error {code}",
   "upload.trap": "trap {name}",
+  "upload.check.far": "{km} km from the chosen trap: is it the right trap?",
+  "upload.check.period": "taken outside the trap's active period",
+  "upload.nearest": "Nearest trap",
+  "upload.nearest.suggested": "Nearest by position: {name} (about {km} km; trap positions may be approximate)",
+  "upload.nearest.none": "No position: {reason}",
 };
