@@ -10,7 +10,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PHONE, Session
+from tests.browser.conftest import DESKTOP, PHONE, Session
 from tests.support.samples import sample
 from tests.unit.gateway.test_i18n_catalogues import entries
 
@@ -82,6 +82,10 @@ def test_queue_offline_reload_then_online_sends_each_photo_once(open_session, tr
         session.wait_for_script("document.querySelector('#upload-queue-network').dataset.online === 'false'")
         page.set_input_files("#queue-files", [str(f) for f in files])
         session.wait_for_script("document.querySelectorAll('#upload-queue > li.queue-row[data-state=queued]').length === 3")
+        # Background Sync asked for (Chromium has it): the worker wakes the tab when the network returns.
+        tags = page.evaluate("async () => { const r = await navigator.serviceWorker.ready;"
+                             " return 'sync' in r ? await r.sync.getTags() : null; }")
+        assert tags is None or "ailurus-upload-queue" in tags, tags
         page.reload()
         # Offline boot: no /me, the stored session opens the upload page with the queue.
         page.wait_for_selector("#upload-queue-card")
@@ -176,6 +180,8 @@ def test_switch_queue_to_nepali_shows_nepali_texts_and_is_remembered(open_sessio
     expect(page.locator("#upload-queue-card h2")).to_have_text(nepali["upload.queue.title"])
     assert page.evaluate("document.documentElement.lang") == "ne"
     session.screenshot("field-queue-nepali")
+    page.set_viewport_size(DESKTOP)
+    session.screenshot("field-queue-nepali")
     assert not session.errors
 
 
@@ -220,3 +226,24 @@ def test_nearest_trap_from_position_and_far_photo_warned(open_session, admin_api
     expect(warning).to_contain_text("outside the trap's active period")
     session.screenshot("field-queue-check")
     assert not session.errors
+
+
+def test_queue_survives_closing_tab_and_sends_after_next_sign_in(open_session, trap, tmp_path):
+    session: Session = open_session(PHONE)
+    page = session.sign_in("uploader", f"#/upload?trap={trap['id']}")
+    page.wait_for_selector("#upload-queue-card")
+    photo = unique_copy("cameratrap/md_mike_deer_20241018004500_44.jpg", tmp_path)
+    session.context.set_offline(True)
+    try:
+        session.wait_for_script("document.querySelector('#upload-queue-network').dataset.online === 'false'")
+        page.set_input_files("#queue-files", [str(photo)])
+        session.wait_for_script("document.querySelector('#upload-queue > li.queue-row[data-state=queued]') !== null")
+        page.close()  # the tab is gone, and with it the sign-in (sessionStorage)
+    finally:
+        session.context.set_offline(False)
+    reopened = Session(session.context, session.base_url)
+    page = reopened.sign_in("uploader", "#/upload")
+    reopened.wait_for_script("[...document.querySelectorAll('#upload-queue > li.queue-row')].some((li) => "
+                             f"li.dataset.mediaId === '{sha256(photo)}' && li.dataset.state === 'classified')",
+                             timeout_s=FINAL_TIMEOUT_S)
+    assert not reopened.errors

@@ -114,14 +114,42 @@ export async function sha256Hex(blob) {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+const CALL_TIMEOUT_S = 60;
+
+/** An API call that gives up after CALL_TIMEOUT_S as a network failure (queued again, resumed later). */
+async function call(path, options = {}) {
+  try {
+    return await api(path, { ...options, signal: AbortSignal.timeout(CALL_TIMEOUT_S * 1000) });
+  } catch (error) {
+    if (error.name === "TimeoutError" || error.name === "AbortError") throw new TypeError("the server did not answer");
+    throw error;
+  }
+}
+
 function sessionsPath(photo) {
   return `/traps/${encodeURIComponent(photo.trap_id)}/uploads/sessions`;
 }
+
+// A chunk whose bytes stop moving this long is given up (and resumed from the server's
+// offset): a stalled link otherwise holds the queue forever. Once all its bytes are out,
+// the answer may take longer (the last chunk is stored and classified before it answers).
+const STALL_S = 30;
+const ANSWER_S = 180;
 
 /** PUT one chunk with XMLHttpRequest (it reports bytes sent); resolves to the session state. */
 function putChunk(path, token, start, chunk, size, onProgress) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
+    let watchdog = null;
+    const arm = (seconds) => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => xhr.abort(), seconds * 1000);
+    };
+    arm(STALL_S);
+    xhr.upload.addEventListener("progress", () => arm(STALL_S));
+    xhr.upload.addEventListener("load", () => arm(ANSWER_S));
+    xhr.addEventListener("loadend", () => clearTimeout(watchdog));
+    xhr.addEventListener("abort", () => reject(new TypeError("the connection stalled")));
     xhr.open("PUT", `${API}${path}`);
     xhr.responseType = "json";
     xhr.setRequestHeader("Accept", "application/json");
@@ -147,12 +175,12 @@ function putChunk(path, token, start, chunk, size, onProgress) {
 async function openOrResume(photo) {
   if (photo.session_id) {
     try {
-      return await api(`${sessionsPath(photo)}/${photo.session_id}`);
+      return await call(`${sessionsPath(photo)}/${photo.session_id}`);
     } catch (error) {
       if (!(error instanceof ApiError) || error.status !== 404) throw error;  // expired: start again
     }
   }
-  return api(sessionsPath(photo), { method: "POST",
+  return call(sessionsPath(photo), { method: "POST",
     json: { file_name: photo.name, size_bytes: photo.size, sha256: photo.sha256 } });
 }
 
@@ -177,7 +205,7 @@ async function settle(photo, result) {
 async function refreshLabel(photo) {
   if (!photo?.media_id) return photo;
   try {
-    const media = await api(`/media/${photo.media_id}`);
+    const media = await call(`/media/${photo.media_id}`);
     if (media.label) return patch(photo.id, { state: "classified", label: media.label, group: media.group,
       confidence: media.confidence });
   } catch (error) {
@@ -193,7 +221,7 @@ async function fieldCheck(photo) {
   const { latitude, longitude, taken_at } = photo.exif || {};
   if (photo.check || (latitude === null && !taken_at)) return photo;
   try {
-    const body = await api(`/traps/${encodeURIComponent(photo.trap_id)}/field-check`, { method: "POST",
+    const body = await call(`/traps/${encodeURIComponent(photo.trap_id)}/field-check`, { method: "POST",
       json: { points: [{ latitude, longitude, taken_at }] } });
     return await patch(photo.id, { check: body.results[0] });
   } catch (error) {
@@ -214,7 +242,7 @@ async function send(photo, token) {
   const path = `${sessionsPath(photo)}/${state.session_id}`;
   while (!state.result) {
     if (offset >= photo.size) {  // every byte arrived but the completing answer was lost
-      state = await api(`${path}/complete`, { method: "POST" });
+      state = await call(`${path}/complete`, { method: "POST" });
       break;
     }
     const chunk = photo.blob.slice(offset, Math.min(photo.size, offset + state.chunk_bytes));
