@@ -41,7 +41,9 @@ def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def stack(triton, users_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir = tmp_path_factory.mktemp("browser-stack")
     # The signing key stays the stack's own: ingest and preprocess check the gateway's tokens with it.
-    gateway_env = {"GATEWAY_AUTH_MODE": "local", "GATEWAY_AUTH_USERS_PATH": str(users_file)}
+    # 64 KiB chunks for resumable sessions: a sample photo takes several, so a cut can fall mid-file.
+    gateway_env = {"GATEWAY_AUTH_MODE": "local", "GATEWAY_AUTH_USERS_PATH": str(users_file),
+                   "GATEWAY_UPLOAD_CHUNK_BYTES": str(64 * 1024)}
     config = stack_config(data_dir, backend="local", triton_grpc_url=triton.grpc_url, extra_env={"gateway": gateway_env})
     with running_stack(config) as running:
         yield running

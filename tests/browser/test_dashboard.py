@@ -66,7 +66,8 @@ def test_fetch_dashboard_has_strict_security_headers(stack):
     assert "img-src 'self' data: blob:" in csp
     assert response.headers["x-content-type-options"] == "nosniff"
     assert httpx.get(f"{stack.gateway_url}/api/v1/ui/config").json() == {"tile_url": "", "tile_attribution": "",
-                                                                          "telemetry": False}
+                                                                          "telemetry": False,
+                                                                          "field_check_distance_m": 1000.0}
 
 
 def test_sign_in_wrong_password_shows_error(open_session):

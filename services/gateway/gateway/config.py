@@ -53,6 +53,10 @@ class GatewaySettings(ServiceSettings, AuthSettings, BlobSettings, QueueSettings
     upload_session_ttl_s: float = Field(default=24 * 3600.0, gt=0)
     upload_session_sweep_interval_s: float = Field(default=600.0, gt=0)
 
+    # Field check (POST /traps/{id}/field-check): a photo whose GPS lies farther than this
+    # from the chosen trap is flagged before it is sent (the dashboard reads it from ui/config).
+    field_check_distance_m: float = Field(default=1000.0, gt=0, le=1_000_000)
+
     # Strict-Transport-Security max-age sent on every response (behind TLS, as in the chart); 0 = none.
     hsts_max_age_s: int = Field(default=0, ge=0)
 

@@ -27,6 +27,7 @@ from gateway.api.routes import (
     changes,
     dashboard,
     exports,
+    fieldcheck,
     health,
     images,
     lifecycle,
@@ -135,7 +136,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # comes first: callers without a valid token spend their address's bucket.
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(enforce_rate_limit), Depends(require(Role.VIEWER))],
                     responses=ERROR_RESPONSES)
-    for router in (traps.router, images.router, uploads.router, sessions.router, media.router, reviews.router, maps.router,
+    for router in (traps.router, images.router, uploads.router, sessions.router, fieldcheck.router, media.router,
+                   reviews.router, maps.router,
                    analytics.router, exports.router, changes.router, telemetry.router, lifecycle.router,
                    subscriptions.router):
         api.include_router(router)

@@ -350,12 +350,42 @@ class UploadSessionState(Public):
                                                                 "upload of it would have answered.")
 
 
+class FieldCheckPoint(Public):
+    """Where and when one photo was taken, from its EXIF (read in the uploader's browser)."""
+
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    taken_at: datetime | None = Field(default=None, description="The camera's time; without an offset it is "
+                                                                 "the trap's local time (as the EXIF clock writes it).")
+
+
+class FieldCheckRequest(Public):
+    points: list[FieldCheckPoint] = Field(min_length=1, max_length=50)
+
+
+class FieldCheckResult(Public):
+    """One photo against the trap: yes/no answers and a distance in whole km when far,
+    never the trap's position (a coarse caller sees only its cell)."""
+
+    far: bool | None = Field(description="GPS farther from the trap than the configured distance; null: no GPS.")
+    distance_km: int | None = Field(default=None, description="Only when far: the distance rounded to whole km.")
+    outside_active_period: bool | None = Field(description="The time lies before the trap's start or after its "
+                                                           "end; null: no time, or the trap has no period.")
+
+
+class FieldCheckResponse(Public):
+    distance_m: float = Field(description="The distance beyond which a photo counts as far.")
+    results: list[FieldCheckResult]
+
+
 # dashboard -----------------------------------------------------------------------------
 class UiConfig(Public):
     tile_url: str = Field(description="Leaflet tile URL template; empty: no base map.")
     tile_attribution: str
     telemetry: bool = Field(default=False, description="The dashboard reports its timings and errors "
                                                        "(POST /api/v1/telemetry); false: it sends nothing.")
+    field_check_distance_m: float = Field(default=1000.0, description="The upload page warns when a photo's "
+                                                                      "GPS is farther than this from its trap.")
 
 
 # browser telemetry ----------------------------------------------------------------------

@@ -47,6 +47,8 @@ RULES: dict[tuple[str, str], Role | str] = {
     ("PUT", "/api/v1/traps/{trap_id}/uploads/sessions/{session_id}"): Role.UPLOADER,
     ("DELETE", "/api/v1/traps/{trap_id}/uploads/sessions/{session_id}"): Role.UPLOADER,
     ("POST", "/api/v1/traps/{trap_id}/uploads/sessions/{session_id}/complete"): Role.UPLOADER,
+    # Field check: yes/no and whole km per photo, never the trap's position (coarse callers too).
+    ("POST", "/api/v1/traps/{trap_id}/field-check"): Role.UPLOADER,
     ("GET", "/api/v1/media"): Role.VIEWER,
     # Exports: every reader, each at its own precision (coarse callers: cells, no sightings).
     ("GET", "/api/v1/exports/camtrap-dp"): Role.VIEWER,

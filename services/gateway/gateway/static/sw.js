@@ -32,6 +32,16 @@ self.addEventListener("activate", (event) => {
   })());
 });
 
+// Background Sync (where the browser has it): the field upload queue asked to be woken when
+// the connection returns. The sending itself happens in an open dashboard tab, which holds
+// the sign-in token (the worker never sees it); with no tab open, the next open sends.
+self.addEventListener("sync", (event) => {
+  if (event.tag !== "ailurus-upload-queue") return;
+  event.waitUntil((async () => {
+    for (const client of await self.clients.matchAll({ type: "window" })) client.postMessage("flush-upload-queue");
+  })());
+});
+
 async function networkFirst(request) {
   const cache = await caches.open(CACHE);
   try {

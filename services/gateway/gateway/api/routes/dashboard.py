@@ -143,7 +143,8 @@ async def ui_config(settings: SettingsDep, request: Request) -> UiConfig:
     heat on a plain background, e.g. offline in the field office); ``telemetry``: whether
     the dashboard reports its timings (only while the gateway's tracing is on)."""
     return UiConfig(tile_url=settings.ui_tile_url, tile_attribution=settings.ui_tile_attribution,
-                    telemetry=request.app.state.tracing.enabled)
+                    telemetry=request.app.state.tracing.enabled,
+                    field_check_distance_m=settings.field_check_distance_m)
 
 
 router.mount("/static", _StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")

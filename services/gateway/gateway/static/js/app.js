@@ -1,7 +1,7 @@
 // The dashboard's shell: sign-in state, navigation bar and hash routes. Each page is an
 // ES module in pages/ exporting render(root, {params, query, ctx}), loaded on first use.
 import { blobUrl } from "./api.js";
-import { can, initAuth, onSignedOut, session, signOut } from "./auth.js";
+import { can, initAuth, onSignedOut, reconnect, session, signOut } from "./auth.js";
 import { alertBox, h, toast } from "./dom.js";
 import { initTelemetry } from "./telemetry.js";
 import { isAbort } from "./util.js";
@@ -88,6 +88,11 @@ async function route() {
       break;
     }
   }
+  if (session.offline && page !== "upload") {
+    // Offline boot: only the field queue works with no network.
+    window.location.replace("#/upload");
+    return;
+  }
   if (page !== "signin" && !session.me) {
     sessionStorage.setItem(NEXT_KEY, window.location.hash || "#/map");
     window.location.replace("#/signin");
@@ -139,7 +144,72 @@ async function boot() {
   }
   window.addEventListener("hashchange", route);
   route();
-  initTelemetry();  // after sign-in state is known: reports carry the token
+  if (session.offline) {
+    document.getElementById("nav").dataset.offline = "true";
+  } else {
+    initTelemetry();  // after sign-in state is known: reports carry the token
+  }
+  initUploadQueue();
+}
+
+/** The field queue sends on the next open (now), when the network returns, and when the
+ * service worker's Background Sync wakes this page (sw.js posts "flush-upload-queue"). */
+function initUploadQueue() {
+  const send = async () => {
+    if (!session.me || !can("uploader")) return;
+    const { sendQueue } = await import("./fieldqueue.js");
+    await sendQueue();
+  };
+  window.addEventListener("online", async () => {
+    if (await tryReconnect()) window.dispatchEvent(new Event("ailurus:reconnected"));
+    else send();
+  });
+  navigator.serviceWorker?.addEventListener("message", (event) => {
+    if (event.data === "flush-upload-queue") send();
+  });
+  window.addEventListener("ailurus:reconnected", send);
+  // The queue got an answer from the server: the network is back even if no `online` came.
+  window.addEventListener("ailurus:reachable", async () => {
+    if (await tryReconnect()) window.dispatchEvent(new Event("ailurus:reconnected"));
+  });
+  if (session.offline) reconnectLater();
+  send();
+}
+
+const RECONNECT_DELAYS_S = [5, 10, 20, 30];
+let reconnectAttempts = 0;
+
+/** After an offline boot, check /me again now and then: navigator.onLine can say "online"
+ * with no route to the server (and then no `online` event ever comes). */
+function reconnectLater() {
+  const delay_s = RECONNECT_DELAYS_S[Math.min(reconnectAttempts, RECONNECT_DELAYS_S.length - 1)];
+  reconnectAttempts += 1;
+  setTimeout(async () => {
+    if (await tryReconnect()) window.dispatchEvent(new Event("ailurus:reconnected"));
+    else if (session.offline) reconnectLater();
+  }, delay_s * 1000);
+}
+
+let reconnecting = null;
+
+/** Leave the offline boot if the server answers; true when this call did (one at a time). */
+function tryReconnect() {
+  if (!session.offline) return Promise.resolve(false);
+  reconnecting ??= (async () => {
+    try {
+      await reconnect();
+    } catch (error) {
+      return false;  // still no network
+    } finally {
+      reconnecting = null;
+    }
+    if (session.offline || !session.me) return false;
+    delete document.getElementById("nav").dataset.offline;
+    initTelemetry();
+    route();  // the page again, with the server's data (e.g. the trap list)
+    return true;
+  })();
+  return reconnecting;
 }
 
 // The app shell works offline once the service worker has cached it (sw.js).

@@ -1,16 +1,22 @@
 // Sign-in. Local mode: user name + password -> our own token. Entra mode: MSAL.js redirect
 // sign-in, then acquireTokenSilent for the API scope before each call. Tokens live in
 // sessionStorage only (gone when the tab closes).
+//
+// Offline boot: with a stored token and no network, the last /me answer of this tab's
+// session (kept beside the token) stands in, and session.offline is set, so the field
+// upload queue opens instead of a "cannot be reached" page; reconnect() checks /me again
+// when the network returns.
 import { api, configureApi } from "./api.js";
 import { loadScript } from "./util.js";
 
 const TOKEN_KEY = "ailurus.token";
+const ME_KEY = "ailurus.me";
 const EXPIRY_SKEW_MS = 30_000;
 // Mirrors ailurus_common.auth.Role.implied(): admin includes all; uploader and reviewer include viewer.
 const IMPLIED = { admin: ["admin", "reviewer", "uploader", "viewer"], reviewer: ["reviewer", "viewer"],
   uploader: ["uploader", "viewer"], viewer: ["viewer"] };
 
-export const session = { config: null, me: null, roles: new Set() };
+export const session = { config: null, me: null, roles: new Set(), offline: false };
 
 let msalApp = null;
 let msalScopes = [];
@@ -21,16 +27,52 @@ export function onSignedOut(handler) {
 }
 
 export async function initAuth() {
-  session.config = await api("/auth/config", { anonymous: true });
   configureApi({ token: getToken, unauthorized: () => expire("Your session has expired: sign in again.") });
+  try {
+    session.config = await api("/auth/config", { anonymous: true });
+  } catch (error) {
+    if (error instanceof TypeError && useStoredMe()) return;  // no network, not even the cached copy
+    throw error;
+  }
   if (session.config.mode === "entra") await initMsal(session.config);
   if (isSignedIn()) {
     try {
       await loadMe();
     } catch (error) {
+      if (error instanceof TypeError && useStoredMe()) return;
       if (error.status !== 401) throw error;
       forget();
     }
+  }
+}
+
+function setMe(me) {
+  session.me = me;
+  session.roles = new Set((me.roles || []).flatMap((role) => IMPLIED[role] || []));
+}
+
+/** Offline with a local token still valid: this tab's last /me answer stands in. */
+function useStoredMe() {
+  let me = null;
+  try {
+    me = storedToken() ? JSON.parse(sessionStorage.getItem(ME_KEY) || "null") : null;
+  } catch { /* unreadable: sign in again */ }
+  if (!me) return false;
+  setMe(me);
+  session.offline = true;
+  return true;
+}
+
+/** Back online after an offline boot: check the session with the server again. */
+export async function reconnect() {
+  if (!session.offline) return;
+  if (!session.config) session.config = await api("/auth/config", { anonymous: true });
+  try {
+    await loadMe();
+    session.offline = false;
+  } catch (error) {
+    if (error.status === 401) forget();
+    else throw error;
   }
 }
 
@@ -79,8 +121,8 @@ export async function getToken() {
 }
 
 export async function loadMe() {
-  session.me = await api("/me");
-  session.roles = new Set((session.me.roles || []).flatMap((role) => IMPLIED[role] || []));
+  setMe(await api("/me"));
+  if (!msalApp) sessionStorage.setItem(ME_KEY, JSON.stringify(session.me));
   return session.me;
 }
 
@@ -102,6 +144,8 @@ export async function signInEntra() {
 
 function forget() {
   sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(ME_KEY);
+  session.offline = false;
   session.me = null;
   session.roles = new Set();
 }

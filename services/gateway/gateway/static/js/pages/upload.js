@@ -7,10 +7,15 @@
 // POSTs the files with XMLHttpRequest (it reports bytes sent). The POST's response is the
 // final word if the event stream fails. An upload keeps going when the user opens another
 // page; coming back here shows it again.
+//
+// Above it, the field queue (fieldqueue.js): photos kept in IndexedDB and sent one by one
+// through resumable sessions, which also works offline (the trap list as last seen online).
 import { eventStream, listTraps, postForm } from "../api.js";
-import { can } from "../auth.js";
+import { can, session } from "../auth.js";
 import { alertBox, fmtBytes, fmtPercent, h, pageHeader, setChildren, spinner, toast } from "../dom.js";
+import { fieldQueueCard } from "../fieldqueue.js";
 import { groupBadge } from "../groups.js";
+import { onLanguageChange, t } from "../i18n.js";
 import { reportUpload } from "../telemetry.js";
 import { trapForm } from "../trapform.js";
 import { isAbort, randomHex32, sleep } from "../util.js";
@@ -29,6 +34,45 @@ const BADGES = {
 };
 
 let active = null;  // the upload in progress: {panel, done: Promise}
+// [{id, name, latitude, longitude}] as last seen online (the caller's own precision: cells
+// for uploaders): the offline trap choice and the nearest-trap suggestion.
+const TRAPS_KEY = "ailurus.upload.traps";
+
+/** Great-circle distance in km (the nearest-trap suggestion; the server does the exact check). */
+function distanceKm(lat1, lon1, lat2, lon2) {
+  const rad = Math.PI / 180;
+  const a = Math.sin(((lat2 - lat1) * rad) / 2) ** 2
+    + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(((lon2 - lon1) * rad) / 2) ** 2;
+  return 2 * 6371.0088 * Math.asin(Math.min(1, Math.sqrt(a)));
+}
+
+/** The trap nearest to a position, by the positions this caller may see. */
+function nearestTrap(traps, latitude, longitude) {
+  let best = null;
+  for (const trap of traps.values()) {
+    if (typeof trap.latitude !== "number" || typeof trap.longitude !== "number") continue;
+    const km = distanceKm(latitude, longitude, trap.latitude, trap.longitude);
+    if (!best || km < best.km) best = { trap, km };
+  }
+  return best;
+}
+
+/** The traps to choose from: the API's, or offline the names kept from the last visit. */
+async function loadTraps(signal) {
+  try {
+    const traps = await listTraps({ signal });
+    try {
+      localStorage.setItem(TRAPS_KEY, JSON.stringify(traps.map(({ id, name, latitude, longitude }) =>
+        ({ id, name, latitude, longitude }))));
+    } catch { /* storage full or blocked: no offline list */ }
+    return { traps, cached: false };
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    let kept = [];
+    try { kept = JSON.parse(localStorage.getItem(TRAPS_KEY) || "[]"); } catch { /* unreadable */ }
+    return { traps: kept, cached: true };
+  }
+}
 
 function batches(files) {
   const out = [];
@@ -220,7 +264,19 @@ export async function render(root, { query, ctx }) {
   const start = h("button", { class: "btn btn-primary", type: "submit", id: "upload-start" }, "Upload");
   const message = h("div");
   let newTrap = null;
-  const trapRow = [h("div", { class: "flex-grow-1" }, trapSelect)];
+  const suggestion = h("div", { class: "form-text", id: "upload-nearest-note" });
+  const nearest = h("button", { class: "btn btn-outline-secondary", type: "button", id: "upload-nearest",
+    hidden: !navigator.geolocation, on: { click: () => {
+      navigator.geolocation.getCurrentPosition(({ coords }) => {
+        const best = nearestTrap(traps, coords.latitude, coords.longitude);
+        if (!best) return;
+        trapSelect.value = best.trap.id;
+        suggestion.dataset.trapId = best.trap.id;
+        suggestion.textContent = t("upload.nearest.suggested", { name: best.trap.name, km: best.km.toFixed(1) });
+      }, (error) => { suggestion.textContent = t("upload.nearest.none", { reason: error.message }); },
+      { enableHighAccuracy: true, timeout: 20_000, maximumAge: 60_000 });
+    } } }, t("upload.nearest"));
+  const trapRow = [h("div", { class: "flex-grow-1" }, trapSelect), nearest];
   if (can("admin")) {
     newTrap = h("div", { class: "card card-body mt-2", id: "upload-new-trap", hidden: true },
       h("h2", { class: "h6" }, "New camera trap"),
@@ -236,26 +292,48 @@ export async function render(root, { query, ctx }) {
   const form = h("form", { class: "card mb-3", id: "upload-form" }, h("div", { class: "card-body" },
     h("label", { class: "form-label", for: trapSelect.id }, "Camera trap"),
     h("div", { class: "d-flex gap-2" }, trapRow),
+    suggestion,
     newTrap,
     h("label", { class: "form-label mt-3", for: files.id }, "Images"), files, chosen,
     message,
     h("div", { class: "mt-3" }, start)));
   const progressArea = h("div", { id: "upload-area" });
-  root.append(form, progressArea);
+  // The queue card is drawn again in the other language (with its own listeners).
+  const queueCleanups = [];
+  const drawQueue = () => {
+    queueCleanups.splice(0).forEach((fn) => fn());
+    return fieldQueueCard({ ctx: { onCleanup: (fn) => queueCleanups.push(fn) },
+      currentTrap: () => traps.get(trapSelect.value) || null,
+      offlineBoot: () => (session.offline ? session.me.name : null) });
+  };
+  let queueCard = drawQueue();
+  ctx.onCleanup(onLanguageChange(() => {
+    const next = drawQueue();
+    queueCard.replaceWith(next);
+    queueCard = next;
+  }));
+  ctx.onCleanup(() => queueCleanups.splice(0).forEach((fn) => fn()));
+  root.append(form, queueCard, progressArea);
   if (active) progressArea.append(active.panel);
 
   const traps = new Map();
   const loading = spinner("Loading traps…");
   form.querySelector(".card-body").prepend(loading);
+  let cached = false;
   try {
-    for (const t of (await listTraps({ signal: ctx.signal })).sort((a, b) => a.name.localeCompare(b.name))) {
-      traps.set(t.id, t);
-      trapSelect.append(h("option", { value: t.id, selected: t.id === query.get("trap") }, t.name));
+    const loaded = await loadTraps(ctx.signal);
+    cached = loaded.cached;
+    for (const trap of loaded.traps.sort((a, b) => a.name.localeCompare(b.name))) {
+      traps.set(trap.id, trap);
+      trapSelect.append(h("option", { value: trap.id, selected: trap.id === query.get("trap") }, trap.name));
     }
   } finally {
     loading.remove();
   }
-  if (!traps.size) {
+  if (cached) {
+    message.replaceChildren(alertBox("secondary", t(traps.size ? "upload.queue.traps_cached"
+      : "upload.queue.no_traps_offline")));
+  } else if (!traps.size) {
     message.replaceChildren(alertBox("secondary", can("admin") ? "No traps yet: create one first."
       : "No traps yet: ask an admin to register one."));
     if (newTrap) newTrap.hidden = false;
