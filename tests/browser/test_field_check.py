@@ -1,6 +1,7 @@
 """Trap sanity in the field, through the real stack: POST /traps/{id}/field-check answers
-yes/no and whole km, for uploaders and partner tokens alike, and never a position; viewers
-are refused. (The package's stack; the upload page's use of it is in test_field_queue.py.)"""
+yes/no and whole km, from the trap's cell for uploaders and partner tokens alike (from its
+position for admins), and never a position; viewers are refused. (The package's stack; the
+upload page's use of it is in test_field_queue.py.)"""
 
 import json
 
@@ -34,12 +35,18 @@ def test_field_check_answers_yes_no_and_km_without_positions(stack, trap, subjec
     response = call(stack, stack.token("uploader", subject=subject, app_only=app_only), trap["id"], {"points": POINTS})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body == {"distance_m": 1000.0, "results": [
+    # Coarse callers: against the trap's cell (centre 27.75, 85.35), not its position.
+    assert body == {"distance_m": 1000.0, "basis": "cell", "results": [
         {"far": False, "distance_km": None, "outside_active_period": False},
-        {"far": True, "distance_km": 10, "outside_active_period": True},
+        {"far": True, "distance_km": 7, "outside_active_period": True},
         {"far": None, "distance_km": None, "outside_active_period": None}]}
     text = json.dumps(body)
     assert "27.71" not in text and "85.31" not in text and "latitude" not in text
+
+
+def test_field_check_exact_caller_is_answered_from_the_position(stack, trap):
+    body = call(stack, stack.token("admin"), trap["id"], {"points": POINTS}).json()
+    assert body["basis"] == "exact" and [r["distance_km"] for r in body["results"]] == [None, 10, None]
 
 
 def test_field_check_viewer_is_403_and_bad_input_is_422(stack, trap):

@@ -196,7 +196,7 @@ def test_switch_queue_to_nepali_shows_nepali_texts_and_is_remembered(open_sessio
     assert not session.errors
 
 
-FAR_TRAP = {"id": "field-queue-far-valley", "name": "Far Valley", "latitude": 28.5, "longitude": 84.0,
+FAR_TRAP = {"id": "field-queue-far-valley", "name": "Far Valley", "latitude": 28.52, "longitude": 84.02,
             "timezone": "Asia/Kathmandu", "start": "2026-03-01T00:00:00Z", "end": "2026-06-01T00:00:00Z"}
 
 
@@ -217,14 +217,15 @@ def test_nearest_trap_from_position_and_far_photo_warned(open_session, admin_api
     assert response.status_code == 201, response.text
     session: Session = open_session(PHONE)
     session.context.grant_permissions(["geolocation"])
-    session.context.set_geolocation({"latitude": 28.501, "longitude": 84.001})
+    session.context.set_geolocation({"latitude": 28.521, "longitude": 84.021})
     page = session.sign_in("uploader", "#/upload")
     page.wait_for_selector("#upload-queue-card")
     page.click("#upload-nearest")
     expect(page.locator("#upload-trap")).to_have_value(FAR_TRAP["id"])
     expect(page.locator("#upload-nearest-note")).to_contain_text("Far Valley")
-    near = jpeg_with_exif(tmp_path / "near.jpg", 28.502, 84.0, "2026:04:01 10:00:00")  # ~220 m, in period
-    far = jpeg_with_exif(tmp_path / "far.jpg", 28.5833, 84.0, "2026:07:01 10:00:00")  # ~9 km, after the end
+    # An uploader is answered from the trap's cell (centre 28.55, 84.05), never its position.
+    near = jpeg_with_exif(tmp_path / "near.jpg", 28.5217, 84.0167, "2026:04:01 10:00:00")  # same cell, in period
+    far = jpeg_with_exif(tmp_path / "far.jpg", 28.6333, 84.0167, "2026:07:01 10:00:00")  # next cell, after the end
     page.set_input_files("#queue-files", [str(near), str(far)])
     session.wait_for_script("[...document.querySelectorAll('#upload-queue > li.queue-row')]"
                             ".filter((li) => ['stored', 'classified', 'failed'].includes(li.dataset.state)).length === 2",
@@ -233,7 +234,7 @@ def test_nearest_trap_from_position_and_far_photo_warned(open_session, admin_api
     assert (rows["near.jpg"]["far"], rows["near.jpg"]["outsidePeriod"]) == ("false", "false")
     assert (rows["far.jpg"]["far"], rows["far.jpg"]["outsidePeriod"]) == ("true", "true")
     warning = page.locator("#upload-queue > li.queue-row", has_text="far.jpg").locator(".queue-warning")
-    expect(warning).to_contain_text("9 km from the chosen trap")
+    expect(warning).to_contain_text("outside the chosen trap's area (about 10 km from its centre)")
     expect(warning).to_contain_text("outside the trap's active period")
     session.screenshot("field-queue-check")
     assert not session.errors

@@ -367,14 +367,18 @@ class FieldCheckResult(Public):
     """One photo against the trap: yes/no answers and a distance in whole km when far,
     never the trap's position (a coarse caller sees only its cell)."""
 
-    far: bool | None = Field(description="GPS farther from the trap than the configured distance; null: no GPS.")
+    far: bool | None = Field(description="GPS farther from the trap than the configured distance (basis exact) "
+                                         "or outside its grid cell (basis cell); null: no GPS.")
     distance_km: int | None = Field(default=None, description="Only when far: the distance rounded to whole km.")
     outside_active_period: bool | None = Field(description="The time lies before the trap's start or after its "
                                                            "end; null: no time, or the trap has no period.")
 
 
 class FieldCheckResponse(Public):
-    distance_m: float = Field(description="The distance beyond which a photo counts as far.")
+    distance_m: float = Field(description="The distance beyond which a photo counts as far (basis exact).")
+    basis: Literal["exact", "cell"] = Field(description="exact: far from the trap's position (reviewers, admins); "
+                                                        "cell: outside the trap's grid cell, distance to its centre "
+                                                        "(every other caller: no more than they may see).")
     results: list[FieldCheckResult]
 
 

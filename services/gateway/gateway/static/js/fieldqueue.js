@@ -67,7 +67,9 @@ function paintRow(li, photo) {
   const check = photo.check || {};
   li.dataset.far = String(Boolean(check.far));
   li.dataset.outsidePeriod = String(Boolean(check.outside_active_period));
-  const warnings = [check.far && t("upload.check.far", { km: check.distance_km }),
+  // basis "cell": a coarse caller is answered from the trap's grid cell, never its position.
+  const farKey = check.basis === "cell" ? "upload.check.far_cell" : "upload.check.far";
+  const warnings = [check.far && t(farKey, { km: check.distance_km }),
     check.outside_active_period && t("upload.check.period")].filter(Boolean);
   setChildren(li, h("div", { class: "d-flex flex-wrap align-items-center gap-2" },
     h("span", { class: "file-name me-auto text-break" }, photo.name),

@@ -223,7 +223,7 @@ async function fieldCheck(photo) {
   try {
     const body = await call(`/traps/${encodeURIComponent(photo.trap_id)}/field-check`, { method: "POST",
       json: { points: [{ latitude, longitude, taken_at }] } });
-    return await patch(photo.id, { check: body.results[0] });
+    return await patch(photo.id, { check: { ...body.results[0], basis: body.basis } });
   } catch (error) {
     if (error instanceof TypeError) throw error;  // offline: checked before the send, later
     return patch(photo.id, { check: { unavailable: error.code || "error" } });  // never blocks the upload

@@ -26,6 +26,7 @@ export default {
   "upload.error": "error {code}",
   "upload.trap": "trap {name}",
   "upload.check.far": "{km} km from the chosen trap: is it the right trap?",
+  "upload.check.far_cell": "outside the chosen trap's area (about {km} km from its centre): is it the right trap?",
   "upload.check.period": "taken outside the trap's active period",
   "upload.nearest": "Nearest trap",
   "upload.nearest.suggested": "Nearest by position: {name} (about {km} km; trap positions may be approximate)",

@@ -26,6 +26,7 @@ export default {
   "upload.error": "त्रुटि {code}",
   "upload.trap": "ट्र्याप {name}",
   "upload.check.far": "छानिएको ट्र्यापबाट {km} किमी: के यो सही ट्र्याप हो?",
+  "upload.check.far_cell": "छानिएको ट्र्यापको क्षेत्रभन्दा बाहिर (केन्द्रबाट करिब {km} किमी): के यो सही ट्र्याप हो?",
   "upload.check.period": "ट्र्यापको सक्रिय अवधिभन्दा बाहिर खिचिएको",
   "upload.nearest": "नजिकको ट्र्याप",
   "upload.nearest.suggested": "स्थान अनुसार नजिकको: {name} (करिब {km} किमी; ट्र्यापको स्थान अनुमानित हुन सक्छ)",
