@@ -200,3 +200,7 @@ def test_render_ml_service_reaches_ingest_to_announce_switches():
     # One switcher of what Triton serves, also during a rollout: never two ML pods at once.
     ml = _deployment(rendered, "ml")["spec"]
     assert ml["strategy"] == {"type": "Recreate"} and ml["replicas"] == 1
+
+
+def test_render_gateway_shares_upload_progress_between_pods(objects):
+    assert _env(objects, "gateway")["GATEWAY_PROGRESS_SHARED"] == "true"

@@ -187,6 +187,12 @@ class Stack:
         return ManagedProcess(name, [sys.executable, "-m", module], env=self._env(name), cwd=ROOT,
                               ready_url=f"http://127.0.0.1:{port}/readyz", log_path=self.logs / f"{name}.log")
 
+    def gateway_replica(self, port: int, *, name: str = "gateway-2") -> ManagedProcess:
+        """Another gateway replica of this stack on ``port`` (not started: two-replica tests)."""
+        return ManagedProcess(name, [sys.executable, "-m", "gateway"], env=self._env("gateway") | {
+            "GATEWAY_PORT": str(port)}, cwd=ROOT, ready_url=f"http://127.0.0.1:{port}/readyz",
+            log_path=self.logs / f"{name}.log")
+
     def start(self) -> "Stack":
         """Start every part in dependency order; on failure stop what started and raise."""
         self.logs.mkdir(parents=True, exist_ok=True)

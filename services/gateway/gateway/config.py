@@ -51,6 +51,11 @@ class GatewaySettings(ServiceSettings, AuthSettings, BlobSettings, QueueSettings
     max_chunk_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
     upload_chunk_bytes: int = Field(default=1024 * 1024, gt=0)
     upload_session_ttl_s: float = Field(default=24 * 3600.0, gt=0)
+    # Live upload progress shared through the blob store (progress/ in the uploads container),
+    # so the event stream may reach any replica; off for one gateway (the chart turns it on).
+    progress_shared: bool = False
+    progress_flush_s: float = Field(default=0.25, gt=0)  # at most one shared write per upload this often
+    progress_poll_s: float = Field(default=0.5, gt=0)  # a replica without the upload reads the copy this often
     upload_session_sweep_interval_s: float = Field(default=600.0, gt=0)
 
     # Field check (POST /traps/{id}/field-check): a photo whose GPS lies farther than this

@@ -43,7 +43,7 @@ from gateway.api.routes import (
 from gateway.api.routes import auth as auth_routes
 from gateway.auth import open_auth, require
 from gateway.config import GatewaySettings, get_settings
-from gateway.progress import ProgressHub
+from gateway.progress import ProgressHub, SharedProgress
 from gateway.schemas import ErrorResponse
 from gateway.sessions import SESSION_ID_PATTERN, UploadSessions
 from gateway.throttle import LoginThrottle, RateLimiter
@@ -99,7 +99,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                                 switch_timeout_s=settings.ml_switch_timeout_s, tokens=tokens)
         app.state.notifier = NotifierClient(settings.notifier_url, timeout_s=settings.notifier_timeout_s,
                                             tokens=tokens)
-        app.state.progress = ProgressHub()
+        app.state.progress = ProgressHub(shared=SharedProgress(blobs) if settings.progress_shared else None,
+                                         flush_s=settings.progress_flush_s, poll_s=settings.progress_poll_s)
         app.state.sessions = UploadSessions(blobs, pipeline, ttl_s=settings.upload_session_ttl_s)
         sweeper = asyncio.create_task(sweep_sessions(app.state.sessions, settings.upload_session_sweep_interval_s))
         try:
@@ -112,6 +113,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await pipeline.preprocess.close()
             await app.state.ml.close()
             await app.state.notifier.close()
+            await app.state.progress.close()
             await blobs.close()
             await pending.close()
             await tokens.close()
