@@ -83,3 +83,18 @@ def apply_shard(job: Job, report: ShardReport, *, now: datetime) -> Job:
 def cancelled(job: Job, *, now: datetime) -> Job:
     """The job cancelled now (the caller has checked it is not finished)."""
     return job.model_copy(update={"status": JobStatus.CANCELLED, "finished_at": now})
+
+
+class JobCreate(BaseModel):
+    """A job to record (the gateway has validated the source and counted its items)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: dict[str, object]
+    trap_id: str | None = None
+    total: int = Field(ge=0)
+    submitted_by: str = Field(min_length=1, max_length=256)
+
+
+class JobList(BaseModel):
+    items: list[Job]
