@@ -90,6 +90,10 @@ class ErrorCode(StrEnum):
     # batch jobs
     JOB_NOT_FOUND = "job_not_found"
     JOB_FINISHED = "job_finished"
+    JOB_SOURCE_NOT_ALLOWED = "job_source_not_allowed"
+    JOB_SOURCE_UNSUPPORTED = "job_source_unsupported"
+    JOB_EMPTY = "job_empty"
+    JOB_TOO_LARGE = "job_too_large"
     # notifications
     SUBSCRIPTION_NOT_FOUND = "subscription_not_found"
     WEBHOOK_REFUSED = "webhook_refused"

@@ -53,6 +53,13 @@ class GatewaySettings(ServiceSettings, AuthSettings, BlobSettings, QueueSettings
     upload_session_ttl_s: float = Field(default=24 * 3600.0, gt=0)
     upload_session_sweep_interval_s: float = Field(default=600.0, gt=0)
 
+    # Batch jobs (POST /jobs): blob containers callers may name as a source (none by default:
+    # a caller must never read arbitrary containers), items per shard on the jobs queue, and
+    # the largest job accepted.
+    job_containers: list[str] = Field(default_factory=list)
+    job_shard_items: int = Field(default=200, ge=1, le=1000)
+    job_max_items: int = Field(default=100_000, ge=1)
+
     # Strict-Transport-Security max-age sent on every response (behind TLS, as in the chart); 0 = none.
     hsts_max_age_s: int = Field(default=0, ge=0)
 
