@@ -14,6 +14,7 @@ import pytest
 
 from ailurus_common.contracts.events import EventType, OutboxEvent
 from ailurus_common.contracts.ingest import DeletedMedia
+from ailurus_common.contracts.jobs import Job, JobStatus, ShardReport
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.errors import ErrorCode
 from ailurus_common.records import LabelScore, Media, MediaFilter, utc_now
@@ -1042,3 +1043,72 @@ async def test_outbox_events_of_an_update_come_with_the_write_and_only_with_one(
     assert stored.group is Group.BIRD and event.data == {"media_id": media.id}
     assert await metadata_store.update_media("f" * 64, lambda m: m, events=lambda a, b: [_event(2, b)]) is None
     assert len(await metadata_store.pending_events(limit=10)) == 1
+
+
+# batch jobs ------------------------------------------------------------------------------
+def make_job(total: int = 10, **overrides: object) -> Job:
+    fields: dict[str, object] = {"id": uuid.uuid4().hex, "source": {"container": "imports", "prefix": "a/"},
+                                 "trap_id": "trap-1", "total": total, "created_at": utc_now(),
+                                 "submitted_by": "uploader@example.org"}
+    return Job.model_validate({**fields, **overrides})
+
+
+async def test_job_round_trips_and_a_second_create_conflicts(metadata_store: MetadataStore) -> None:
+    job = make_job()
+    await metadata_store.create_job(job)
+    assert await metadata_store.get_job(job.id) == job
+    with pytest.raises(Conflict):
+        await metadata_store.create_job(job)
+    assert await metadata_store.get_job(uuid.uuid4().hex) is None
+
+
+async def test_jobs_list_newest_first_within_the_limit(metadata_store: MetadataStore) -> None:
+    jobs = [make_job(created_at=at(i)) for i in range(3)]
+    for job in jobs:
+        await metadata_store.create_job(job)
+    assert [j.id for j in await metadata_store.list_jobs(limit=2)] == [jobs[2].id, jobs[1].id]
+
+
+async def test_shard_reports_count_once_per_shard_and_finish_the_job(metadata_store: MetadataStore) -> None:
+    job = make_job(total=5)
+    await metadata_store.create_job(job)
+    first = await metadata_store.report_shard(job.id, ShardReport(shard_id="s0", done=2, failed=1))
+    assert first is not None and first.status == JobStatus.RUNNING and first.started_at is not None
+    assert (first.done, first.failed, first.pending) == (2, 1, 2)
+    again = await metadata_store.report_shard(job.id, ShardReport(shard_id="s0", done=2, failed=1))
+    assert again is not None and (again.done, again.failed) == (2, 1)  # redelivered: not counted twice
+    last = await metadata_store.report_shard(job.id, ShardReport(shard_id="s1", done=2, failed=0))
+    assert last is not None and last.status == JobStatus.DONE and last.finished_at is not None
+    assert (last.done, last.failed, last.pending) == (4, 1, 0)
+    assert await metadata_store.get_job(job.id) == last
+    assert await metadata_store.report_shard(uuid.uuid4().hex, ShardReport(shard_id="s0", done=1, failed=0)) is None
+
+
+async def test_a_job_whose_every_item_failed_is_failed(metadata_store: MetadataStore) -> None:
+    job = make_job(total=2)
+    await metadata_store.create_job(job)
+    stored = await metadata_store.report_shard(job.id, ShardReport(shard_id="s0", done=0, failed=2))
+    assert stored is not None and stored.status == JobStatus.FAILED
+
+
+async def test_concurrent_shard_reports_lose_no_count(metadata_store: MetadataStore) -> None:
+    job = make_job(total=40)
+    await metadata_store.create_job(job)
+    reports = [ShardReport(shard_id=f"s{i % 20}", done=2, failed=0) for i in range(40)]  # each shard twice
+    await asyncio.gather(*(metadata_store.report_shard(job.id, r) for r in reports))
+    stored = await metadata_store.get_job(job.id)
+    assert stored is not None and (stored.done, stored.failed, stored.status) == (40, 0, JobStatus.DONE)
+
+
+async def test_cancel_marks_a_running_job_and_refuses_a_finished_one(metadata_store: MetadataStore) -> None:
+    job = make_job(total=4)
+    await metadata_store.create_job(job)
+    await metadata_store.report_shard(job.id, ShardReport(shard_id="s0", done=1, failed=0))
+    stopped = await metadata_store.cancel_job(job.id)
+    assert stopped is not None and stopped.status == JobStatus.CANCELLED and stopped.finished_at is not None
+    late = await metadata_store.report_shard(job.id, ShardReport(shard_id="s1", done=1, failed=0))
+    assert late is not None and late.status == JobStatus.CANCELLED and late.done == 2  # counted, still cancelled
+    with pytest.raises(StorageError) as refused:
+        await metadata_store.cancel_job(job.id)
+    assert refused.value.code == ErrorCode.JOB_FINISHED and refused.value.status_code == 409
+    assert await metadata_store.cancel_job(uuid.uuid4().hex) is None

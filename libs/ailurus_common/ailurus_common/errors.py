@@ -87,6 +87,13 @@ class ErrorCode(StrEnum):
     SERVING_CONFLICT = "serving_conflict"
     SWITCH_IN_PROGRESS = "switch_in_progress"
     MODEL_LOAD_FAILED = "model_load_failed"
+    # batch jobs
+    JOB_NOT_FOUND = "job_not_found"
+    JOB_FINISHED = "job_finished"
+    JOB_SOURCE_NOT_ALLOWED = "job_source_not_allowed"
+    JOB_SOURCE_UNSUPPORTED = "job_source_unsupported"
+    JOB_EMPTY = "job_empty"
+    JOB_TOO_LARGE = "job_too_large"
     # notifications
     SUBSCRIPTION_NOT_FOUND = "subscription_not_found"
     WEBHOOK_REFUSED = "webhook_refused"

@@ -61,6 +61,12 @@ class GatewaySettings(ServiceSettings, AuthSettings, BlobSettings, QueueSettings
     # Field check (POST /traps/{id}/field-check): a photo whose GPS lies farther than this
     # from the chosen trap is flagged before it is sent (the dashboard reads it from ui/config).
     field_check_distance_m: float = Field(default=1000.0, gt=0, le=1_000_000)
+    # Batch jobs (POST /jobs): blob containers callers may name as a source (none by default:
+    # a caller must never read arbitrary containers), items per shard on the jobs queue, and
+    # the largest job accepted.
+    job_containers: list[str] = Field(default_factory=list)
+    job_shard_items: int = Field(default=200, ge=1, le=1000)
+    job_max_items: int = Field(default=100_000, ge=1)
 
     # Strict-Transport-Security max-age sent on every response (behind TLS, as in the chart); 0 = none.
     hsts_max_age_s: int = Field(default=0, ge=0)

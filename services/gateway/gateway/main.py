@@ -30,6 +30,7 @@ from gateway.api.routes import (
     fieldcheck,
     health,
     images,
+    jobs,
     lifecycle,
     maps,
     media,
@@ -89,6 +90,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         tokens = ServiceTokens(settings)  # the gateway's own calls to ingest and preprocess
         pending = settings.open_work_queue(settings.queue_pending_name)
         await pending.ensure()
+        app.state.jobs_queue = jobs_queue = settings.open_work_queue(settings.queue_jobs_name)
+        await jobs_queue.ensure()
         pipeline = UploadPipeline(
             blobs=blobs, ingest=IngestClient(settings.ingest_url, timeout_s=settings.ingest_timeout_s, tokens=tokens),
             preprocess=PreprocessClient(settings.preprocess_url, timeout_s=settings.preprocess_timeout_s,
@@ -116,6 +119,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await app.state.progress.close()
             await blobs.close()
             await pending.close()
+            await jobs_queue.close()
             await tokens.close()
             await app.state.auth.close()
             app.state.tracing.flush()  # what is buffered leaves before the process does
@@ -141,7 +145,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     for router in (traps.router, images.router, uploads.router, sessions.router, fieldcheck.router, media.router,
                    reviews.router, maps.router,
                    analytics.router, exports.router, changes.router, telemetry.router, lifecycle.router,
-                   subscriptions.router):
+                   subscriptions.router, jobs.router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(auth_routes.router, prefix=API_PREFIX, responses=ERROR_RESPONSES,

@@ -629,3 +629,54 @@ class SwitchOut(Public):
     old_unloaded: bool
     forced: bool
     serving: ServingOut
+
+
+# batch jobs ------------------------------------------------------------------------------
+class BlobJobSource(Public):
+    container: str = Field(min_length=3, max_length=63, pattern=r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+    prefix: str = Field(default="", max_length=1024)
+
+
+class ReclassifyTarget(Public):
+    model: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}:[A-Za-z0-9_.-]{1,64}$")
+    trap_id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class ReclassifyJobSource(Public):
+    reclassify: ReclassifyTarget
+
+
+class DatasetJobSource(Public):
+    dataset: str = Field(min_length=1, max_length=128)
+
+
+class JobSubmit(Public):
+    """A batch job: blobs already in storage (``container``/``prefix``, into ``trap_id``);
+    ``reclassify`` and ``dataset`` sources are accepted by the schema but answered 422
+    ``job_source_unsupported`` until they are implemented."""
+
+    source: BlobJobSource | ReclassifyJobSource | DatasetJobSource
+    trap_id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class JobOut(Public):
+    """A job's state (a job names a trap, never a position)."""
+
+    id: str
+    source: dict[str, object]
+    trap_id: str | None
+    status: Literal["queued", "running", "done", "failed", "cancelled"]
+    done: int
+    failed: int
+    pending: int
+    total: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    submitted_by: str
+    throughput_images_s: float | None = Field(description="Items finished per second since the job started.")
+    eta_s: float | None = Field(description="Seconds until the pending items are finished at that rate.")
+
+
+class JobPage(Public):
+    items: list[JobOut]

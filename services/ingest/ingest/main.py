@@ -8,7 +8,7 @@ from fastapi import Depends, FastAPI
 from ailurus_common.auth.service import open_validator, require_service
 from ailurus_common.logging import configure_logging
 from ailurus_common.service_app import create_service_app
-from ingest.api.routes import analytics, events, exports, health, maps, media, reviews, traps
+from ingest.api.routes import analytics, events, exports, health, jobs, maps, media, reviews, traps
 from ingest.config import IngestSettings, get_settings
 from ingest.events import EventPolicy
 from ingest.reconcile import reconcile_forever
@@ -50,6 +50,6 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app = create_service_app(SERVICE, settings, get_settings, title="Ailurus ingest", lifespan=lifespan,
                              health=health.router)
     for router in (traps.router, media.router, reviews.router, maps.router, analytics.router, exports.router,
-                   events.router):
+                   events.router, jobs.router):
         app.include_router(router, dependencies=[Depends(require_service)])
     return app

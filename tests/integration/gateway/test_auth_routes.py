@@ -82,10 +82,15 @@ RULES: dict[tuple[str, str], Role | str] = {
     ("GET", "/api/v1/subscriptions/{subscription_id}"): Role.ADMIN,
     ("DELETE", "/api/v1/subscriptions/{subscription_id}"): Role.ADMIN,
     ("GET", "/api/v1/subscriptions/{subscription_id}/deliveries"): Role.ADMIN,
+    # Batch jobs: uploaders (app-only partner tokens with the role too); no positions in a job.
+    ("POST", "/api/v1/jobs"): Role.UPLOADER,
+    ("GET", "/api/v1/jobs"): Role.UPLOADER,
+    ("GET", "/api/v1/jobs/{job_id}"): Role.UPLOADER,
+    ("DELETE", "/api/v1/jobs/{job_id}"): Role.UPLOADER,
 }
 PATH_VALUES = {"trap_id": "trap-1", "media_id": "a" * 64, "upload_id": "b" * 32, "dataset_id": "stations-0123456789ab",
                "name": "ailurus_classifier", "version": "1", "subscription_id": "c" * 32,
-               "session_id": "d" * 32}
+               "session_id": "d" * 32, "job_id": "e" * 32}
 CALLERS: list[Role | None] = [None, *Role]
 
 

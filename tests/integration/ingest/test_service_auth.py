@@ -9,7 +9,7 @@ from ailurus_common.auth import SERVICE_AUDIENCE, LocalIssuer, Role
 from ingest.config import IngestSettings
 from ingest.main import create_app
 
-ROUTES = ["/v1/traps", "/v1/media", "/v1/changes", "/v1/map/traps", "/v1/analytics", "/v1/pending/count"]
+ROUTES = ["/v1/traps", "/v1/media", "/v1/changes", "/v1/map/traps", "/v1/analytics", "/v1/pending/count", "/v1/jobs"]
 
 
 @pytest.fixture

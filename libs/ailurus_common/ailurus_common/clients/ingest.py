@@ -32,6 +32,7 @@ from ailurus_common.contracts.ingest import (
     TrapList,
     TrapUpdate,
 )
+from ailurus_common.contracts.jobs import Job, JobCreate, JobList, ShardReport
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.errors import ErrorCode
 from ailurus_common.records import Deployment, Media
@@ -193,3 +194,22 @@ class IngestClient(ServiceClient):
 
     async def append_events(self, events: list[OutboxEvent]) -> OutboxAcked:
         return await self._call("POST", "/v1/events", OutboxAcked, body=OutboxPage(items=events))
+
+    # batch jobs --------------------------------------------------------------------
+    async def create_job(self, body: JobCreate) -> Job:
+        return await self._call("POST", "/v1/jobs", Job, body=body)
+
+    async def get_job(self, job_id: str) -> Job:
+        """The job; ``UpstreamError`` 404 ``job_not_found``."""
+        return await self._call("GET", f"/v1/jobs/{job_id}", Job)
+
+    async def list_jobs(self, *, limit: int = 50) -> JobList:
+        return await self._call("GET", "/v1/jobs", JobList, params={"limit": limit})
+
+    async def cancel_job(self, job_id: str) -> Job:
+        """Cancel; ``UpstreamError`` 409 ``job_finished`` when it has finished."""
+        return await self._call("POST", f"/v1/jobs/{job_id}/cancel", Job)
+
+    async def report_shard(self, job_id: str, report: ShardReport) -> Job:
+        """One shard's counts (counted once per shard id, so a redelivered shard may report again)."""
+        return await self._call("POST", f"/v1/jobs/{job_id}/shards", Job, body=report)

@@ -11,6 +11,8 @@ from ailurus_common.queue.factory import open_work_queue
 
 # Media left pending by an upload (or a retry) wait here for the worker.
 PENDING_QUEUE = "ailurus-pending"
+# Shards of batch jobs: a queue of their own, so a big job never delays interactive work.
+JOBS_QUEUE = "ailurus-jobs"
 
 
 class QueueSettings(BaseModel):
@@ -21,6 +23,7 @@ class QueueSettings(BaseModel):
     queue_connection_string: SecretStr | None = None
     queue_account_url: str | None = None
     queue_pending_name: str = Field(default=PENDING_QUEUE, pattern=r"^[a-z0-9]([a-z0-9-]{1,60})[a-z0-9]$")
+    queue_jobs_name: str = Field(default=JOBS_QUEUE, pattern=r"^[a-z0-9]([a-z0-9-]{1,60})[a-z0-9]$")
     # Deliveries of one message (its consumer died each time) before it is dead-lettered.
     queue_max_attempts: int = Field(default=DEFAULT_MAX_ATTEMPTS, ge=1, le=100)
 

@@ -15,6 +15,7 @@ from typing import Literal, NamedTuple, Protocol
 
 from ailurus_common.contracts.events import OutboxEvent
 from ailurus_common.contracts.ingest import DeletedMedia
+from ailurus_common.contracts.jobs import Job, ShardReport
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.errors import ErrorCode
 from ailurus_common.records import UTC_TEXT_FORMAT, Deployment, Media, MediaFilter, utc_text
@@ -132,6 +133,23 @@ class MetadataStore(Protocol):
 
     async def ack_events(self, ids: list[str]) -> int:
         """Remove events the notifier has taken over; returns how many were pending."""
+
+    # batch jobs --------------------------------------------------------------------
+    async def create_job(self, job: Job) -> None:
+        """Raises ``Conflict`` when the id exists."""
+
+    async def get_job(self, job_id: str) -> Job | None: ...
+
+    async def list_jobs(self, *, limit: int) -> list[Job]:
+        """The newest ``limit`` jobs, newest first."""
+
+    async def cancel_job(self, job_id: str) -> Job | None:
+        """Mark the job cancelled and return it; None if absent; ``StorageError`` 409
+        ``job_finished`` when it has finished already."""
+
+    async def report_shard(self, job_id: str, report: ShardReport) -> Job | None:
+        """Add one shard's counts to the job atomically, once per ``report.shard_id`` (a
+        shard reported again changes nothing); returns the job as stored, None if absent."""
 
     # aggregates --------------------------------------------------------------------
     async def group_counts(self, *, deployment_id: str | None = None, start_day: date | None = None,

@@ -54,6 +54,7 @@ from azure.identity.aio import DefaultAzureCredential
 
 from ailurus_common.contracts.events import OutboxEvent
 from ailurus_common.contracts.ingest import DeletedMedia
+from ailurus_common.contracts.jobs import Job, ShardReport, apply_shard, cancelled
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.errors import ErrorCode
 from ailurus_common.records import Deployment, Media, MediaFilter, utc_now
@@ -90,6 +91,7 @@ _CLAIM_POLL_S = 0.05
 _HOME_CACHE_SIZE = 100_000
 _OUTBOX = "~outbox"  # the outbox partition: not a trap id (TRAP_ID_PATTERN)
 _TOMBSTONE = "tombstone"
+_JOBS = "~jobs"  # the batch jobs' partition: not a trap id either
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -593,6 +595,77 @@ class CosmosMetadataStore:
                                    "group": gone.group and str(gone.group),
                                    "change_key": change_key(gone.deleted_at, gone.id),
                                    "media": gone.model_dump(mode="json")})
+
+    # batch jobs --------------------------------------------------------------------
+    @_translate_errors
+    async def create_job(self, job: Job) -> None:
+        try:
+            await self._c.create_item({"id": f"job:{job.id}", "type": "job", "deployment_id": _JOBS,
+                                       "created_at": utc_text(job.created_at), "job": job.model_dump(mode="json"),
+                                       "shards": []})
+        except CosmosResourceExistsError:
+            raise Conflict(f"job {job.id!r} exists") from None
+
+    async def _read_job_doc(self, job_id: str) -> dict[str, Any] | None:
+        try:
+            return await self._c.read_item(f"job:{job_id}", partition_key=_JOBS)
+        except CosmosResourceNotFoundError:
+            return None
+
+    @_translate_errors
+    async def get_job(self, job_id: str) -> Job | None:
+        doc = await self._read_job_doc(job_id)
+        return Job.model_validate(doc["job"]) if doc is not None else None
+
+    @_translate_errors
+    async def list_jobs(self, *, limit: int) -> list[Job]:
+        docs = await self._query("SELECT TOP @top * FROM c WHERE c.deployment_id = @jobs AND c.type = 'job' "
+                                 "ORDER BY c.created_at DESC", {"@top": limit, "@jobs": _JOBS}, partition=_JOBS)
+        return [Job.model_validate(doc["job"]) for doc in docs]
+
+    async def _replace_job(self, job_id: str, change: Callable[[dict[str, Any]], dict[str, Any] | None],
+                           ) -> Job | None:
+        """Optimistic update of a job document, as ``update_media``: ``change`` computes the
+        new document from the stored one (None: write nothing), retried on ETag conflicts."""
+        for attempt in range(self.max_replace_attempts):
+            stored = await self._read_job_doc(job_id)
+            if stored is None:
+                return None
+            updated = change(stored)
+            if updated is None:
+                return Job.model_validate(stored["job"])
+            try:
+                await self._c.replace_item(stored["id"], updated, etag=stored["_etag"],
+                                           match_condition=MatchConditions.IfNotModified)
+            except CosmosAccessConditionFailedError:
+                await asyncio.sleep(random.uniform(0, _REPLACE_BACKOFF_S * (attempt + 1)))
+                continue
+            return Job.model_validate(updated["job"])
+        raise StorageError(f"job {job_id!r} changed concurrently {self.max_replace_attempts} times",
+                           code=ErrorCode.WRITE_CONTENTION, retry_after_s=1)
+
+    @_translate_errors
+    async def cancel_job(self, job_id: str) -> Job | None:
+        def change(doc: dict[str, Any]) -> dict[str, Any]:
+            job = Job.model_validate(doc["job"])
+            if job.finished:
+                raise StorageError(f"job {job_id!r} is {job.status}", code=ErrorCode.JOB_FINISHED, status_code=409)
+            return {**_fields(doc, frozenset()), "job": cancelled(job, now=utc_now()).model_dump(mode="json")}
+
+        return await self._replace_job(job_id, change)
+
+    @_translate_errors
+    async def report_shard(self, job_id: str, report: ShardReport) -> Job | None:
+        # The shard ids counted live in the job document itself: the mark and the counts are
+        # one replace, so a report delivered twice finds its mark and adds nothing.
+        def change(doc: dict[str, Any]) -> dict[str, Any] | None:
+            if report.shard_id in doc["shards"]:
+                return None
+            job = apply_shard(Job.model_validate(doc["job"]), report, now=utc_now())
+            return {**_fields(doc, frozenset()), "job": job.model_dump(mode="json"),
+                    "shards": [*doc["shards"], report.shard_id]}
+
+        return await self._replace_job(job_id, change)
 
     # outbox ------------------------------------------------------------------------
     async def _outbox(self, events: list[OutboxEvent]) -> None:

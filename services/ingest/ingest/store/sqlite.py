@@ -19,6 +19,7 @@ import aiosqlite
 
 from ailurus_common.contracts.events import OutboxEvent
 from ailurus_common.contracts.ingest import DeletedMedia
+from ailurus_common.contracts.jobs import Job, ShardReport, apply_shard, cancelled
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.errors import ErrorCode
 from ailurus_common.records import Deployment, Media, MediaFilter, utc_now
@@ -83,6 +84,17 @@ CREATE TABLE IF NOT EXISTS counters (
     grp TEXT NOT NULL,
     count INTEGER NOT NULL,
     PRIMARY KEY (deployment_id, day, grp)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created_at);
+CREATE TABLE IF NOT EXISTS job_shards (
+    job_id TEXT NOT NULL,
+    shard_id TEXT NOT NULL,
+    PRIMARY KEY (job_id, shard_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -426,6 +438,55 @@ class SqliteMetadataStore:
         async with self._transaction() as db:
             cursor = await db.execute(f"DELETE FROM outbox WHERE id IN ({', '.join('?' * len(ids))})", ids)
             return cursor.rowcount
+
+    # batch jobs --------------------------------------------------------------------
+    async def create_job(self, job: Job) -> None:
+        async with self._transaction() as db:
+            cursor = await db.execute("INSERT INTO jobs (id, created_at, doc) VALUES (?, ?, ?) "
+                                      "ON CONFLICT (id) DO NOTHING", (job.id, utc_text(job.created_at),
+                                                                      job.model_dump_json()))
+            if cursor.rowcount == 0:
+                raise Conflict(f"job {job.id!r} exists")
+
+    async def get_job(self, job_id: str) -> Job | None:
+        row = await self._read_one("SELECT doc FROM jobs WHERE id = ?", (job_id,))
+        return Job.model_validate_json(row[0]) if row else None
+
+    async def list_jobs(self, *, limit: int) -> list[Job]:
+        rows = await self._read_all("SELECT doc FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?", (limit,))
+        return [Job.model_validate_json(row[0]) for row in rows]
+
+    async def cancel_job(self, job_id: str) -> Job | None:
+        async with self._transaction() as db:
+            job = await self._job_in(db, job_id)
+            if job is None:
+                return None
+            if job.finished:
+                raise StorageError(f"job {job_id!r} is {job.status}", code=ErrorCode.JOB_FINISHED, status_code=409)
+            job = cancelled(job, now=utc_now())
+            await db.execute("UPDATE jobs SET doc = ? WHERE id = ?", (job.model_dump_json(), job_id))
+            return job
+
+    async def report_shard(self, job_id: str, report: ShardReport) -> Job | None:
+        # One transaction: the shard's mark and the counts commit together, so a report
+        # delivered twice finds the mark and adds nothing.
+        async with self._transaction() as db:
+            job = await self._job_in(db, job_id)
+            if job is None:
+                return None
+            cursor = await db.execute("INSERT INTO job_shards (job_id, shard_id) VALUES (?, ?) "
+                                      "ON CONFLICT DO NOTHING", (job_id, report.shard_id))
+            if cursor.rowcount == 0:
+                return job
+            job = apply_shard(job, report, now=utc_now())
+            await db.execute("UPDATE jobs SET doc = ? WHERE id = ?", (job.model_dump_json(), job_id))
+            return job
+
+    @staticmethod
+    async def _job_in(db: aiosqlite.Connection, job_id: str) -> Job | None:
+        async with db.execute("SELECT doc FROM jobs WHERE id = ?", (job_id,)) as rows:
+            row = await rows.fetchone()
+        return Job.model_validate_json(row[0]) if row else None
 
     # aggregates --------------------------------------------------------------------
     async def group_counts(self, *, deployment_id: str | None = None, start_day: date | None = None,

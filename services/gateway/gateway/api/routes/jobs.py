@@ -1,0 +1,43 @@
+"""``/api/v1/jobs``: batch jobs (uploaders and admins, app-only partner tokens with the
+uploader role too). Jobs hold counts and a trap id, never positions."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from ailurus_common.auth import Role
+from ailurus_common.contracts.jobs import JOB_ID_PATTERN
+from gateway.api.deps import BlobsDep, CurrentPrincipal, IngestDep, SettingsDep
+from gateway.auth import require
+from gateway.jobs import job_view, submit_job
+from gateway.schemas import JobOut, JobPage, JobSubmit
+
+router = APIRouter(prefix="/jobs", tags=["jobs"], dependencies=[Depends(require(Role.UPLOADER))])
+JobId = Annotated[str, Path(pattern=JOB_ID_PATTERN)]
+
+
+@router.post("", status_code=201, response_model=JobOut)
+async def create_job(body: JobSubmit, request: Request, principal: CurrentPrincipal, ingest: IngestDep,
+                     blobs: BlobsDep, settings: SettingsDep) -> JobOut:
+    """Submit a job over the blobs under ``container``/``prefix`` into ``trap_id``."""
+    job = await submit_job(body, submitted_by=principal.subject, ingest=ingest, blobs=blobs,
+                           queue=request.app.state.jobs_queue, allowed_containers=settings.job_containers,
+                           shard_items=settings.job_shard_items, max_items=settings.job_max_items)
+    return job_view(job)
+
+
+@router.get("", response_model=JobPage)
+async def list_jobs(ingest: IngestDep, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> JobPage:
+    return JobPage(items=[job_view(j) for j in (await ingest.list_jobs(limit=limit)).items])
+
+
+@router.get("/{job_id}", response_model=JobOut)
+async def get_job(job_id: JobId, ingest: IngestDep) -> JobOut:
+    """Status, counts, throughput (images/s) and ETA (s)."""
+    return job_view(await ingest.get_job(job_id))
+
+
+@router.delete("/{job_id}", response_model=JobOut)
+async def cancel_job(job_id: JobId, ingest: IngestDep) -> JobOut:
+    """Cancel; 409 ``job_finished`` when it has finished."""
+    return job_view(await ingest.cancel_job(job_id))

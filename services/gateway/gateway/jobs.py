@@ -1,0 +1,61 @@
+"""Batch jobs at the edge: validate the source, count its items, record the job in ingest
+and put its shards on the jobs queue (not the pending-media queue: a big job never delays
+interactive uploads)."""
+
+from datetime import datetime
+
+from ailurus_common.clients.ingest import IngestClient
+from ailurus_common.contracts.jobs import Job, JobCreate
+from ailurus_common.contracts.work import JobShard
+from ailurus_common.errors import AilurusError, ErrorCode
+from ailurus_common.queue.base import WorkQueue
+from ailurus_common.records import utc_now
+from ailurus_common.storage.blob import BlobStore
+from gateway.schemas import BlobJobSource, JobOut, JobSubmit
+
+
+def _refuse(code: ErrorCode, message: str) -> AilurusError:
+    return AilurusError(message, code=code, status_code=422)
+
+
+def shards(names: list[str], size: int) -> list[list[str]]:
+    """``names`` in consecutive runs of at most ``size``."""
+    return [names[i:i + size] for i in range(0, len(names), size)]
+
+
+async def submit_job(body: JobSubmit, *, submitted_by: str, ingest: IngestClient, blobs: BlobStore,
+                     queue: WorkQueue, allowed_containers: list[str], shard_items: int, max_items: int) -> Job:
+    """Record the job and enqueue its shards; 422 with a stable code for a source refused."""
+    source = body.source
+    if not isinstance(source, BlobJobSource):
+        raise _refuse(ErrorCode.JOB_SOURCE_UNSUPPORTED, "only blob sources ({container, prefix}) are implemented")
+    if source.container not in allowed_containers:
+        raise _refuse(ErrorCode.JOB_SOURCE_NOT_ALLOWED, f"container {source.container!r} is not open to jobs")
+    if body.trap_id is None:
+        raise _refuse(ErrorCode.INVALID_REQUEST, "trap_id is required with a blob source")
+    await ingest.get_trap(body.trap_id)  # 404 trap_not_found before anything is recorded
+    names = await blobs.list_names(source.container, source.prefix)
+    if not names:
+        raise _refuse(ErrorCode.JOB_EMPTY, f"no blobs under {source.container}/{source.prefix}")
+    if len(names) > max_items:
+        raise _refuse(ErrorCode.JOB_TOO_LARGE, f"{len(names)} blobs, more than the {max_items} a job may hold")
+    job = await ingest.create_job(JobCreate(source=source.model_dump(), trap_id=body.trap_id, total=len(names),
+                                            submitted_by=submitted_by))
+    for index, run in enumerate(shards(names, shard_items)):
+        shard = JobShard(job_id=job.id, shard_id=f"{job.id}:{index}", trap_id=body.trap_id,
+                         container=source.container, names=run)
+        await queue.send(shard.model_dump_json())
+    return job
+
+
+def job_view(job: Job, *, now: datetime | None = None) -> JobOut:
+    """The public view of a job, with its rate and the time left at that rate."""
+    finished = job.done + job.failed
+    end = job.finished_at or now or utc_now()
+    elapsed_s = (end - job.started_at).total_seconds() if job.started_at else 0.0
+    throughput = finished / elapsed_s if elapsed_s > 0 and finished else None
+    eta = job.pending / throughput if throughput and not job.finished else (0.0 if job.finished else None)
+    return JobOut(id=job.id, source=job.source, trap_id=job.trap_id, status=job.status, done=job.done,
+                  failed=job.failed, pending=job.pending, total=job.total, created_at=job.created_at,
+                  started_at=job.started_at, finished_at=job.finished_at, submitted_by=job.submitted_by,
+                  throughput_images_s=throughput, eta_s=eta)
