@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ailurus_common.auth import DEFAULT_AUDIENCE, SERVICE_AUDIENCE, LocalIssuer, Role
-from ailurus_common.queue.settings import PENDING_QUEUE
+from ailurus_common.queue.settings import JOBS_QUEUE, PENDING_QUEUE
 from ailurus_common.telemetry import TracingSettings
 from ailurus_tools.processes import ManagedProcess, ProcessError
 from ailurus_tools.standins import Azurite, CosmosStandin
@@ -151,7 +151,9 @@ class Stack:
                         "GATEWAY_PREPROCESS_URL": self.preprocess_url, "GATEWAY_BLOB_ROOT": str(data / "blobs"),
                         "GATEWAY_AUTH_KEY_PATH": key, "GATEWAY_NOTIFIER_URL": self.notifier_url,
                         "GATEWAY_QUEUE_SQLITE_PATH": str(data / "queue.sqlite3"),
-                        "GATEWAY_AUTH_USERS_PATH": str(self.auth_dir / "users.json")},
+                        "GATEWAY_AUTH_USERS_PATH": str(self.auth_dir / "users.json"),
+                        # Batch jobs read the backlog from this container (var/data/blobs/backlog/ locally).
+                        "GATEWAY_JOB_CONTAINERS": '["backlog"]'},
             "worker": {"WORKER_PORT": str(c.worker_port), "WORKER_INGEST_URL": self.ingest_url,
                        "WORKER_PREPROCESS_URL": self.preprocess_url, "WORKER_BLOB_ROOT": str(data / "blobs"),
                        "WORKER_AUTH_KEY_PATH": key, "WORKER_QUEUE_SQLITE_PATH": str(data / "queue.sqlite3")},
@@ -162,7 +164,8 @@ class Stack:
             if name in ("gateway", "worker"):  # the pending-media queue on Azurite's queue service
                 env |= {f"{prefix}_QUEUE_BACKEND": "azure",
                         f"{prefix}_QUEUE_CONNECTION_STRING": self.azurite.connection_string,
-                        f"{prefix}_QUEUE_PENDING_NAME": self.pending_queue_name}
+                        f"{prefix}_QUEUE_PENDING_NAME": self.pending_queue_name,
+                        f"{prefix}_QUEUE_JOBS_NAME": self.jobs_queue_name}
         if self.cosmos and name == "ingest":
             env |= {"INGEST_METADATA_BACKEND": "cosmos", "INGEST_COSMOS_ENDPOINT": self.cosmos.endpoint,
                     "INGEST_COSMOS_KEY": self.cosmos.key}
@@ -178,6 +181,13 @@ class Stack:
         if self._owned_standins:
             return PENDING_QUEUE
         return f"{PENDING_QUEUE}-{hashlib.sha256(str(self.config.data_dir.resolve()).encode()).hexdigest()[:12]}"
+
+    @property
+    def jobs_queue_name(self) -> str:
+        """The batch jobs' queue, named per stack on a shared Azurite as the pending one is."""
+        if self._owned_standins:
+            return JOBS_QUEUE
+        return f"{JOBS_QUEUE}-{hashlib.sha256(str(self.config.data_dir.resolve()).encode()).hexdigest()[:12]}"
 
     def service(self, name: str) -> ManagedProcess:
         port = {"preprocess": self.config.preprocess_port, "ingest": self.config.ingest_port,

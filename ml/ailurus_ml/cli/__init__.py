@@ -5,11 +5,11 @@ import os
 import sys
 
 from ailurus_common.errors import AilurusError
-from ailurus_ml.cli import datasets, models, train
+from ailurus_ml.cli import datasets, jobs, models, train
 from ailurus_ml.cli.output import EXIT_CODES_HELP, report_error
 from ailurus_ml.errors import MlError
 
-GROUPS = (datasets, train, models)
+GROUPS = (datasets, train, models, jobs)
 INTERRUPTED_EXIT = 130  # the shell's convention for Ctrl-C
 BROKEN_PIPE_EXIT = 141  # 128 + SIGPIPE, as a shell reports a process killed by it
 

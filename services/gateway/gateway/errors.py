@@ -43,3 +43,10 @@ class MediaNotFound(AilurusError):
 class InvalidQuery(AilurusError):
     status_code = 400
     code = ErrorCode.INVALID_QUERY
+
+
+class JobNotFound(AilurusError):
+    """Also what a caller gets for another caller's job: the answer of a missing one."""
+
+    status_code = 404
+    code = ErrorCode.JOB_NOT_FOUND

@@ -52,10 +52,12 @@ def job_view(job: Job, *, now: datetime | None = None) -> JobOut:
     """The public view of a job, with its rate and the time left at that rate."""
     finished = job.done + job.failed
     end = job.finished_at or now or utc_now()
-    elapsed_s = (end - job.started_at).total_seconds() if job.started_at else 0.0
+    # Since it was submitted: the first shard report (started_at) comes only after a shard is
+    # finished, so a rate from it would leave out that shard's time.
+    elapsed_s = (end - job.created_at).total_seconds() if job.started_at else 0.0
     throughput = finished / elapsed_s if elapsed_s > 0 and finished else None
     eta = job.pending / throughput if throughput and not job.finished else (0.0 if job.finished else None)
     return JobOut(id=job.id, source=job.source, trap_id=job.trap_id, status=job.status, done=job.done,
                   failed=job.failed, pending=job.pending, total=job.total, created_at=job.created_at,
-                  started_at=job.started_at, finished_at=job.finished_at, submitted_by=job.submitted_by,
+                  started_at=job.started_at, finished_at=job.finished_at,
                   throughput_images_s=throughput, eta_s=eta)

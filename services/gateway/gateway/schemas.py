@@ -660,7 +660,8 @@ class JobSubmit(Public):
 
 
 class JobOut(Public):
-    """A job's state (a job names a trap, never a position)."""
+    """A job's state (a job names a trap, never a position, and nobody: a coarse caller sees
+    only the jobs it submitted, a reviewer or admin every job)."""
 
     id: str
     source: dict[str, object]
@@ -673,7 +674,6 @@ class JobOut(Public):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
-    submitted_by: str
     throughput_images_s: float | None = Field(description="Items finished per second since the job started.")
     eta_s: float | None = Field(description="Seconds until the pending items are finished at that rate.")
 

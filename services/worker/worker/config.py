@@ -44,6 +44,17 @@ class WorkerSettings(ServiceSettings, AuthSettings, BlobSettings, QueueSettings)
     # How often the dead-letter queue is read (its media are failed for good).
     dead_letter_interval_s: float = Field(default=30.0, gt=0)
 
+    # Batch-job shards (the jobs queue): items of one shard worked on at once (beside the
+    # pending media: interactive uploads keep the rest of preprocess), how long a taken shard
+    # stays hidden (a shard of 200 takes about a minute here; a dead worker's comes back then),
+    # how often a cancelled job is noticed, the largest blob taken as an image, and the delay
+    # before a shard that met an outage is tried again.
+    job_concurrency: int = Field(default=2, ge=1, le=64)
+    job_visibility_timeout_s: int = Field(default=900, ge=10)
+    job_cancel_check_s: float = Field(default=2.0, gt=0)
+    job_max_file_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
+    job_retry_delay_s: int = Field(default=30, ge=0)
+
 
 @lru_cache
 def get_settings() -> WorkerSettings:

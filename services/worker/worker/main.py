@@ -20,6 +20,8 @@ from worker.api.routes import health
 from worker.config import WorkerSettings, get_settings
 from worker.consumer import Consumer
 from worker.media import MediaWork
+from worker.metrics import JOBS_BACKLOG
+from worker.shards import ShardConsumer, ShardWork
 
 SERVICE = "worker"
 BACKLOG_INTERVAL_S = 5.0  # how often the queue length gauge is refreshed
@@ -32,9 +34,10 @@ def holder_name() -> str:
 
 @dataclass
 class Runtime:
-    """The consumer and what it was built from (closed together)."""
+    """The consumers and what they were built from (closed together)."""
 
     consumer: Consumer
+    shards: ShardConsumer
     tokens: ServiceTokens
 
     async def close(self) -> None:
@@ -43,6 +46,7 @@ class Runtime:
         await work.preprocess.close()
         await self.consumer.blobs.close()
         await self.consumer.queue.close()
+        await self.shards.queue.close()
         await self.tokens.close()
 
 
@@ -56,7 +60,13 @@ def build_runtime(settings: WorkerSettings) -> Runtime:
     # Longer than one try can take, so a lease (and the message's invisibility) never ends under a live one.
     lease_s = settings.preprocess_timeout_s + 2 * settings.ingest_timeout_s + settings.lease_margin_s
     work = MediaWork(blobs=blobs, ingest=ingest, preprocess=preprocess, holder=holder_name(), lease_s=lease_s)
-    return Runtime(Consumer(settings.open_work_queue(settings.queue_pending_name), work, blobs, settings), tokens)
+    shards = ShardConsumer(settings.open_work_queue(settings.queue_jobs_name),
+                           ShardWork(work, max_file_bytes=settings.job_max_file_bytes,
+                                     concurrency=settings.job_concurrency, cancel_check_s=settings.job_cancel_check_s),
+                           visibility_timeout_s=settings.job_visibility_timeout_s,
+                           poll_interval_s=settings.poll_interval_s, retry_delay_s=settings.job_retry_delay_s)
+    return Runtime(Consumer(settings.open_work_queue(settings.queue_pending_name), work, blobs, settings), shards,
+                   tokens)
 
 
 def create_app(settings: WorkerSettings | None = None) -> FastAPI:
@@ -69,7 +79,17 @@ def create_app(settings: WorkerSettings | None = None) -> FastAPI:
         consumer = app.state.consumer = runtime.consumer
         await consumer.blobs.ensure_containers()
         await consumer.queue.ensure()
+        shards = runtime.shards
+        await shards.queue.ensure()
+
+        async def observe_jobs_backlog() -> None:
+            JOBS_BACKLOG.set(await shards.queue.approximate_length())
+
         loops = [asyncio.create_task(consumer.run_forever()),
+                 asyncio.create_task(shards.run_forever()),
+                 asyncio.create_task(consumer.every(settings.dead_letter_interval_s, shards.read_dead_letters,
+                                                    "job dead letters")),
+                 asyncio.create_task(consumer.every(BACKLOG_INTERVAL_S, observe_jobs_backlog, "jobs backlog")),
                  asyncio.create_task(consumer.every(settings.dead_letter_interval_s, consumer.read_dead_letters,
                                                     "dead letters")),
                  asyncio.create_task(consumer.every(settings.sweep_interval_s, consumer.sweep, "sweep")),

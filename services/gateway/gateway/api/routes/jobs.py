@@ -5,12 +5,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from ailurus_common.auth import Role
-from ailurus_common.contracts.jobs import JOB_ID_PATTERN
-from gateway.api.deps import BlobsDep, CurrentPrincipal, IngestDep, SettingsDep
+from ailurus_common.auth import Principal, Role
+from ailurus_common.contracts.jobs import JOB_ID_PATTERN, Job
+from gateway.api.deps import BlobsDep, CurrentPrincipal, IngestDep, SettingsDep, ViewDep
 from gateway.auth import require
+from gateway.errors import JobNotFound
 from gateway.jobs import job_view, submit_job
 from gateway.schemas import JobOut, JobPage, JobSubmit
+from gateway.views import ExactView, View
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], dependencies=[Depends(require(Role.UPLOADER))])
 JobId = Annotated[str, Path(pattern=JOB_ID_PATTERN)]
@@ -26,18 +28,34 @@ async def create_job(body: JobSubmit, request: Request, principal: CurrentPrinci
     return job_view(job)
 
 
+def _sees(view: View, principal: Principal, job: Job) -> bool:
+    """Reviewers and admins see every job; everyone else only the jobs they submitted."""
+    return isinstance(view, ExactView) or job.submitted_by == principal.subject
+
+
+async def _visible_job(ingest, view: View, principal: Principal, job_id: str) -> Job:
+    job = await ingest.get_job(job_id)
+    if not _sees(view, principal, job):
+        raise JobNotFound(f"no job {job_id}")  # answered as if it did not exist
+    return job
+
+
 @router.get("", response_model=JobPage)
-async def list_jobs(ingest: IngestDep, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> JobPage:
-    return JobPage(items=[job_view(j) for j in (await ingest.list_jobs(limit=limit)).items])
+async def list_jobs(ingest: IngestDep, view: ViewDep, principal: CurrentPrincipal,
+                    limit: Annotated[int, Query(ge=1, le=500)] = 50) -> JobPage:
+    """The newest jobs this caller may see (its own, or every one for reviewers and admins)."""
+    jobs = (await ingest.list_jobs(limit=limit)).items
+    return JobPage(items=[job_view(j) for j in jobs if _sees(view, principal, j)])
 
 
 @router.get("/{job_id}", response_model=JobOut)
-async def get_job(job_id: JobId, ingest: IngestDep) -> JobOut:
+async def get_job(job_id: JobId, ingest: IngestDep, view: ViewDep, principal: CurrentPrincipal) -> JobOut:
     """Status, counts, throughput (images/s) and ETA (s)."""
-    return job_view(await ingest.get_job(job_id))
+    return job_view(await _visible_job(ingest, view, principal, job_id))
 
 
 @router.delete("/{job_id}", response_model=JobOut)
-async def cancel_job(job_id: JobId, ingest: IngestDep) -> JobOut:
+async def cancel_job(job_id: JobId, ingest: IngestDep, view: ViewDep, principal: CurrentPrincipal) -> JobOut:
     """Cancel; 409 ``job_finished`` when it has finished."""
+    await _visible_job(ingest, view, principal, job_id)
     return job_view(await ingest.cancel_job(job_id))
