@@ -138,18 +138,23 @@ class ProgressHub:
             self._flushing[key] = self._spawn(self._flush(key))
 
     async def _flush(self, key: tuple[str, str]) -> None:
+        """One writer per stream: writes are never reordered, and what was published during
+        a write is written by the next round."""
         owner, upload_id = key
+        written = (-1, False)
         try:
-            await asyncio.sleep(self.flush_s)
+            while True:
+                await asyncio.sleep(self.flush_s)
+                stream = self._streams.get(key)
+                if stream is None or (len(stream.events), stream.done) == written:
+                    return
+                written = (len(stream.events), stream.done)
+                try:
+                    await self.shared.write(owner, upload_id, stream.events[:written[0]], written[1])
+                except Exception as exc:  # noqa: BLE001 - the view waits; the upload is not touched
+                    log.warning("upload progress not shared: %s", exc)
         finally:
-            del self._flushing[key]  # what publishes from here on schedules the next write
-        stream = self._streams.get(key)
-        if stream is None:
-            return
-        try:
-            await self.shared.write(owner, upload_id, list(stream.events), stream.done)
-        except Exception as exc:  # noqa: BLE001 - the view waits; the upload is not touched
-            log.warning("upload progress not shared: %s", exc)
+            del self._flushing[key]
 
     async def _forget(self, owner: str, upload_id: str) -> None:
         with contextlib.suppress(Exception):
