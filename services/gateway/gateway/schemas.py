@@ -664,7 +664,7 @@ class JobOut(Public):
     only the jobs it submitted, a reviewer or admin every job)."""
 
     id: str
-    source: dict[str, object]
+    source: BlobJobSource = Field(description="What the job classifies (only blob sources run so far).")
     trap_id: str | None
     status: Literal["queued", "running", "done", "failed", "cancelled"]
     done: int
