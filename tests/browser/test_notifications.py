@@ -3,14 +3,13 @@ it listed without its secret, read its delivery log once an event was delivered,
 a viewer sees no such page in the navigation."""
 
 import json
-import sys
 import time
 
 import pytest
 from playwright.sync_api import expect
 
-from ailurus_tools.processes import ManagedProcess, free_port
-from tests.browser.conftest import DESKTOP, ROOT
+from tests.browser.conftest import DESKTOP
+from tests.support.receivers import webhook_receiver
 from tests.support.samples import sample
 from tests.support.uploads import jpeg_variants
 
@@ -19,13 +18,9 @@ SECRET = "browser-test-webhook-secret"
 
 @pytest.fixture
 def receiver(tmp_path, stack):
-    port, out = free_port(), tmp_path / "received.jsonl"
-    process = ManagedProcess("receiver", [sys.executable, str(ROOT / "tests/support/webhook_receiver.py"), "--port",
-                                          str(port), "--secret", SECRET, "--out", str(out)],
-                             ready_url=f"http://127.0.0.1:{port}/", log_path=stack.logs / "browser-receiver.log")
-    process.start()
-    yield f"http://127.0.0.1:{port}/hook", out
-    process.stop()
+    out = tmp_path / "received.jsonl"
+    with webhook_receiver(out, secret=SECRET, log_path=stack.logs / "browser-receiver.log") as url:
+        yield url, out
 
 
 def test_subscribe_see_the_delivery_log_and_delete(open_session, admin_api, receiver):

@@ -4,7 +4,6 @@ the API, ``ailurus datasets from-reviews``, ``ailurus train``, promote through t
 labels with its name and version; roll back through the API and see the base model again."""
 
 import json
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,16 +13,16 @@ import pytest
 
 from ailurus_ml.cli import main
 from ailurus_ml.config import get_settings
-from ailurus_tools.processes import ManagedProcess, free_port
+from ailurus_tools.processes import free_port
 from ailurus_tools.stack import Stack
 from tests.support.auth import auth_headers
 from tests.support.ml_datasets import CAMTRAPR_DIR
+from tests.support.receivers import webhook_receiver
 from tests.support.samples import sample
 from tests.support.stacks import running_stack, stack_config
 
 pytestmark = pytest.mark.slow
 STATIONS = ("StationA", "StationB", "StationC")
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "closed-loop-webhook-secret"
 
 
@@ -41,13 +40,9 @@ def loop_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 @pytest.fixture
 def receiver(tmp_path: Path, loop_stack: Stack) -> Iterator[tuple[str, Path]]:
     """A real webhook receiver (HMAC checked): where the switches' announcements arrive."""
-    port, out = free_port(), tmp_path / "received.jsonl"
-    process = ManagedProcess("receiver", [sys.executable, str(ROOT / "tests/support/webhook_receiver.py"), "--port",
-                                          str(port), "--secret", SECRET, "--out", str(out)],
-                             ready_url=f"http://127.0.0.1:{port}/", log_path=loop_stack.logs / "loop-receiver.log")
-    process.start()
-    yield f"http://127.0.0.1:{port}/hook", out
-    process.stop()
+    out = tmp_path / "received.jsonl"
+    with webhook_receiver(out, secret=SECRET, log_path=loop_stack.logs / "loop-receiver.log") as url:
+        yield url, out
 
 
 def received(out: Path, count: int, timeout_s: float = 60.0) -> list[dict]:

@@ -74,27 +74,26 @@ def _done(job: dict, *, as_json: bool) -> int:
     return EXIT_FAILURE if job["status"] == "failed" else EXIT_OK
 
 
-def _run_submit(args: argparse.Namespace) -> int:
+def _request(args: argparse.Namespace, method: str, path: str, *, follow: bool = False, **kwargs: Any) -> int:
+    """One call about a job, then (``follow``, with ``--wait``) its progress to the end."""
     with _client(args) as client:
-        job = _call(client, "POST", "/jobs", json={"source": {"container": args.container, "prefix": args.prefix},
-                                                    "trap_id": args.trap})
-        if args.wait:
+        job = _call(client, method, path, **kwargs)
+        if follow and args.wait:
             job = _follow(client, job, as_json=args.json, poll_s=args.poll_s)
     return _done(job, as_json=args.json)
+
+
+def _run_submit(args: argparse.Namespace) -> int:
+    source = {"container": args.container, "prefix": args.prefix}
+    return _request(args, "POST", "/jobs", follow=True, json={"source": source, "trap_id": args.trap})
 
 
 def _run_show(args: argparse.Namespace) -> int:
-    with _client(args) as client:
-        job = _call(client, "GET", f"/jobs/{args.job_id}")
-        if args.wait:
-            job = _follow(client, job, as_json=args.json, poll_s=args.poll_s)
-    return _done(job, as_json=args.json)
+    return _request(args, "GET", f"/jobs/{args.job_id}", follow=True)
 
 
 def _run_cancel(args: argparse.Namespace) -> int:
-    with _client(args) as client:
-        job = _call(client, "DELETE", f"/jobs/{args.job_id}")
-    return _done(job, as_json=args.json)
+    return _request(args, "DELETE", f"/jobs/{args.job_id}")
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
