@@ -2,13 +2,14 @@
 and put its shards on the jobs queue (not the pending-media queue: a big job never delays
 interactive uploads)."""
 
+import json
 from datetime import datetime
 
 from ailurus_common.clients.ingest import IngestClient
 from ailurus_common.contracts.jobs import Job, JobCreate
 from ailurus_common.contracts.work import JobShard
 from ailurus_common.errors import AilurusError, ErrorCode
-from ailurus_common.queue.base import WorkQueue
+from ailurus_common.queue.base import MAX_MESSAGE_BYTES, WorkQueue
 from ailurus_common.records import utc_now
 from ailurus_common.storage.blob import BlobStore
 from gateway.schemas import BlobJobSource, JobOut, JobSubmit
@@ -18,9 +19,28 @@ def _refuse(code: ErrorCode, message: str) -> AilurusError:
     return AilurusError(message, code=code, status_code=422)
 
 
-def shards(names: list[str], size: int) -> list[list[str]]:
-    """``names`` in consecutive runs of at most ``size``."""
-    return [names[i:i + size] for i in range(0, len(names), size)]
+# A shard's message without its names, with room for the longest ids: its names get the rest
+# of a queue message (Azure Storage Queues take 64 KiB; blob names may be 1,024 characters).
+_SHARD_ENVELOPE_BYTES = 512
+
+
+def shards(names: list[str], size: int, *, max_bytes: int = MAX_MESSAGE_BYTES) -> list[list[str]]:
+    """``names`` in consecutive runs of at most ``size`` names whose shard message stays
+    within ``max_bytes`` (long names make smaller shards)."""
+    budget = max_bytes - _SHARD_ENVELOPE_BYTES
+    runs: list[list[str]] = []
+    run: list[str] = []
+    used = 0
+    for name in names:
+        cost = len(json.dumps(name).encode()) + 1  # as JSON encodes it, with its comma
+        if run and (len(run) == size or used + cost > budget):
+            runs.append(run)
+            run, used = [], 0
+        run.append(name)
+        used += cost
+    if run:
+        runs.append(run)
+    return runs
 
 
 async def submit_job(body: JobSubmit, *, submitted_by: str, ingest: IngestClient, blobs: BlobStore,

@@ -46,11 +46,12 @@ class WorkerSettings(ServiceSettings, AuthSettings, BlobSettings, QueueSettings)
 
     # Batch-job shards (the jobs queue): items of one shard worked on at once (beside the
     # pending media: interactive uploads keep the rest of preprocess), how long a taken shard
-    # stays hidden (a shard of 200 takes about a minute here; a dead worker's comes back then),
+    # stays hidden (renewed every third of it while the shard runs: a dead worker's shard
+    # comes back this long after it died),
     # how often a cancelled job is noticed, the largest blob taken as an image, and the delay
     # before a shard that met an outage is tried again.
     job_concurrency: int = Field(default=2, ge=1, le=64)
-    job_visibility_timeout_s: int = Field(default=900, ge=10)
+    job_visibility_timeout_s: int = Field(default=120, ge=10)
     job_cancel_check_s: float = Field(default=2.0, gt=0)
     job_max_file_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
     job_retry_delay_s: int = Field(default=30, ge=0)

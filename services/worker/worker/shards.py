@@ -5,19 +5,23 @@ with its counts. The jobs queue is separate from the pending-media queue, so a s
 cards never holds up the files an upload left pending."""
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from ailurus_common.contracts.ingest import MediaBatch, NewMedia
+from ailurus_common.clients.preprocess import Rejected, Unavailable
+from ailurus_common.contracts.ingest import Classification, MediaBatch, NewMedia
 from ailurus_common.contracts.jobs import Job, ShardReport
 from ailurus_common.contracts.work import JobShard
 from ailurus_common.domain import MediaStatus
 from ailurus_common.errors import AilurusError, ErrorCode
 from ailurus_common.queue.base import QueueMessage, WorkQueue
+from ailurus_common.records import ErrorInfo, Media
 from ailurus_common.sniff import sniff_image_type
 from ailurus_common.storage.blob import UPLOADS, original_blob_name
 from ailurus_common.storage.errors import NotFound
@@ -76,8 +80,9 @@ class ShardWork:
 
     async def _item(self, shard: JobShard, job: Job, name: str) -> str:
         """One blob: ``done`` (classified now, or already held) or ``failed`` (unreadable,
-        not an image, refused by preprocess)."""
-        blobs, ingest = self.work.blobs, self.work.ingest
+        not an image, refused by preprocess). A new image costs one ingest write, as an
+        upload's file does: it is classified first and recorded with its answer."""
+        blobs = self.work.blobs
         with _tracer.start_as_current_span("worker.job_item", attributes=span_attributes(
                 trap_id=shard.trap_id)) as span:
             try:
@@ -91,20 +96,60 @@ class ShardWork:
             media_id = hashlib.sha256(data).hexdigest()
             span.set_attributes(span_attributes(media_id=media_id))
             blob_name = original_blob_name(media_id)
-            await blobs.put(UPLOADS, blob_name, data, content_type=media_type)  # False: held already
-            await ingest.record_media(shard.trap_id, MediaBatch(items=[NewMedia(
-                id=media_id, file_name=name.rsplit("/", 1)[-1][-255:], media_type=media_type, size_bytes=len(data),
-                blob_original=f"{UPLOADS}/{blob_name}", uploaded_by=job.submitted_by)]))
-            result = await self.work.finish(media_id)
-            span.set_attributes(span_attributes(outcome=result.outcome.value))
+            if not await blobs.put(UPLOADS, blob_name, data, content_type=media_type):  # held already
+                held = await self.work.ingest.find_media(media_id)
+                if held is not None:
+                    return await self._held(held)
+            item = NewMedia(id=media_id, file_name=name.rsplit("/", 1)[-1][-255:], media_type=media_type,
+                            size_bytes=len(data), blob_original=f"{UPLOADS}/{blob_name}", uploaded_by=job.submitted_by)
+            async with self.work.gate.shared():
+                outcome = await self.work.preprocess.classify(data, media_id=media_id)
+            span.set_attributes(span_attributes(outcome=type(outcome).__name__))
+            if isinstance(outcome, Rejected):  # refused: nothing of it is kept, as for an upload's file
+                await self._forget(blob_name)
+                return "failed"
+            if isinstance(outcome, Unavailable):  # kept pending (the sweep finishes it even if the job ends)
+                item.error = ErrorInfo(code=ErrorCode.CLASSIFY_INTERRUPTED if outcome.interrupted
+                                       else ErrorCode.CLASSIFIER_UNAVAILABLE, message=outcome.message)
+                await self._record(shard, item)
+                raise ShardOutage(f"media {media_id} left pending ({outcome.message})")
+            item.classification = Classification(exif=outcome.exif, prediction=outcome.prediction,
+                                                 blob_thumbnail=outcome.blob_thumbnail)
+            if await self._record(shard, item):
+                return "done"
+            held = await self.work.ingest.find_media(media_id)  # recorded meanwhile by someone else
+            return "done" if held is None else await self._held(held)
+
+    async def _record(self, shard: JobShard, item: NewMedia) -> bool:
+        """Record one media in the job's trap; False when it was held already."""
+        result = await self.work.ingest.record_media(shard.trap_id, MediaBatch(items=[item]))
+        return result.items[0].status == "recorded"
+
+    async def _held(self, media: Media) -> str:
+        """A media held before this job: done unless it failed; a pending one is finished now."""
+        if media.status is MediaStatus.PENDING:
+            result = await self.work.finish(media.id)
             if result.outcome in _DONE:
                 return "done"
             if result.outcome in _FAILED:
                 return "failed"
-            if result.outcome is Outcome.SETTLED:  # held before: done unless it failed then
-                failed = result.media is not None and result.media.status is MediaStatus.FAILED
-                return "failed" if failed else "done"
-            raise ShardOutage(f"media {media_id} left pending (classifier unavailable)")
+            if result.outcome is Outcome.PENDING:
+                raise ShardOutage(f"media {media.id} left pending (classifier unavailable)")
+            media = result.media or media
+        return "failed" if media.status is MediaStatus.FAILED else "done"
+
+    async def _forget(self, blob_name: str) -> None:
+        try:
+            await self.work.blobs.delete(UPLOADS, blob_name)
+        except AilurusError as exc:  # an unreferenced original costs space, never correctness
+            log.warning("refused original %s not deleted: %s", blob_name, exc.message)
+
+
+@dataclass
+class _Delivery:
+    """A shard's delivery, with the receipt of its last extension."""
+
+    message: QueueMessage
 
 
 class ShardConsumer:
@@ -125,17 +170,46 @@ class ShardConsumer:
             log.error("jobs message %s is no job shard: dropped", message.id)
             await self.queue.delete(message)
             return "invalid"
-        try:
-            report = await self.shards.run(shard)
-            if report is not None:
-                await self.shards.work.ingest.report_shard(shard.job_id, report)
-        except AilurusError as exc:  # an outage: the whole shard again later (counted once by its id)
-            log.info("shard %s waits: %s", shard.shard_id, exc.message)
-            await self.queue.send(message.body, delay_s=self.retry_delay_s)
-            await self.queue.delete(message)
-            return "retry"
-        await self.queue.delete(message)
+        async with self._kept_hidden(message) as delivery:
+            try:
+                report = await self.shards.run(shard)
+                if report is not None:
+                    await self.shards.work.ingest.report_shard(shard.job_id, report)
+            except AilurusError as exc:  # an outage: the whole shard again later (counted once by its id)
+                log.info("shard %s waits: %s", shard.shard_id, exc.message)
+                await self.queue.send(message.body, delay_s=self.retry_delay_s)
+                await self.queue.delete(delivery.message)
+                return "retry"
+        await self.queue.delete(delivery.message)
         return "reported" if report is not None else "no_job"
+
+    @contextlib.asynccontextmanager
+    async def _kept_hidden(self, message: QueueMessage) -> AsyncIterator["_Delivery"]:
+        """While a shard runs, its message is hidden again every third of the visibility
+        timeout: a long shard is never handed to a second worker, and a dead worker's
+        shard comes back within one timeout (not a whole shard's time)."""
+        delivery = _Delivery(message)
+
+        async def keep() -> None:
+            while True:
+                await asyncio.sleep(self.visibility_timeout_s / 3)
+                try:
+                    renewed = await self.queue.extend(delivery.message, visibility_timeout_s=self.visibility_timeout_s)
+                except AilurusError as exc:  # the queue is down: try again next round
+                    log.info("shard message %s not extended: %s", message.id, exc.message)
+                    continue
+                if renewed is None:  # handed out again meanwhile: it is someone else's now
+                    log.warning("shard message %s was delivered again while it ran", message.id)
+                    return
+                delivery.message = renewed
+
+        task = asyncio.create_task(keep())
+        try:
+            yield delivery
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def run_once(self) -> int:
         batch = await self.queue.receive(1, visibility_timeout_s=self.visibility_timeout_s)

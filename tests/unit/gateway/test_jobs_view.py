@@ -1,8 +1,11 @@
 """The gateway's job view: throughput and ETA from the counts; shards of a listing."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from ailurus_common.contracts.jobs import Job, JobStatus
+from ailurus_common.contracts.work import JobShard
+from ailurus_common.queue.base import check_body
 from gateway.jobs import job_view, shards
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -28,3 +31,19 @@ def test_a_queued_job_has_no_rate_and_a_finished_one_no_time_left():
 
 def test_shards_split_a_listing_in_order():
     assert shards([str(i) for i in range(5)], 2) == [["0", "1"], ["2", "3"], ["4"]]
+
+
+def test_long_names_make_smaller_shards_that_fit_a_queue_message():
+    """Blob names may be 1,024 characters: 200 of them would be 200 KiB, over Azure's 64 KiB."""
+    names = [f"card-{i:04d}/" + "x" * 1000 + ".jpg" for i in range(200)]
+    runs = shards(names, 200)
+    assert [n for run in runs for n in run] == names and len(runs) > 4
+    for index, run in enumerate(runs):
+        body = JobShard(job_id="a" * 32, shard_id=f"{'a' * 32}:{index}", trap_id="t" * 64, container="c" * 63,
+                        names=run).model_dump_json()
+        check_body(body)  # raises over MAX_MESSAGE_BYTES
+
+
+def test_names_that_json_escapes_count_as_escaped():
+    runs = shards(['"\\' * 300] * 100, 1000, max_bytes=10_000)
+    assert all(len(json.dumps(run)) <= 10_000 for run in runs) and sum(map(len, runs)) == 100
