@@ -1,4 +1,5 @@
-// Translations for the pages guardians and reviewers use (field upload, review queue).
+// Translations for the pages guardians, reviewers and admins use (field upload, review queue,
+// models).
 //
 // Catalogues are ES modules, one per language and page area: i18n/<lang>/<area>.js, each
 // exporting a flat {key: text} object. Texts may hold {name} placeholders. A key missing
@@ -8,6 +9,8 @@ import common_en from "./i18n/en/common.js";
 import common_ne from "./i18n/ne/common.js";
 
 export const LANGUAGES = { en: "English", ne: "नेपाली" };
+// The locale dates are written in per language (Nepali month names and digits for ne).
+const LOCALES = { en: undefined, ne: "ne-NP" };
 const STORAGE_KEY = "ailurus.lang";
 const CATALOGUES = { en: { ...common_en }, ne: { ...common_ne } };
 const listeners = new Set();
@@ -42,6 +45,11 @@ export function t(key, params = {}) {
 
 export function currentLanguage() {
   return language;
+}
+
+/** The locale for toLocaleString in the current language (undefined: the browser's own). */
+export function locale() {
+  return LOCALES[language];
 }
 
 /** Switch language, remember it, and tell the pages that draw text (they re-render). */

@@ -8,7 +8,7 @@
 import { api, listTraps } from "../api.js";
 import { alertBox, fmtPercent, h, pageHeader, setChildren } from "../dom.js";
 import { GROUPS } from "../groups.js";
-import { currentLanguage, languageSelect, onLanguageChange, register, t } from "../i18n.js";
+import { languageSelect, locale, onLanguageChange, register, t } from "../i18n.js";
 import review_en from "../i18n/en/review.js";
 import review_ne from "../i18n/ne/review.js";
 import { isAbort, limiter } from "../util.js";
@@ -21,7 +21,6 @@ const KEY_GROUPS = GROUPS.filter((g) => g !== "blank");
 const PRIORITY_CLASS = { sensitive: "text-bg-danger", low_confidence: "text-bg-warning", rest: "text-bg-secondary" };
 
 const THUMBNAILS_AT_ONCE = 4;  // a slow link should not pull a page of bursts all at once
-const LOCALES = { en: undefined, ne: "ne-NP" };
 
 const groupText = (group) => t(`review.group.${group}`);
 
@@ -29,7 +28,7 @@ const groupText = (group) => t(`review.group.${group}`);
 function when(iso) {
   const date = new Date(iso);
   if (!iso || Number.isNaN(date.getTime())) return "—";
-  return date.toLocaleString(LOCALES[currentLanguage()], { year: "numeric", month: "short", day: "numeric",
+  return date.toLocaleString(locale(), { year: "numeric", month: "short", day: "numeric",
     hour: "2-digit", minute: "2-digit" });
 }
 
