@@ -28,3 +28,13 @@ def test_a_queued_job_has_no_rate_and_a_finished_one_no_time_left():
 
 def test_shards_split_a_listing_in_order():
     assert shards([str(i) for i in range(5)], 2) == [["0", "1"], ["2", "3"], ["4"]]
+
+
+def test_job_view_names_each_source_kind_by_its_schema():
+    from gateway.schemas import BlobJobSource, DatasetJobSource, ReclassifyJobSource
+
+    reclassify = job_view(make(source={"reclassify": {"model": "ailurus_alt:1", "trap_id": None}}, trap_id=None))
+    dataset = job_view(make(source={"dataset": "stations-0123456789ab"}))
+    assert isinstance(job_view(make()).source, BlobJobSource)
+    assert isinstance(reclassify.source, ReclassifyJobSource) and reclassify.source.reclassify.model == "ailurus_alt:1"
+    assert isinstance(dataset.source, DatasetJobSource)
