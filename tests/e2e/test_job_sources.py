@@ -5,12 +5,14 @@ beside the old one, a resubmit has nothing left to do, a model that is not live 
 and coarse callers cannot submit or see others' jobs."""
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from ailurus_common.records import utc_now
 from ailurus_common.storage.factory import open_blob_store
 from ailurus_ml.datasets.store import SnapshotStore, snapshot_id
 from ailurus_ml.manifest import DatasetItem, DatasetManifest, SourceFormat
@@ -53,7 +55,6 @@ def wait_until_finished(api: httpx.Client, job_id: str, timeout_s: float = 240) 
 
 def make_snapshot(stack: Stack) -> str:
     """A snapshot in the stack's datasets container, as ``ailurus datasets import`` writes one."""
-    import hashlib
 
     async def write() -> str:
         blobs = open_blob_store(backend="local", root=stack.config.data_dir / "data" / "blobs")
@@ -64,7 +65,6 @@ def make_snapshot(stack: Stack) -> str:
             digest = hashlib.sha256(data).hexdigest()
             await store.put_image(digest, data, media_type="image/jpeg")
             items.append(DatasetItem(sha256=digest, label="mammal", source_label="Zebra", source=f"card 7/{name}"))
-        from ailurus_common.records import utc_now
         manifest = DatasetManifest(id=snapshot_id("field", items), name="field", created_at=utc_now(),
                                    source_format=SourceFormat.FOLDER, classes=["mammal"], items=items)
         await store.save(manifest)
@@ -86,7 +86,8 @@ def test_dataset_job_makes_media_of_the_trap_named_like_the_source_files(stack: 
         assert (finished["status"], finished["done"], finished["failed"]) == ("done", IMAGES, 0)
         media = api.get("/api/v1/media", params={"trap_id": TRAP["id"], "limit": 200}).json()["items"]
     assert len(media) == IMAGES and {m["status"] for m in media} == {"classified"}
-    assert all(m["file_name"].endswith(".jpg") and len(m["file_name"]) < 64 for m in media)
+    # The source file's name (its folder dropped), not the hash the snapshot stores it under.
+    assert {m["file_name"] for m in media} == {f"{i:03d}-serengeti_burst_S1_D04_R6_PICT0020.JPG" for i in range(IMAGES)}
 
 
 def test_reclassify_after_a_promote_adds_the_new_version_and_keeps_the_old(stack: Stack, model_dir, tmp_path):
