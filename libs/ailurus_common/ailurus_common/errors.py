@@ -91,7 +91,7 @@ class ErrorCode(StrEnum):
     JOB_NOT_FOUND = "job_not_found"
     JOB_FINISHED = "job_finished"
     JOB_SOURCE_NOT_ALLOWED = "job_source_not_allowed"
-    JOB_SOURCE_UNSUPPORTED = "job_source_unsupported"
+    MODEL_NOT_LIVE = "model_not_live"
     JOB_EMPTY = "job_empty"
     JOB_TOO_LARGE = "job_too_large"
     # notifications

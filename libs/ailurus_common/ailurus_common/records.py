@@ -234,6 +234,10 @@ class Media(Record):
         chosen = human or self.observations
         return chosen[-1] if chosen else None
 
+    def labelled_by(self, model_key: str) -> bool:
+        """Whether the model ``model_key`` ("name:version") made one of its machine labels."""
+        return any(o.method == "machine" and o.classified_by == model_key for o in self.observations)
+
     def with_observation(self, observation: Observation) -> "Media":
         """A copy with the observation appended and the denormalised fields refreshed."""
         return self._with_observations([*self.observations, observation])

@@ -83,9 +83,25 @@ def _request(args: argparse.Namespace, method: str, path: str, *, follow: bool =
     return _done(job, as_json=args.json)
 
 
+def _submission(args: argparse.Namespace) -> dict:
+    """The job body for exactly one of ``--container``, ``--dataset``, ``--reclassify``."""
+    given = [flag for flag, value in (("--container", args.container), ("--dataset", args.dataset),
+                                      ("--reclassify", args.reclassify)) if value]
+    if len(given) != 1:
+        raise GatewayRefused("give exactly one source: --container, --dataset or --reclassify",
+                             code=ErrorCode.INVALID_REQUEST)
+    if args.reclassify:
+        return {"source": {"reclassify": {"model": args.reclassify, "trap_id": args.trap}}}
+    if not args.trap:
+        raise GatewayRefused(f"{given[0]} needs --trap (the trap its images become media of)",
+                             code=ErrorCode.INVALID_REQUEST)
+    if args.dataset:
+        return {"source": {"dataset": args.dataset}, "trap_id": args.trap}
+    return {"source": {"container": args.container, "prefix": args.prefix}, "trap_id": args.trap}
+
+
 def _run_submit(args: argparse.Namespace) -> int:
-    source = {"container": args.container, "prefix": args.prefix}
-    return _request(args, "POST", "/jobs", follow=True, json={"source": source, "trap_id": args.trap})
+    return _request(args, "POST", "/jobs", follow=True, json=_submission(args))
 
 
 def _run_show(args: argparse.Namespace) -> int:
@@ -108,10 +124,14 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         child.set_defaults(run=run)
         return child
 
-    submit = command("submit", _run_submit, "classify every image under a blob container/prefix into a trap")
-    submit.add_argument("--container", required=True, help="a container open to jobs (GATEWAY_JOB_CONTAINERS)")
-    submit.add_argument("--prefix", default="", help="only blobs whose names start with this")
-    submit.add_argument("--trap", required=True, help="the trap the images become media of")
+    submit = command("submit", _run_submit, "classify the images under a blob container/prefix or of a dataset "
+                                            "snapshot into a trap, or re-classify the archive with the live model")
+    submit.add_argument("--container", help="a container open to jobs (GATEWAY_JOB_CONTAINERS)")
+    submit.add_argument("--prefix", default="", help="with --container: only blobs whose names start with this")
+    submit.add_argument("--dataset", help="a dataset snapshot id (ailurus datasets list)")
+    submit.add_argument("--reclassify", metavar="NAME:VERSION",
+                        help="re-run the archive through this model, which must be the live one")
+    submit.add_argument("--trap", help="the trap the images become media of (with --reclassify: only its media)")
     show = command("show", _run_show, "a job's status and counts")
     show.add_argument("job_id", metavar="JOB_ID")
     for child in (submit, show):

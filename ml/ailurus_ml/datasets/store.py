@@ -35,6 +35,11 @@ def validate_name(name: str) -> str:
     return name
 
 
+def image_blob_name(sha256: str) -> str:
+    """The name in ``datasets`` of an image's bytes."""
+    return IMAGES_PREFIX + sha256
+
+
 def slug(text: str) -> str:
     """A valid snapshot name made from any text (a folder or file name)."""
     cleaned = re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-._")[:64].strip("-._")

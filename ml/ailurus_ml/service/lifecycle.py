@@ -13,6 +13,8 @@ from typing import Any
 
 from ailurus_common.contracts.ml import (
     DatasetDetail,
+    DatasetImage,
+    DatasetImages,
     DatasetList,
     DatasetSummary,
     Evaluation,
@@ -25,7 +27,7 @@ from ailurus_common.contracts.ml import (
 )
 from ailurus_common.contracts.serving import ServingState
 from ailurus_common.storage.blob import BlobStore
-from ailurus_ml.datasets.store import SnapshotStore
+from ailurus_ml.datasets.store import SnapshotStore, image_blob_name
 from ailurus_ml.datasets.summary import summarise
 from ailurus_ml.errors import ServingError
 from ailurus_ml.gate import GateRule, judge_logged
@@ -37,6 +39,11 @@ from ailurus_ml.serving import Serving, Switch
 from ailurus_ml.switching import GateRefused, promote_version, rollback
 
 log = logging.getLogger(__name__)
+
+
+def _file_name(source: str) -> str:
+    """The last part of a source path (either slash: imports come from Windows too)."""
+    return source.replace("\\", "/").rsplit("/", 1)[-1][-255:]
 
 
 def _is_live(info: ModelVersionInfo, state: ServingState) -> bool:
@@ -90,6 +97,13 @@ class Lifecycle:
 
     async def dataset(self, dataset_id: str) -> DatasetDetail:
         return DatasetDetail.model_validate(summarise(await self.snapshots.load(dataset_id)))
+
+    async def dataset_images(self, dataset_id: str) -> DatasetImages:
+        """Each image of a snapshot: its blob in ``datasets`` and its source file's name."""
+        manifest = await self.snapshots.load(dataset_id)
+        return DatasetImages(id=manifest.id, items=[
+            DatasetImage(sha256=item.sha256, blob=image_blob_name(item.sha256),
+                         file_name=_file_name(item.source) or item.sha256) for item in manifest.items])
 
     # registry ----------------------------------------------------------------------------
     def _summary(self, info: ModelVersionInfo, state: ServingState) -> dict[str, Any]:

@@ -1,18 +1,46 @@
-"""Batch jobs at the edge: validate the source, count its items, record the job in ingest
+"""Batch jobs at the edge: validate the source, list its items, record the job in ingest
 and put its shards on the jobs queue (not the pending-media queue: a big job never delays
-interactive uploads)."""
+interactive uploads).
 
+Three sources: blobs under a container/prefix and the images of a dataset snapshot (the ML
+service lists them) become media of a trap; ``reclassify`` runs the archive's classified
+media through the live model again, leaving out those that model has labelled already."""
 import json
+from dataclasses import dataclass
 from datetime import datetime
 
 from ailurus_common.clients.ingest import IngestClient
+from ailurus_common.clients.ml import MlClient
 from ailurus_common.contracts.jobs import Job, JobCreate
-from ailurus_common.contracts.work import JobShard
+from ailurus_common.contracts.work import JobShard, ReclassifyShard
+from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.errors import AilurusError, ErrorCode
 from ailurus_common.queue.base import MAX_MESSAGE_BYTES, WorkQueue
 from ailurus_common.records import utc_now
-from ailurus_common.storage.blob import BlobStore
-from gateway.schemas import BlobJobSource, JobOut, JobSubmit
+from ailurus_common.storage.blob import DATASETS, BlobStore
+from gateway.schemas import BlobJobSource, DatasetJobSource, JobOut, JobSubmit, ReclassifyJobSource
+
+# ingest's default largest media page (INGEST_MAX_PAGE_SIZE): the archive is read in pages this big.
+MEDIA_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class JobLimits:
+    """What the gateway's settings allow a job."""
+
+    allowed_containers: list[str]
+    shard_items: int
+    max_items: int
+
+
+@dataclass(frozen=True)
+class JobParts:
+    """The services a submission reads from and writes to."""
+
+    ingest: IngestClient
+    blobs: BlobStore
+    ml: MlClient
+    queue: WorkQueue
 
 
 def _refuse(code: ErrorCode, message: str) -> AilurusError:
@@ -24,47 +52,106 @@ def _refuse(code: ErrorCode, message: str) -> AilurusError:
 _SHARD_ENVELOPE_BYTES = 512
 
 
-def shards(names: list[str], size: int, *, max_bytes: int = MAX_MESSAGE_BYTES) -> list[list[str]]:
-    """``names`` in consecutive runs of at most ``size`` names whose shard message stays
-    within ``max_bytes`` (long names make smaller shards)."""
+def _cost(name: str) -> int:
+    return len(json.dumps(name).encode()) + 1  # as JSON encodes it, with its comma
+
+
+def shard_slices(costs: list[int], size: int, *, max_bytes: int = MAX_MESSAGE_BYTES) -> list[slice]:
+    """Consecutive runs of at most ``size`` items whose encoded ``costs`` (bytes each) keep a
+    shard message within ``max_bytes``: long names make smaller shards."""
     budget = max_bytes - _SHARD_ENVELOPE_BYTES
-    runs: list[list[str]] = []
-    run: list[str] = []
-    used = 0
-    for name in names:
-        cost = len(json.dumps(name).encode()) + 1  # as JSON encodes it, with its comma
-        if run and (len(run) == size or used + cost > budget):
-            runs.append(run)
-            run, used = [], 0
-        run.append(name)
+    runs: list[slice] = []
+    start, used = 0, 0
+    for index, cost in enumerate(costs):
+        if index > start and (index - start == size or used + cost > budget):
+            runs.append(slice(start, index))
+            start, used = index, 0
         used += cost
-    if run:
-        runs.append(run)
+    if start < len(costs):
+        runs.append(slice(start, len(costs)))
     return runs
 
 
-async def submit_job(body: JobSubmit, *, submitted_by: str, ingest: IngestClient, blobs: BlobStore,
-                     queue: WorkQueue, allowed_containers: list[str], shard_items: int, max_items: int) -> Job:
-    """Record the job and enqueue its shards; 422 with a stable code for a source refused."""
+def shards(names: list[str], size: int, *, max_bytes: int = MAX_MESSAGE_BYTES) -> list[list[str]]:
+    """``names`` in consecutive runs of at most ``size`` names whose shard message stays
+    within ``max_bytes``."""
+    return [names[run] for run in shard_slices([_cost(n) for n in names], size, max_bytes=max_bytes)]
+
+
+def _bounded(count: int, limits: JobLimits, what: str) -> None:
+    if count > limits.max_items:
+        raise _refuse(ErrorCode.JOB_TOO_LARGE, f"{count} {what}, more than the {limits.max_items} a job may hold")
+
+
+async def submit_job(body: JobSubmit, *, submitted_by: str, parts: JobParts, limits: JobLimits,
+                     hidden_groups: list[Group]) -> Job:
+    """Record the job and enqueue its shards; 4xx with a stable code for a source refused.
+    ``hidden_groups``: media the caller may not know of (a coarse caller's sensitive groups),
+    left out of a re-classification as if they did not exist."""
     source = body.source
-    if not isinstance(source, BlobJobSource):
-        raise _refuse(ErrorCode.JOB_SOURCE_UNSUPPORTED, "only blob sources ({container, prefix}) are implemented")
-    if source.container not in allowed_containers:
-        raise _refuse(ErrorCode.JOB_SOURCE_NOT_ALLOWED, f"container {source.container!r} is not open to jobs")
+    if isinstance(source, ReclassifyJobSource):
+        return await _submit_reclassify(source, body.trap_id, submitted_by=submitted_by, parts=parts, limits=limits,
+                                        hidden_groups=hidden_groups)
     if body.trap_id is None:
-        raise _refuse(ErrorCode.INVALID_REQUEST, "trap_id is required with a blob source")
-    await ingest.get_trap(body.trap_id)  # 404 trap_not_found before anything is recorded
-    names = await blobs.list_names(source.container, source.prefix)
-    if not names:
-        raise _refuse(ErrorCode.JOB_EMPTY, f"no blobs under {source.container}/{source.prefix}")
-    if len(names) > max_items:
-        raise _refuse(ErrorCode.JOB_TOO_LARGE, f"{len(names)} blobs, more than the {max_items} a job may hold")
-    job = await ingest.create_job(JobCreate(source=source.model_dump(), trap_id=body.trap_id, total=len(names),
-                                            submitted_by=submitted_by))
-    for index, run in enumerate(shards(names, shard_items)):
-        shard = JobShard(job_id=job.id, shard_id=f"{job.id}:{index}", trap_id=body.trap_id,
-                         container=source.container, names=run)
-        await queue.send(shard.model_dump_json())
+        raise _refuse(ErrorCode.INVALID_REQUEST, "trap_id is required with a blob or dataset source")
+    if isinstance(source, BlobJobSource) and source.container not in limits.allowed_containers:
+        raise _refuse(ErrorCode.JOB_SOURCE_NOT_ALLOWED, f"container {source.container!r} is not open to jobs")
+    await parts.ingest.get_trap(body.trap_id)  # 404 trap_not_found before anything is recorded
+    if isinstance(source, DatasetJobSource):
+        # 404 dataset_not_found from the ML service, which owns the snapshots.
+        images = (await parts.ml.dataset_images(source.dataset)).items
+        container, names = DATASETS, [i.blob for i in images]
+        file_names: list[str] | None = [i.file_name for i in images]
+        if not names:
+            raise _refuse(ErrorCode.JOB_EMPTY, f"dataset {source.dataset} holds no images")
+    else:
+        container, names, file_names = source.container, await parts.blobs.list_names(source.container,
+                                                                                      source.prefix), None
+        if not names:
+            raise _refuse(ErrorCode.JOB_EMPTY, f"no blobs under {source.container}/{source.prefix}")
+    _bounded(len(names), limits, "images")
+    job = await parts.ingest.create_job(JobCreate(source=source.model_dump(), trap_id=body.trap_id, total=len(names),
+                                                  submitted_by=submitted_by))
+    costs = [_cost(n) + (_cost(f) if file_names else 0) for n, f in zip(names, file_names or names, strict=True)]
+    for index, run in enumerate(shard_slices(costs, limits.shard_items)):
+        shard = JobShard(job_id=job.id, shard_id=f"{job.id}:{index}", trap_id=body.trap_id, container=container,
+                         names=names[run], file_names=file_names[run] if file_names else None)
+        await parts.queue.send(shard.model_dump_json())
+    return job
+
+
+async def _submit_reclassify(source: ReclassifyJobSource, trap_id: str | None, *, submitted_by: str,
+                             parts: JobParts, limits: JobLimits, hidden_groups: list[Group]) -> Job:
+    target = source.reclassify
+    if trap_id is not None and target.trap_id not in (None, trap_id):
+        raise _refuse(ErrorCode.INVALID_REQUEST, "trap_id and reclassify.trap_id name different traps")
+    trap_id = target.trap_id or trap_id
+    name, version = target.model.split(":")
+    live = (await parts.ml.serving()).live
+    # A live model without a version serves the newest one Triton has loaded: its name is all
+    # that can be checked here; the worker records only answers from exactly the job's model.
+    if live.name != name or live.version not in (None, version):
+        raise _refuse(ErrorCode.MODEL_NOT_LIVE, f"{target.model} is not live: {live} serves now")
+    if trap_id is not None:
+        await parts.ingest.get_trap(trap_id)  # 404 trap_not_found
+    media_ids, seen, cursor = [], 0, None
+    while True:
+        page = await parts.ingest.list_media(trap_id=trap_id, status=MediaStatus.CLASSIFIED, limit=MEDIA_PAGE_SIZE,
+                                             cursor=cursor, exclude_groups=hidden_groups)
+        seen += len(page.items)
+        media_ids += [m.id for m in page.items if not m.labelled_by(target.model)]
+        _bounded(len(media_ids), limits, "media to re-classify")
+        if not (cursor := page.next_cursor):
+            break
+    if not media_ids:
+        scope = f"of trap {trap_id}" if trap_id else "of the archive"
+        raise _refuse(ErrorCode.JOB_EMPTY, f"nothing left to re-classify: each of the {seen} classified media {scope} "
+                                           f"has a machine observation by {target.model}")
+    job = await parts.ingest.create_job(JobCreate(source=source.model_dump(), trap_id=trap_id, total=len(media_ids),
+                                                  submitted_by=submitted_by))
+    for index, run in enumerate(shards(media_ids, limits.shard_items)):
+        shard = ReclassifyShard(job_id=job.id, shard_id=f"{job.id}:{index}", model=target.model, media_ids=run)
+        await parts.queue.send(shard.model_dump_json())
     return job
 
 

@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ailurus_common.contracts.ml import DATASET_ID_PATTERN
+from ailurus_common.contracts.work import MODEL_KEY_PATTERN
 from ailurus_common.domain import Group, MediaStatus
 from ailurus_common.errors import ErrorCode
 from ailurus_common.records import Gps, LabelScore, MachinePrediction, ModelRef
@@ -638,24 +640,33 @@ class BlobJobSource(Public):
 
 
 class ReclassifyTarget(Public):
-    model: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}:[A-Za-z0-9_.-]{1,64}$")
-    trap_id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    model: str = Field(pattern=MODEL_KEY_PATTERN, description="The live model as NAME:VERSION (GET /serving).")
+    trap_id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
+                                description="Only this trap's media (all of the archive when absent).")
 
 
 class ReclassifyJobSource(Public):
+    """The archive's classified media run through the live model again; a media that has a
+    machine observation by that model already is left out (a resubmit does what is left)."""
+
     reclassify: ReclassifyTarget
 
 
 class DatasetJobSource(Public):
-    dataset: str = Field(min_length=1, max_length=128)
+    """Every image of a dataset snapshot, as media of ``trap_id``."""
+
+    dataset: str = Field(pattern=DATASET_ID_PATTERN, description="A snapshot id (GET /datasets).")
+
+
+JobSource = BlobJobSource | ReclassifyJobSource | DatasetJobSource
 
 
 class JobSubmit(Public):
-    """A batch job: blobs already in storage (``container``/``prefix``, into ``trap_id``);
-    ``reclassify`` and ``dataset`` sources are accepted by the schema but answered 422
-    ``job_source_unsupported`` until they are implemented."""
+    """A batch job: blobs already in storage (``container``/``prefix``) or a dataset snapshot
+    (``dataset``), into ``trap_id``; or the archive re-classified by the live model
+    (``reclassify``, optionally one trap's media)."""
 
-    source: BlobJobSource | ReclassifyJobSource | DatasetJobSource
+    source: JobSource
     trap_id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
@@ -664,7 +675,7 @@ class JobOut(Public):
     only the jobs it submitted, a reviewer or admin every job)."""
 
     id: str
-    source: BlobJobSource = Field(description="What the job classifies (only blob sources run so far).")
+    source: JobSource = Field(description="What the job classifies.")
     trap_id: str | None
     status: Literal["queued", "running", "done", "failed", "cancelled"]
     done: int

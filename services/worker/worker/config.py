@@ -55,6 +55,12 @@ class WorkerSettings(ServiceSettings, AuthSettings, BlobSettings, QueueSettings)
     job_cancel_check_s: float = Field(default=2.0, gt=0)
     job_max_file_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
     job_retry_delay_s: int = Field(default=30, ge=0)
+    # Re-classification jobs: classify calls per second at most, per worker replica (a token
+    # bucket holding reclassify_burst calls), so re-running the archive after a promote never
+    # takes the classifier that interactive uploads share. Bare inference here does about 300
+    # images/s; 20/s leaves almost all of it to uploads (100k media: about 1.4 h per replica).
+    reclassify_rate_per_s: float = Field(default=20.0, gt=0, le=10_000)
+    reclassify_burst: int = Field(default=4, ge=1, le=1000)
 
 
 @lru_cache

@@ -5,3 +5,7 @@ from ailurus_common.errors import AilurusError
 
 class WorkerError(AilurusError):
     """A message the worker cannot read (a body that is no known kind of work)."""
+
+
+class ShardOutage(AilurusError):
+    """A part the shard needs is down: the shard is not reported and comes back later."""

@@ -21,6 +21,8 @@ from worker.config import WorkerSettings, get_settings
 from worker.consumer import Consumer
 from worker.media import MediaWork
 from worker.metrics import JOBS_BACKLOG
+from worker.ratelimit import TokenBucket
+from worker.reclassify import Reclassifier
 from worker.shards import ShardConsumer, ShardWork
 
 SERVICE = "worker"
@@ -61,7 +63,9 @@ def build_runtime(settings: WorkerSettings) -> Runtime:
     lease_s = settings.preprocess_timeout_s + 2 * settings.ingest_timeout_s + settings.lease_margin_s
     work = MediaWork(blobs=blobs, ingest=ingest, preprocess=preprocess, holder=holder_name(), lease_s=lease_s)
     shards = ShardConsumer(settings.open_work_queue(settings.queue_jobs_name),
-                           ShardWork(work, max_file_bytes=settings.job_max_file_bytes,
+                           ShardWork(work, Reclassifier(work, TokenBucket(settings.reclassify_rate_per_s,
+                                                                          burst=settings.reclassify_burst)),
+                                     max_file_bytes=settings.job_max_file_bytes,
                                      concurrency=settings.job_concurrency, cancel_check_s=settings.job_cancel_check_s),
                            visibility_timeout_s=settings.job_visibility_timeout_s,
                            poll_interval_s=settings.poll_interval_s, retry_delay_s=settings.job_retry_delay_s)

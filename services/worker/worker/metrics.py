@@ -12,3 +12,6 @@ DEAD_LETTERED = Counter("ailurus_worker_dead_letters_total",
 SHARDS = Counter("ailurus_worker_job_shards_total", "Batch-job shard deliveries by outcome.", ["outcome"])
 JOB_ITEMS = Counter("ailurus_worker_job_items_total", "Batch-job items worked on, done or failed.", ["outcome"])
 JOBS_BACKLOG = Gauge("ailurus_jobs_backlog", "Messages in the jobs queue (visible or not), at the worker's last look.")
+RECLASSIFIED = Counter("ailurus_worker_reclassify_items_total",
+                       "Media of re-classification jobs by outcome (recorded, held: labelled by the job's model "
+                       "already, model_mismatch: another model answered, missing, rejected, poison).", ["outcome"])

@@ -1,8 +1,10 @@
-"""Batch-job shards from the jobs queue: each blob of a shard becomes a media as an upload's
-file does (its original stored in ``uploads/``, recorded pending in the job's trap, then
-finished by ``MediaWork`` like any pending media), and the shard is reported to ingest once
-with its counts. The jobs queue is separate from the pending-media queue, so a season of SD
-cards never holds up the files an upload left pending."""
+"""Batch-job shards from the jobs queue: each blob of a ``JobShard`` (blobs under a prefix,
+a dataset's images) becomes a media as an upload's file does (its original stored in
+``uploads/``, classified, then recorded in the job's trap with its answer: one ingest write);
+each media of a ``ReclassifyShard`` goes through the live model again
+(``worker.reclassify``). A shard is reported to ingest once with its counts. The jobs queue is
+separate from the pending-media queue, so a season of SD cards never holds up the files an
+upload left pending."""
 
 import asyncio
 import contextlib
@@ -17,7 +19,7 @@ from pydantic import ValidationError
 from ailurus_common.clients.preprocess import Rejected, Unavailable
 from ailurus_common.contracts.ingest import Classification, MediaBatch, NewMedia
 from ailurus_common.contracts.jobs import Job, ShardReport
-from ailurus_common.contracts.work import JobShard
+from ailurus_common.contracts.work import JOB_WORK, JobShard, ReclassifyShard
 from ailurus_common.domain import MediaStatus
 from ailurus_common.errors import AilurusError, ErrorCode
 from ailurus_common.queue.base import QueueMessage, WorkQueue
@@ -26,17 +28,15 @@ from ailurus_common.sniff import sniff_image_type
 from ailurus_common.storage.blob import UPLOADS, original_blob_name
 from ailurus_common.storage.errors import NotFound
 from ailurus_common.telemetry import span_attributes, tracer
+from worker.errors import ShardOutage
 from worker.media import MediaWork, Outcome
 from worker.metrics import JOB_ITEMS, SHARDS
+from worker.reclassify import Reclassifier
 
 log = logging.getLogger(__name__)
 _tracer = tracer(__name__)
 _DONE = {Outcome.CLASSIFIED, Outcome.LEASED}  # LEASED: another worker is finishing it right now
 _FAILED = {Outcome.REJECTED, Outcome.FAILED, Outcome.POISON}
-
-
-class ShardOutage(AilurusError):
-    """A part the shard needs is down: the shard is not reported and comes back later."""
 
 
 @dataclass
@@ -45,11 +45,12 @@ class ShardWork:
     every ``cancel_check_s`` so a cancelled job stops within that long."""
 
     work: MediaWork
+    reclassifier: Reclassifier
     max_file_bytes: int
     concurrency: int = 2
     cancel_check_s: float = 2.0
 
-    async def run(self, shard: JobShard) -> ShardReport | None:
+    async def run(self, shard: JobShard | ReclassifyShard) -> ShardReport | None:
         """The shard's counts, or None when its job is gone. Raises ``ShardOutage`` (or any
         ``AilurusError`` of ingest) when it must come back later."""
         ingest = self.work.ingest
@@ -63,7 +64,7 @@ class ShardWork:
         checked_s = time.monotonic()
         limiter = asyncio.Semaphore(self.concurrency)
 
-        async def one(name: str) -> None:
+        async def one(item: str, file_name: str) -> None:
             nonlocal job, checked_s
             async with limiter:
                 if time.monotonic() - checked_s > self.cancel_check_s:
@@ -71,14 +72,21 @@ class ShardWork:
                     job = await ingest.get_job(shard.job_id)
                 if job.finished:  # cancelled: what is left is not worked on (nor counted)
                     return
-                outcome = await self._item(shard, job, name)
+                if isinstance(shard, ReclassifyShard):
+                    outcome = await self.reclassifier.item(shard, item)
+                else:
+                    outcome = await self._item(shard, job, item, file_name)
                 counts[outcome] += 1
                 JOB_ITEMS.labels(outcome).inc()
 
-        await asyncio.gather(*(one(name) for name in shard.names))
+        if isinstance(shard, ReclassifyShard):
+            items = [(media_id, "") for media_id in shard.media_ids]
+        else:
+            items = list(zip(shard.names, shard.file_names or [_file_name(n) for n in shard.names], strict=True))
+        await asyncio.gather(*(one(item, file_name) for item, file_name in items))
         return ShardReport(shard_id=shard.shard_id, **counts)
 
-    async def _item(self, shard: JobShard, job: Job, name: str) -> str:
+    async def _item(self, shard: JobShard, job: Job, name: str, file_name: str) -> str:
         """One blob: ``done`` (classified now, or already held) or ``failed`` (unreadable,
         not an image, refused by preprocess). A new image costs one ingest write, as an
         upload's file does: it is classified first and recorded with its answer."""
@@ -100,7 +108,7 @@ class ShardWork:
                 held = await self.work.ingest.find_media(media_id)
                 if held is not None:
                     return await self._held(held)
-            item = NewMedia(id=media_id, file_name=name.rsplit("/", 1)[-1][-255:], media_type=media_type,
+            item = NewMedia(id=media_id, file_name=file_name, media_type=media_type,
                             size_bytes=len(data), blob_original=f"{UPLOADS}/{blob_name}", uploaded_by=job.submitted_by)
             async with self.work.gate.shared():
                 outcome = await self.work.preprocess.classify(data, media_id=media_id)
@@ -152,6 +160,11 @@ class _Delivery:
     message: QueueMessage
 
 
+def _file_name(blob_name: str) -> str:
+    """A blob's media file name: the last part of its name."""
+    return blob_name.rsplit("/", 1)[-1][-255:]
+
+
 class ShardConsumer:
     """The jobs queue's loop: one shard at a time per slot, deleted once reported; a shard
     whose worker died on it every time is dead-lettered and reported as failed."""
@@ -165,7 +178,7 @@ class ShardConsumer:
 
     async def handle(self, message: QueueMessage) -> str:
         try:
-            shard = JobShard.model_validate_json(message.body)
+            shard = JOB_WORK.validate_json(message.body)
         except ValidationError:
             log.error("jobs message %s is no job shard: dropped", message.id)
             await self.queue.delete(message)
@@ -238,9 +251,9 @@ class ShardConsumer:
         while batch := await dead.receive(10, visibility_timeout_s=self.visibility_timeout_s):
             for message in batch:
                 try:
-                    shard = JobShard.model_validate_json(message.body)
+                    shard = JOB_WORK.validate_json(message.body)
                     await self.shards.work.ingest.report_shard(
-                        shard.job_id, ShardReport(shard_id=shard.shard_id, done=0, failed=len(shard.names)))
+                        shard.job_id, ShardReport(shard_id=shard.shard_id, done=0, failed=shard.size))
                 except ValidationError:
                     pass
                 except AilurusError as exc:

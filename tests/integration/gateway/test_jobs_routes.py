@@ -29,8 +29,13 @@ async def test_a_viewer_may_not_submit_a_job(setup):
 
 @pytest.mark.parametrize(("body", "code"), [
     ({"source": {"container": "originals", "prefix": ""}, "trap_id": "trap-1"}, "job_source_not_allowed"),
-    ({"source": {"reclassify": {"model": "ailurus_classifier:2"}}}, "job_source_unsupported"),
-    ({"source": {"dataset": "stations-1"}}, "job_source_unsupported"),
+    ({"source": {"dataset": "stations-0123456789ab"}}, "invalid_request"),  # no trap to put its images in
+    ({"source": {"dataset": "../snapshots/x"}, "trap_id": "trap-1"}, "invalid_request"),
+    ({"source": {"reclassify": {"model": "ailurus_classifier"}}}, "invalid_request"),  # no version
+    ({"source": {"reclassify": {"model": "ailurus_classifier:v2"}}}, "invalid_request"),
+    ({"source": {"reclassify": {"model": "ailurus_classifier:2", "trap_id": "trap-1"}}, "trap_id": "trap-2"},
+     "invalid_request"),
+    ({"source": {"reclassify": {"model": "ailurus_classifier:2", "since": "2024"}}}, "invalid_request"),
     ({"source": {"container": "imports", "prefix": ""}}, "invalid_request"),
     ({"source": {"container": "Bad_Name"}, "trap_id": "trap-1"}, "invalid_request"),
 ])

@@ -3,7 +3,6 @@ classify load: 0 failed requests, and every answer labelled by the model that ga
 
 import asyncio
 import json
-import shutil
 import threading
 import time
 from collections import Counter
@@ -20,27 +19,12 @@ from ailurus_ml.serving import Serving, ServingError, check_model_folder
 from ailurus_tools.processes import free_port
 from ailurus_tools.triton.server import LocalTriton, TritonSettings
 from tests.conftest import start_preprocess
+from tests.support.models import ALT, BASE, alt_model
 from tests.support.report import markdown_table
 from tests.support.samples import SAMPLES_DIR, sample
 
 pytestmark = pytest.mark.slow
-BASE = "ailurus_classifier"
-ALT = "ailurus_alt"
 LOAD_THREADS = 3
-
-
-def alt_model(model_dir: Path, target: Path) -> Path:
-    """A second label set: the same network under a new name with its own labels."""
-    folder = target / ALT
-    folder.mkdir(parents=True)
-    config = (model_dir / "config.pbtxt").read_text(encoding="utf-8")
-    (folder / "config.pbtxt").write_text(config.replace(f'name: "{BASE}"', f'name: "{ALT}"'), encoding="utf-8")
-    labels = (model_dir / "labels.txt").read_text(encoding="utf-8").splitlines()
-    (folder / "labels.txt").write_text("".join(f"alt {label}\n" for label in labels), encoding="utf-8")
-    shutil.copyfile(model_dir / "taxonomy.json", folder / "taxonomy.json")
-    (folder / "1").mkdir()
-    (folder / "1" / "model.onnx").symlink_to((model_dir / "1" / "model.onnx").resolve())
-    return folder
 
 
 @pytest.fixture(scope="module")

@@ -47,3 +47,13 @@ def test_long_names_make_smaller_shards_that_fit_a_queue_message():
 def test_names_that_json_escapes_count_as_escaped():
     runs = shards(['"\\' * 300] * 100, 1000, max_bytes=10_000)
     assert all(len(json.dumps(run)) <= 10_000 for run in runs) and sum(map(len, runs)) == 100
+
+
+def test_job_view_names_each_source_kind_by_its_schema():
+    from gateway.schemas import BlobJobSource, DatasetJobSource, ReclassifyJobSource
+
+    reclassify = job_view(make(source={"reclassify": {"model": "ailurus_alt:1", "trap_id": None}}, trap_id=None))
+    dataset = job_view(make(source={"dataset": "stations-0123456789ab"}))
+    assert isinstance(job_view(make()).source, BlobJobSource)
+    assert isinstance(reclassify.source, ReclassifyJobSource) and reclassify.source.reclassify.model == "ailurus_alt:1"
+    assert isinstance(dataset.source, DatasetJobSource)

@@ -9,11 +9,13 @@ from ailurus_common.contracts.ml import (
     ROLLBACK_PATH,
     SERVING_PATH,
     DatasetDetail,
+    DatasetImages,
     DatasetList,
     ModelList,
     ModelVersionDetail,
     PromoteIn,
     SwitchResult,
+    dataset_images_path,
 )
 from ailurus_common.contracts.serving import ServingState
 
@@ -34,6 +36,10 @@ class MlClient(ServiceClient):
 
     async def get_dataset(self, dataset_id: str) -> DatasetDetail:
         return await self._call("GET", f"{DATASETS_PATH}/{dataset_id}", DatasetDetail)
+
+    async def dataset_images(self, dataset_id: str) -> DatasetImages:
+        """Every image of a snapshot (``UpstreamError`` 404 ``dataset_not_found``)."""
+        return await self._call("GET", dataset_images_path(dataset_id), DatasetImages)
 
     async def list_models(self) -> ModelList:
         return await self._call("GET", MODELS_PATH, ModelList)

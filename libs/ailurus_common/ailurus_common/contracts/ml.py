@@ -43,6 +43,26 @@ class DatasetDetail(DatasetSummary):
     label_map: dict[str, str]
 
 
+class DatasetImage(BaseModel):
+    """One image of a snapshot as a batch job reads it: where its bytes are and what people
+    called the file."""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="content hash; the bytes are datasets/<blob>")
+    blob: str = Field(description="its name in the datasets container")
+    file_name: str = Field(min_length=1, max_length=255, description="the source file's name (no folders)")
+
+
+class DatasetImages(BaseModel):
+    """Every image of one snapshot (the images a dataset batch job classifies)."""
+
+    id: str
+    items: list[DatasetImage]
+
+
+def dataset_images_path(dataset_id: str) -> str:
+    return f"{DATASETS_PATH}/{dataset_id}/images"
+
+
 class GateCheckOut(BaseModel):
     metric: str
     candidate: float | None

@@ -1,8 +1,9 @@
-"""``/v1/datasets``: the dataset snapshots (counts only, never the items)."""
+"""``/v1/datasets``: the dataset snapshots (counts; their images' blob and file names only for
+the batch jobs that classify them, never their labels)."""
 
 from fastapi import APIRouter
 
-from ailurus_common.contracts.ml import DATASETS_PATH, DatasetDetail, DatasetList
+from ailurus_common.contracts.ml import DATASETS_PATH, DatasetDetail, DatasetImages, DatasetList
 from ailurus_ml.service.api.deps import LifecycleDep
 
 router = APIRouter(prefix=DATASETS_PATH, tags=["datasets"])
@@ -17,3 +18,9 @@ async def list_datasets(lifecycle: LifecycleDep) -> DatasetList:
 async def get_dataset(dataset_id: str, lifecycle: LifecycleDep) -> DatasetDetail:
     """One snapshot with its counts per class, site, site and class, and problem code."""
     return await lifecycle.dataset(dataset_id)
+
+
+@router.get("/{dataset_id}/images", response_model=DatasetImages)
+async def get_dataset_images(dataset_id: str, lifecycle: LifecycleDep) -> DatasetImages:
+    """Every image of a snapshot: its blob in ``datasets`` and its source file's name."""
+    return await lifecycle.dataset_images(dataset_id)

@@ -7,10 +7,10 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 
 from ailurus_common.auth import Principal, Role
 from ailurus_common.contracts.jobs import JOB_ID_PATTERN, Job
-from gateway.api.deps import BlobsDep, CurrentPrincipal, IngestDep, SettingsDep, ViewDep
+from gateway.api.deps import BlobsDep, CurrentPrincipal, IngestDep, MlDep, SettingsDep, ViewDep
 from gateway.auth import require
 from gateway.errors import JobNotFound
-from gateway.jobs import job_view, submit_job
+from gateway.jobs import JobLimits, JobParts, job_view, submit_job
 from gateway.schemas import JobOut, JobPage, JobSubmit
 from gateway.views import ExactView, View
 
@@ -20,11 +20,16 @@ JobId = Annotated[str, Path(pattern=JOB_ID_PATTERN)]
 
 @router.post("", status_code=201, response_model=JobOut)
 async def create_job(body: JobSubmit, request: Request, principal: CurrentPrincipal, ingest: IngestDep,
-                     blobs: BlobsDep, settings: SettingsDep) -> JobOut:
-    """Submit a job over the blobs under ``container``/``prefix`` into ``trap_id``."""
-    job = await submit_job(body, submitted_by=principal.subject, ingest=ingest, blobs=blobs,
-                           queue=request.app.state.jobs_queue, allowed_containers=settings.job_containers,
-                           shard_items=settings.job_shard_items, max_items=settings.job_max_items)
+                     blobs: BlobsDep, ml: MlDep, view: ViewDep, settings: SettingsDep) -> JobOut:
+    """Submit a job: the blobs under ``container``/``prefix`` or a dataset snapshot's images
+    into ``trap_id``, or the archive (one trap's media) re-classified by the live model
+    (422 ``model_not_live`` when ``model`` is not the one serving). A coarse caller's
+    re-classification leaves out the media it may not know of (sensitive sightings)."""
+    job = await submit_job(body, submitted_by=principal.subject,
+                           parts=JobParts(ingest=ingest, blobs=blobs, ml=ml, queue=request.app.state.jobs_queue),
+                           limits=JobLimits(allowed_containers=settings.job_containers,
+                                            shard_items=settings.job_shard_items, max_items=settings.job_max_items),
+                           hidden_groups=view.hidden_groups)
     return job_view(job)
 
 
