@@ -146,6 +146,8 @@ def _expect_ml_and_training(objects: Objects) -> list[str]:
     jobs = _kinds(objects, "Job")
     if len(jobs) != 1 or "stations-0123456789ab" not in jobs[0]["spec"]["template"]["spec"]["containers"][0]["command"]:
         problems.append("no training Job for the dataset")
+    elif not jobs[0]["spec"]["template"]["spec"]["containers"][0]["image"].startswith("ailurus-train:"):
+        problems.append("the training Job does not run the training image (torch)")
     return problems
 
 
@@ -200,9 +202,16 @@ def _expect_keda(objects: Objects) -> list[str]:
         return ["expected one ScaledObject and one TriggerAuthentication for the worker"]
     spec = scaled[0]["spec"]
     problems = [] if spec["minReplicaCount"] == 0 else ["the worker should scale to zero"]
-    trigger = spec["triggers"][0]
-    if trigger["type"] != "azure-queue" or trigger["metadata"].get("accountName") != "ailurusexample":
-        problems.append(f"worker trigger: {trigger}")
+    for trigger in spec["triggers"]:
+        if trigger["type"] != "azure-queue" or trigger["metadata"].get("accountName") != "ailurusexample":
+            problems.append(f"worker trigger: {trigger}")
+    if {t["metadata"]["queueName"] for t in spec["triggers"]} != {"ailurus-pending", "ailurus-jobs"}:
+        problems.append("the worker should scale on the pending-media and the batch-job queues")
+    worker = [d for d in _kinds(objects, "Deployment") if d["metadata"]["name"] == f"{RELEASE}-worker"]
+    env = {e["name"] for c in _pod_spec(worker[0])["containers"] for e in c.get("env", [])} if worker else set()
+    problems += [f"the worker has no {name}" for name in ("WORKER_JOB_CONCURRENCY", "WORKER_JOB_VISIBILITY_TIMEOUT_S",
+                                                           "WORKER_RECLASSIFY_RATE_PER_S", "WORKER_RECLASSIFY_BURST")
+                 if name not in env]
     return problems
 
 
