@@ -3,13 +3,21 @@ in the `backlog` container becomes media of a trap, shard by shard off the jobs 
 job's status and counts follow; a cancelled job stops; a coarse caller sees only its own
 jobs and no names; the interactive upload path answers meanwhile."""
 
+import asyncio
 import json
+import re
 import time
+import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
+from ailurus_common.contracts.work import JobShard
+from ailurus_common.queue.factory import open_work_queue
+from ailurus_common.queue.settings import JOBS_QUEUE
+from ailurus_common.records import utc_now
 from tests.support.auth import auth_headers
 from tests.support.report import markdown_table
 from tests.support.samples import sample
@@ -89,6 +97,68 @@ def test_job_run_again_counts_held_images_as_done_once(stack):
         finished = wait_until_finished(api, job["id"])
         after = len(api.get("/api/v1/media", params={"trap_id": TRAP["id"], "limit": 200}).json()["items"])
     assert (finished["status"], finished["done"], finished["failed"]) == ("done", IMAGES, 1)
+    assert after == before
+
+
+def send_shard(stack, shard: JobShard) -> None:
+    """``shard`` on the stack's jobs queue, as a gateway sends it."""
+    async def send() -> None:
+        queue = open_work_queue(JOBS_QUEUE, backend="sqlite", max_attempts=None,
+                                sqlite_path=stack.config.data_dir / "data" / "queue.sqlite3")
+        await queue.ensure()
+        await queue.send(shard.model_dump_json())
+        await queue.close()
+    asyncio.run(send())
+
+
+def shard_outcomes(stack, outcome: str) -> float:
+    text = httpx.get(f"{stack.worker_url}/metrics").text
+    found = re.search(rf'^ailurus_worker_job_shards_total{{outcome="{outcome}"}} (\S+)$', text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_shards_sent_before_their_job_is_recorded_wait_for_it(stack):
+    """The gateway enqueues every shard, then records the job: a worker that meets a shard
+    first puts it back until the job is there, then works it (nothing lost, nothing early)."""
+    folder = backlog(stack, "card-early", 5)
+    job_id = uuid.uuid4().hex
+    send_shard(stack, JobShard(job_id=job_id, shard_id=f"{job_id}:0", trap_id=TRAP["id"], container="backlog",
+                               names=sorted(f"card-early/{p.name}" for p in folder.iterdir()),
+                               submitted_at=utc_now()))
+    deadline = time.monotonic() + 60
+    while not shard_outcomes(stack, "unrecorded"):
+        assert time.monotonic() < deadline, "the worker never met the shard of the unrecorded job"
+        time.sleep(0.2)
+    service = {"Authorization": f"Bearer {stack.service_token()}"}
+    with httpx.Client(base_url=stack.ingest_url, headers=service, timeout=60) as ingest:
+        recorded = ingest.post("/v1/jobs", json={"id": job_id, "trap_id": TRAP["id"], "total": 5,
+                                                 "source": {"container": "backlog", "prefix": "card-early/"},
+                                                 "submitted_by": "gateway-test"})
+        assert recorded.status_code == 201, recorded.text
+        assert ingest.post("/v1/jobs", json={"id": job_id, "source": {}, "total": 1,
+                                             "submitted_by": "gateway-test"}).status_code == 409
+    with httpx.Client(base_url=stack.gateway_url, headers=auth_headers(stack, "admin"), timeout=60) as api:
+        finished = wait_until_finished(api, job_id)
+    assert (finished["status"], finished["done"], finished["failed"]) == ("done", 5, 0)
+
+
+def test_shard_of_a_job_never_recorded_is_dropped_without_a_trace(stack):
+    """A gateway that died between its sends and the job's record leaves orphans: long past
+    their send time they are dropped, and their images never become media."""
+    folder = backlog(stack, "card-orphan", 3)
+    job_id = uuid.uuid4().hex
+    with httpx.Client(base_url=stack.gateway_url, headers=auth_headers(stack, "admin"), timeout=60) as api:
+        before = len(api.get("/api/v1/media", params={"trap_id": TRAP["id"], "limit": 200}).json()["items"])
+        dropped = shard_outcomes(stack, "no_job")
+        send_shard(stack, JobShard(job_id=job_id, shard_id=f"{job_id}:0", trap_id=TRAP["id"], container="backlog",
+                                   names=sorted(f"card-orphan/{p.name}" for p in folder.iterdir()),
+                                   submitted_at=utc_now() - timedelta(hours=1)))
+        deadline = time.monotonic() + 60
+        while shard_outcomes(stack, "no_job") == dropped:
+            assert time.monotonic() < deadline, "the orphan shard was never dropped"
+            time.sleep(0.2)
+        assert api.get(f"/api/v1/jobs/{job_id}").status_code == 404
+        after = len(api.get("/api/v1/media", params={"trap_id": TRAP["id"], "limit": 200}).json()["items"])
     assert after == before
 
 

@@ -6,6 +6,7 @@ Three sources: blobs under a container/prefix and the images of a dataset snapsh
 service lists them) become media of a trap; ``reclassify`` runs the archive's classified
 media through the live model again, leaving out those that model has labelled already."""
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -85,7 +86,9 @@ def _bounded(count: int, limits: JobLimits, what: str) -> None:
 
 async def submit_job(body: JobSubmit, *, submitted_by: str, parts: JobParts, limits: JobLimits,
                      hidden_groups: list[Group]) -> Job:
-    """Record the job and enqueue its shards; 4xx with a stable code for a source refused.
+    """Enqueue the job's shards, then record it (a gateway that dies in between leaves shards
+    of no job, which the worker drops, never a job that waits for shards that never come);
+    4xx with a stable code for a source refused.
     ``hidden_groups``: media the caller may not know of (a coarse caller's sensitive groups),
     left out of a re-classification as if they did not exist."""
     source = body.source
@@ -110,14 +113,14 @@ async def submit_job(body: JobSubmit, *, submitted_by: str, parts: JobParts, lim
         if not names:
             raise _refuse(ErrorCode.JOB_EMPTY, f"no blobs under {source.container}/{source.prefix}")
     _bounded(len(names), limits, "images")
-    job = await parts.ingest.create_job(JobCreate(source=source.model_dump(), trap_id=body.trap_id, total=len(names),
-                                                  submitted_by=submitted_by))
+    job_id, now = uuid.uuid4().hex, utc_now()
     costs = [_cost(n) + (_cost(f) if file_names else 0) for n, f in zip(names, file_names or names, strict=True)]
     for index, run in enumerate(shard_slices(costs, limits.shard_items)):
-        shard = JobShard(job_id=job.id, shard_id=f"{job.id}:{index}", trap_id=body.trap_id, container=container,
-                         names=names[run], file_names=file_names[run] if file_names else None)
+        shard = JobShard(job_id=job_id, shard_id=f"{job_id}:{index}", trap_id=body.trap_id, container=container,
+                         names=names[run], file_names=file_names[run] if file_names else None, submitted_at=now)
         await parts.queue.send(shard.model_dump_json())
-    return job
+    return await parts.ingest.create_job(JobCreate(id=job_id, source=source.model_dump(), trap_id=body.trap_id,
+                                                   total=len(names), submitted_by=submitted_by))
 
 
 async def _submit_reclassify(source: ReclassifyJobSource, trap_id: str | None, *, submitted_by: str,
@@ -147,12 +150,13 @@ async def _submit_reclassify(source: ReclassifyJobSource, trap_id: str | None, *
         scope = f"of trap {trap_id}" if trap_id else "of the archive"
         raise _refuse(ErrorCode.JOB_EMPTY, f"nothing left to re-classify: each of the {seen} classified media {scope} "
                                            f"has a machine observation by {target.model}")
-    job = await parts.ingest.create_job(JobCreate(source=source.model_dump(), trap_id=trap_id, total=len(media_ids),
-                                                  submitted_by=submitted_by))
+    job_id, now = uuid.uuid4().hex, utc_now()
     for index, run in enumerate(shards(media_ids, limits.shard_items)):
-        shard = ReclassifyShard(job_id=job.id, shard_id=f"{job.id}:{index}", model=target.model, media_ids=run)
+        shard = ReclassifyShard(job_id=job_id, shard_id=f"{job_id}:{index}", model=target.model, media_ids=run,
+                                submitted_at=now)
         await parts.queue.send(shard.model_dump_json())
-    return job
+    return await parts.ingest.create_job(JobCreate(id=job_id, source=source.model_dump(), trap_id=trap_id,
+                                                   total=len(media_ids), submitted_by=submitted_by))
 
 
 def job_view(job: Job, *, now: datetime | None = None) -> JobOut:

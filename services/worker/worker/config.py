@@ -55,6 +55,10 @@ class WorkerSettings(ServiceSettings, AuthSettings, BlobSettings, QueueSettings)
     job_cancel_check_s: float = Field(default=2.0, gt=0)
     job_max_file_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
     job_retry_delay_s: int = Field(default=30, ge=0)
+    # A shard can arrive before its job is recorded (the gateway records it after enqueuing
+    # every shard); one whose job is still unknown this long after it was sent is an orphan
+    # of a submission that died half-way, and is dropped.
+    job_orphan_after_s: float = Field(default=600.0, gt=0)
     # Re-classification jobs: classify calls per second at most, per worker replica (a token
     # bucket holding reclassify_burst calls), so re-running the archive after a promote never
     # takes the classifier that interactive uploads share. Bare inference here does about 300

@@ -9,3 +9,8 @@ class WorkerError(AilurusError):
 
 class ShardOutage(AilurusError):
     """A part the shard needs is down: the shard is not reported and comes back later."""
+
+
+class JobNotRecorded(AilurusError):
+    """A shard's job is not in ingest: not recorded yet (the gateway records a job after
+    enqueuing its shards) or never (the gateway died in between: an orphan)."""

@@ -68,7 +68,8 @@ def build_runtime(settings: WorkerSettings) -> Runtime:
                                      max_file_bytes=settings.job_max_file_bytes,
                                      concurrency=settings.job_concurrency, cancel_check_s=settings.job_cancel_check_s),
                            visibility_timeout_s=settings.job_visibility_timeout_s,
-                           poll_interval_s=settings.poll_interval_s, retry_delay_s=settings.job_retry_delay_s)
+                           poll_interval_s=settings.poll_interval_s, retry_delay_s=settings.job_retry_delay_s,
+                           orphan_after_s=settings.job_orphan_after_s)
     return Runtime(Consumer(settings.open_work_queue(settings.queue_pending_name), work, blobs, settings), shards,
                    tokens)
 

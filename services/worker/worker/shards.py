@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import math
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -23,12 +24,12 @@ from ailurus_common.contracts.work import JOB_WORK, JobShard, ReclassifyShard
 from ailurus_common.domain import MediaStatus
 from ailurus_common.errors import AilurusError, ErrorCode
 from ailurus_common.queue.base import QueueMessage, WorkQueue
-from ailurus_common.records import ErrorInfo, Media
+from ailurus_common.records import ErrorInfo, Media, utc_now
 from ailurus_common.sniff import sniff_image_type
 from ailurus_common.storage.blob import UPLOADS, original_blob_name
 from ailurus_common.storage.errors import NotFound
 from ailurus_common.telemetry import span_attributes, tracer
-from worker.errors import ShardOutage
+from worker.errors import JobNotRecorded, ShardOutage
 from worker.media import MediaWork, Outcome
 from worker.metrics import JOB_ITEMS, SHARDS
 from worker.reclassify import Reclassifier
@@ -50,15 +51,15 @@ class ShardWork:
     concurrency: int = 2
     cancel_check_s: float = 2.0
 
-    async def run(self, shard: JobShard | ReclassifyShard) -> ShardReport | None:
-        """The shard's counts, or None when its job is gone. Raises ``ShardOutage`` (or any
-        ``AilurusError`` of ingest) when it must come back later."""
+    async def run(self, shard: JobShard | ReclassifyShard) -> ShardReport:
+        """The shard's counts. Raises ``JobNotRecorded`` when ingest has no such job, and
+        ``ShardOutage`` (or any ``AilurusError`` of ingest) when it must come back later."""
         ingest = self.work.ingest
         try:
             job = await ingest.get_job(shard.job_id)
         except AilurusError as exc:
             if exc.code is ErrorCode.JOB_NOT_FOUND:
-                return None
+                raise JobNotRecorded(f"job {shard.job_id} is not recorded", code=exc.code) from None
             raise
         counts = {"done": 0, "failed": 0}
         checked_s = time.monotonic()
@@ -170,11 +171,12 @@ class ShardConsumer:
     whose worker died on it every time is dead-lettered and reported as failed."""
 
     def __init__(self, queue: WorkQueue, shards: ShardWork, *, visibility_timeout_s: int, poll_interval_s: float,
-                 retry_delay_s: int) -> None:
+                 retry_delay_s: int, orphan_after_s: float = 600.0) -> None:
         self.queue, self.shards = queue, shards
         self.visibility_timeout_s = visibility_timeout_s
         self.poll_interval_s = poll_interval_s
         self.retry_delay_s = retry_delay_s
+        self.orphan_after_s = orphan_after_s
 
     async def handle(self, message: QueueMessage) -> str:
         try:
@@ -186,15 +188,32 @@ class ShardConsumer:
         async with self._kept_hidden(message) as delivery:
             try:
                 report = await self.shards.run(shard)
-                if report is not None:
-                    await self.shards.work.ingest.report_shard(shard.job_id, report)
+                await self.shards.work.ingest.report_shard(shard.job_id, report)
+            except JobNotRecorded:
+                return await self._unrecorded(shard, delivery.message)
             except AilurusError as exc:  # an outage: the whole shard again later (counted once by its id)
                 log.info("shard %s waits: %s", shard.shard_id, exc.message)
-                await self.queue.send(message.body, delay_s=self.retry_delay_s)
-                await self.queue.delete(delivery.message)
+                await self._again(delivery.message, delay_s=self.retry_delay_s)
                 return "retry"
         await self.queue.delete(delivery.message)
-        return "reported" if report is not None else "no_job"
+        return "reported"
+
+    async def _unrecorded(self, shard: JobShard | ReclassifyShard, message: QueueMessage) -> str:
+        """A shard whose job ingest does not hold: back soon while its submission may still
+        be recording the job, dropped once that is long past (or it has no send time)."""
+        age_s = (utc_now() - shard.submitted_at).total_seconds() if shard.submitted_at else math.inf
+        if age_s > self.orphan_after_s:
+            log.warning("shard %s dropped: its job %s was never recorded", shard.shard_id, shard.job_id)
+            await self.queue.delete(message)
+            return "no_job"
+        # A fresh message (its dequeue count starts again, so waiting never dead-letters it),
+        # sooner while the submission is young.
+        await self._again(message, delay_s=int(min(max(age_s / 4, 1), 30)))
+        return "unrecorded"
+
+    async def _again(self, message: QueueMessage, *, delay_s: int) -> None:
+        await self.queue.send(message.body, delay_s=delay_s)
+        await self.queue.delete(message)
 
     @contextlib.asynccontextmanager
     async def _kept_hidden(self, message: QueueMessage) -> AsyncIterator["_Delivery"]:

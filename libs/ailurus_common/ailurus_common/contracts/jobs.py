@@ -90,6 +90,8 @@ class JobCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    # Chosen by the gateway before it enqueues the shards that name it (None: ingest picks one).
+    id: str | None = Field(default=None, pattern=JOB_ID_PATTERN)
     source: dict[str, object]
     trap_id: str | None = None
     total: int = Field(ge=0)

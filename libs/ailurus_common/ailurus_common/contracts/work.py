@@ -1,6 +1,7 @@
 """What travels on the work queues (``ailurus_common.queue``): JSON bodies, one model per
 kind of work. The gateway sends, the worker takes."""
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
@@ -40,6 +41,10 @@ class JobShard(BaseModel):
     container: str
     names: list[str] = Field(min_length=1, max_length=MAX_SHARD_ITEMS)
     file_names: list[Annotated[str, Field(min_length=1, max_length=255)]] | None = None
+    # When the gateway sent it: a job is recorded only after all its shards are on the queue
+    # (a gateway that dies in between leaves no job half-enqueued), so a shard may arrive
+    # before its job; one whose job is still not recorded long after this was orphaned.
+    submitted_at: datetime | None = None
 
     @model_validator(mode="after")
     def _one_file_name_per_blob(self) -> "JobShard":
@@ -65,6 +70,10 @@ class ReclassifyShard(BaseModel):
     model: str = Field(pattern=MODEL_KEY_PATTERN)
     media_ids: list[Annotated[str, Field(pattern=MEDIA_ID_PATTERN)]] = Field(min_length=1,
                                                                              max_length=MAX_SHARD_ITEMS)
+    # When the gateway sent it: a job is recorded only after all its shards are on the queue
+    # (a gateway that dies in between leaves no job half-enqueued), so a shard may arrive
+    # before its job; one whose job is still not recorded long after this was orphaned.
+    submitted_at: datetime | None = None
 
     @property
     def size(self) -> int:

@@ -24,8 +24,8 @@ def _found(job: Job | None, job_id: str) -> Job:
 
 @router.post("", response_model=Job, status_code=201)
 async def create_job(body: JobCreate, store: StoreDep) -> Job:
-    """Record a new job, queued, with a fresh id."""
-    job = Job(id=uuid.uuid4().hex, source=body.source, trap_id=body.trap_id, total=body.total,
+    """Record a new job, queued, with the id the caller chose (409 when it is taken) or a fresh one."""
+    job = Job(id=body.id or uuid.uuid4().hex, source=body.source, trap_id=body.trap_id, total=body.total,
               created_at=utc_now(), submitted_by=body.submitted_by)
     await store.create_job(job)
     return job
