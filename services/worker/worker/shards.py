@@ -30,7 +30,7 @@ from ailurus_common.storage.errors import NotFound
 from ailurus_common.telemetry import span_attributes, tracer
 from worker.errors import ShardOutage
 from worker.media import MediaWork, Outcome
-from worker.metrics import JOB_ITEMS, SHARDS
+from worker.metrics import JOB_ITEMS, SHARD_REDELIVERIES, SHARDS
 from worker.reclassify import Reclassifier
 
 log = logging.getLogger(__name__)
@@ -183,6 +183,8 @@ class ShardConsumer:
             log.error("jobs message %s is no job shard: dropped", message.id)
             await self.queue.delete(message)
             return "invalid"
+        if message.dequeue_count > 1:
+            SHARD_REDELIVERIES.inc()
         async with self._kept_hidden(message) as delivery:
             try:
                 report = await self.shards.run(shard)
