@@ -9,6 +9,8 @@ WORKER_RESULTS = Counter("ailurus_worker_results_total", "Worker outcomes per me
 IN_FLIGHT = Gauge("ailurus_worker_in_flight_messages", "Messages being worked on right now.")
 DEAD_LETTERED = Counter("ailurus_worker_dead_letters_total",
                         "Dead-lettered messages read (their consumer died on them every time).")
+SHARD_REDELIVERIES = Counter("ailurus_worker_job_shard_redeliveries_total",
+                             "Shard deliveries after the first (a worker died on it, or it was not hidden long enough).")
 SHARDS = Counter("ailurus_worker_job_shards_total", "Batch-job shard deliveries by outcome.", ["outcome"])
 JOB_ITEMS = Counter("ailurus_worker_job_items_total", "Batch-job items worked on, done or failed.", ["outcome"])
 JOBS_BACKLOG = Gauge("ailurus_jobs_backlog", "Messages in the jobs queue (visible or not), at the worker's last look.")

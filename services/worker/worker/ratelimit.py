@@ -6,6 +6,8 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
+_ROUNDING = 1e-9
+
 
 class TokenBucket:
     """``acquire`` waits until a token is there. ``clock`` and ``sleep`` are injectable so
@@ -31,7 +33,9 @@ class TokenBucket:
         """Take one token, waiting for it if there is none."""
         async with self._lock:
             self._refill()
-            while self._tokens < 1:
+            # With an epsilon: a refill after sleeping exactly the deficit may land a rounding
+            # error short of 1, and waiting for that error would spin (as fast as the clock allows).
+            while self._tokens < 1 - _ROUNDING:
                 await self._sleep((1 - self._tokens) / self.rate_per_s)
                 self._refill()
-            self._tokens -= 1
+            self._tokens = max(0.0, self._tokens - 1)

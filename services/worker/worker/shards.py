@@ -31,7 +31,7 @@ from ailurus_common.storage.errors import NotFound
 from ailurus_common.telemetry import span_attributes, tracer
 from worker.errors import JobNotRecorded, ShardOutage
 from worker.media import MediaWork, Outcome
-from worker.metrics import JOB_ITEMS, SHARDS
+from worker.metrics import JOB_ITEMS, SHARD_REDELIVERIES, SHARDS
 from worker.reclassify import Reclassifier
 
 log = logging.getLogger(__name__)
@@ -185,6 +185,8 @@ class ShardConsumer:
             log.error("jobs message %s is no job shard: dropped", message.id)
             await self.queue.delete(message)
             return "invalid"
+        if message.dequeue_count > 1:
+            SHARD_REDELIVERIES.inc()
         async with self._kept_hidden(message) as delivery:
             try:
                 report = await self.shards.run(shard)

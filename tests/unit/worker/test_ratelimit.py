@@ -56,3 +56,18 @@ async def test_token_bucket_serves_concurrent_callers_at_the_rate():
 def test_token_bucket_refuses_a_rate_or_burst_that_never_lets_anything_through(rate, burst):
     with pytest.raises(ValueError, match="rate_per_s"):
         TokenBucket(rate, burst=burst)
+
+
+@pytest.mark.parametrize("rate", [10.0, 3.0, 7.3, 0.1])
+def test_token_bucket_sleeps_once_per_token_whatever_the_rounding(rate):
+    """A refill that lands a rounding error short of a whole token must not spin on it."""
+    clock = FakeClock()
+    bucket = TokenBucket(rate, burst=1, clock=clock, sleep=clock.sleep)
+
+    async def take(count: int) -> None:
+        for _ in range(count):
+            await bucket.acquire()
+
+    asyncio.run(take(50))
+    assert len(clock.slept) == 49
+    assert clock.now_s - 100.0 == pytest.approx(49 / rate)
